@@ -1,0 +1,171 @@
+import { z } from 'zod';
+
+/** Version of the router <-> node WebSocket protocol; bumped on incompatible changes. */
+export const PROTOCOL_VERSION = 1;
+
+const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`));
+export const sha256Schema = hex(32);
+export const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
+const signature = z.string().regex(/^0x[0-9a-fA-F]{130}$/);
+const id = z.string().min(1).max(100);
+
+export const chatMessage = z.object({
+  role: z.enum(['system', 'user', 'assistant']),
+  content: z.string(),
+});
+export type ChatMessage = z.infer<typeof chatMessage>;
+
+export const generationParams = z.object({
+  maxTokens: z.number().int().min(1),
+  temperature: z.number().min(0).max(2),
+  topP: z.number().gt(0).max(1),
+  seed: z.number().int().optional(),
+  stop: z.array(z.string()).max(4),
+});
+export type GenerationParams = z.infer<typeof generationParams>;
+
+/** What a task asks the node to do. */
+export const taskInput = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('chat'), messages: z.array(chatMessage).min(1), params: generationParams }),
+  z.object({ kind: z.literal('completion'), prompt: z.string(), params: generationParams }),
+  z.object({ kind: z.literal('embedding'), input: z.array(z.string()).min(1) }),
+]);
+export type TaskInput = z.infer<typeof taskInput>;
+
+/** What a node returns for a task; `output` is what the output hash covers. */
+export const taskOutput = z.object({
+  text: z.string().optional(),
+  embeddings: z.array(z.array(z.number())).optional(),
+  promptTokens: z.number().int().min(0),
+  completionTokens: z.number().int().min(0),
+  finishReason: z.enum(['stop', 'length']).optional(),
+});
+export type TaskOutput = z.infer<typeof taskOutput>;
+
+export const modelAnnouncement = z.object({
+  sha256: sha256Schema,
+  name: z.string().max(200),
+  architecture: z.string().max(100),
+  quantization: z.string().max(50),
+  parameterCount: z.number().int().min(0),
+  contextLength: z.number().int().min(1),
+  sizeBytes: z.number().int().min(0),
+  tokensPerSecond: z.number().min(0),
+  slots: z.number().int().min(1).max(256),
+});
+export type ModelAnnouncement = z.infer<typeof modelAnnouncement>;
+
+export const hardware = z.object({
+  nodeType: z.enum(['desktop-gpu', 'apple', 'cpu', 'other']),
+  cpuCores: z.number().int().min(1),
+  cpuModel: z.string().max(200),
+  memoryBytes: z.number().min(0),
+  gpus: z.array(
+    z.object({ type: z.string().max(50), name: z.string().max(200), vramBytes: z.number().min(0) }),
+  ),
+  threads: z.number().int().min(1),
+});
+export type Hardware = z.infer<typeof hardware>;
+
+// ---- node -> router ----
+
+export const helloMessage = z.object({
+  type: z.literal('hello'),
+  protocol: z.literal(PROTOCOL_VERSION),
+  nodeId: address,
+  wallet: address.optional(),
+  challenge: z.string().min(16).max(128),
+  hardware,
+  models: z.array(modelAnnouncement).min(1).max(64),
+  signature,
+});
+export type HelloMessage = z.infer<typeof helloMessage>;
+
+export const heartbeatMessage = z.object({
+  type: z.literal('heartbeat'),
+  sentAt: z.number(),
+  running: z.number().int().min(0),
+  /** Echo of the router's last ping time, for round-trip measurement. */
+  pingEcho: z.number().optional(),
+});
+
+/** A batch of streamed text for a running task; provisional until the signed result arrives. */
+export const taskChunkMessage = z.object({
+  type: z.literal('chunk'),
+  taskId: id,
+  attempt: z.number().int().min(1),
+  seq: z.number().int().min(0),
+  text: z.string(),
+});
+
+export const taskResultMessage = z.object({
+  type: z.literal('result'),
+  taskId: id,
+  attempt: z.number().int().min(1),
+  modelSha256: sha256Schema,
+  outputSha256: sha256Schema,
+  nonce: z.string().regex(/^[0-9]{1,30}$/),
+  output: taskOutput,
+  signature,
+});
+export type TaskResultMessage = z.infer<typeof taskResultMessage>;
+
+export const taskErrorMessage = z.object({
+  type: z.literal('task_error'),
+  taskId: id,
+  attempt: z.number().int().min(1),
+  code: z.string().max(100),
+  message: z.string().max(2000),
+  /** True when running the task again elsewhere cannot help (bad input, prompt too long). */
+  final: z.boolean(),
+  promptTokens: z.number().int().optional(),
+  contextLength: z.number().int().optional(),
+});
+export type TaskErrorMessage = z.infer<typeof taskErrorMessage>;
+
+/** The node gives tasks back unstarted or unfinished (it is shutting down). */
+export const releaseMessage = z.object({
+  type: z.literal('release'),
+  tasks: z.array(z.object({ taskId: id, attempt: z.number().int().min(1) })).max(1000),
+});
+
+export const nodeMessage = z.discriminatedUnion('type', [
+  helloMessage,
+  heartbeatMessage,
+  taskChunkMessage,
+  taskResultMessage,
+  taskErrorMessage,
+  releaseMessage,
+]);
+export type NodeMessage = z.infer<typeof nodeMessage>;
+
+// ---- router -> node ----
+
+export const challengeMessage = z.object({ type: z.literal('challenge'), challenge: z.string() });
+export const welcomeMessage = z.object({
+  type: z.literal('welcome'),
+  nodeId: address,
+  heartbeatMs: z.number().int().min(100),
+});
+export const taskMessage = z.object({
+  type: z.literal('task'),
+  taskId: id,
+  attempt: z.number().int().min(1),
+  modelSha256: sha256Schema,
+  input: taskInput,
+  deadline: z.number(),
+});
+export type TaskMessage = z.infer<typeof taskMessage>;
+export const cancelMessage = z.object({ type: z.literal('cancel'), taskId: id, attempt: z.number().int() });
+export const pingMessage = z.object({ type: z.literal('ping'), sentAt: z.number() });
+export const rejectMessage = z.object({ type: z.literal('reject'), reason: z.string() });
+
+export const routerMessage = z.discriminatedUnion('type', [
+  challengeMessage,
+  welcomeMessage,
+  taskMessage,
+  cancelMessage,
+  pingMessage,
+  rejectMessage,
+]);
+export type RouterMessage = z.infer<typeof routerMessage>;

@@ -1,0 +1,242 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import { type WebSocket, WebSocketServer } from 'ws';
+import {
+  type HelloMessage,
+  helloClaimText,
+  type NodeMessage,
+  nodeMessage,
+  outputHash,
+  type RouterMessage,
+  resultClaimText,
+  type TaskResultMessage,
+  verifySigner,
+} from '../protocol/index.js';
+import type { ModelStore, NodeStore } from '../store/index.js';
+import type { Logger } from './log.js';
+import type { Lease, Scheduler } from './scheduler.js';
+import type { TaskManager } from './task-manager.js';
+
+export type GatewayInit = {
+  scheduler: Scheduler;
+  tasks: TaskManager;
+  nodes: NodeStore;
+  models: ModelStore;
+  log: Logger;
+  heartbeatMs: number;
+  /** A node that has not said hello in this time is dropped. */
+  helloTimeoutMs?: number;
+};
+
+/** A node connection after its hello was verified. */
+type Connection = {
+  socket: WebSocket;
+  nodeId: string | null;
+  challenge: string;
+  lastNonce: bigint;
+  /** Messages are handled one at a time per node so nonces are checked in order. */
+  chain: Promise<void>;
+  badMessages: number;
+};
+
+const MAX_BAD_MESSAGES = 20;
+
+/** The WebSocket endpoint nodes dial out to (so nodes behind NAT work). Every message is validated. */
+export class Gateway {
+  readonly #init: GatewayInit;
+  readonly #byNode = new Map<string, Connection>();
+  #server: WebSocketServer | undefined;
+  #pinger: NodeJS.Timeout | undefined;
+
+  constructor(init: GatewayInit) {
+    this.#init = init;
+  }
+
+  get connectedCount(): number {
+    return this.#byNode.size;
+  }
+
+  attach(server: Server): void {
+    this.#server = new WebSocketServer({ server, path: '/nodes/ws', maxPayload: 16 * 1024 * 1024 });
+    this.#server.on('connection', (socket) => this.#accept(socket));
+    this.#pinger = setInterval(() => this.#ping(), this.#init.heartbeatMs);
+    this.#pinger.unref();
+  }
+
+  /** Sends a leased task to its node; false when the node is gone. */
+  assign(lease: Lease, message: RouterMessage): boolean {
+    return this.#send(lease.nodeId, message);
+  }
+
+  cancel(nodeId: string, taskId: string, attempt: number): void {
+    this.#send(nodeId, { type: 'cancel', taskId, attempt });
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#pinger);
+    for (const connection of this.#byNode.values()) connection.socket.close(1001, 'router shutting down');
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+  }
+
+  #send(nodeId: string, message: RouterMessage): boolean {
+    const connection = this.#byNode.get(nodeId);
+    if (!connection || connection.socket.readyState !== connection.socket.OPEN) return false;
+    connection.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  #ping(): void {
+    const message = JSON.stringify({ type: 'ping', sentAt: Date.now() } satisfies RouterMessage);
+    for (const connection of this.#byNode.values()) connection.socket.send(message);
+  }
+
+  #accept(socket: WebSocket): void {
+    const connection: Connection = {
+      socket,
+      nodeId: null,
+      challenge: randomBytes(24).toString('hex'),
+      lastNonce: 0n,
+      chain: Promise.resolve(),
+      badMessages: 0,
+    };
+    const helloTimer = setTimeout(() => {
+      if (!connection.nodeId) socket.close(4001, 'no hello in time');
+    }, this.#init.helloTimeoutMs ?? 15_000);
+    socket.send(JSON.stringify({ type: 'challenge', challenge: connection.challenge } satisfies RouterMessage));
+    socket.on('message', (data, isBinary) => {
+      const raw = isBinary ? '' : data.toString();
+      connection.chain = connection.chain
+        .then(() => this.#handle(connection, raw))
+        .catch((error: unknown) => this.#reject(connection, `handler failed: ${String(error)}`));
+    });
+    socket.on('close', () => {
+      clearTimeout(helloTimer);
+      const nodeId = connection.nodeId;
+      if (nodeId && this.#byNode.get(nodeId) === connection) {
+        this.#byNode.delete(nodeId);
+        this.#init.scheduler.removeNode(nodeId);
+        this.#init.log('info', 'node disconnected', { node: nodeId });
+      }
+    });
+    socket.on('error', (error) => this.#init.log('warn', 'node socket error', { error: error.message }));
+  }
+
+  /** Logs and answers a bad message; a node that keeps sending them is disconnected. */
+  #reject(connection: Connection, reason: string): void {
+    connection.badMessages++;
+    this.#init.log('warn', 'rejected node message', { node: connection.nodeId ?? 'unauthenticated', reason });
+    if (connection.socket.readyState === connection.socket.OPEN) {
+      connection.socket.send(JSON.stringify({ type: 'reject', reason } satisfies RouterMessage));
+      if (connection.badMessages >= MAX_BAD_MESSAGES) connection.socket.close(4002, 'too many bad messages');
+    }
+  }
+
+  async #handle(connection: Connection, raw: string): Promise<void> {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      return this.#reject(connection, 'malformed JSON');
+    }
+    const parsed = nodeMessage.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return this.#reject(connection, `invalid message: ${issue?.path.join('.') || 'message'} ${issue?.message ?? ''}`);
+    }
+    const message: NodeMessage = parsed.data;
+    if (message.type === 'hello') return this.#hello(connection, message);
+    const nodeId = connection.nodeId;
+    if (!nodeId) return this.#reject(connection, `'${message.type}' before a verified hello`);
+    switch (message.type) {
+      case 'heartbeat':
+        if (message.pingEcho !== undefined) this.#init.scheduler.setRoundTrip(nodeId, Date.now() - message.pingEcho);
+        return;
+      case 'chunk':
+        this.#init.tasks.text(message.taskId, message.attempt, nodeId, message.text);
+        return;
+      case 'result':
+        return this.#result(connection, nodeId, message);
+      case 'task_error':
+        this.#init.log('warn', 'node reported a task error', { node: nodeId, task: message.taskId, code: message.code });
+        this.#init.tasks.nodeError(message.taskId, nodeId, message);
+        return;
+      case 'release':
+        for (const task of message.tasks) this.#init.scheduler.handBack(task.taskId, nodeId);
+        return;
+    }
+  }
+
+  async #hello(connection: Connection, hello: HelloMessage): Promise<void> {
+    if (connection.nodeId) return this.#reject(connection, 'second hello on one connection');
+    const { signature, ...body } = hello;
+    if (hello.challenge !== connection.challenge) {
+      this.#reject(connection, 'hello answers another challenge (replayed?)');
+      connection.socket.close(4003, 'bad hello');
+      return;
+    }
+    if (!(await verifySigner(helloClaimText(body), signature, hello.nodeId))) {
+      this.#reject(connection, 'hello signature does not match the node id');
+      connection.socket.close(4003, 'bad hello');
+      return;
+    }
+    const nodeId = hello.nodeId.toLowerCase();
+    // A node that reconnects replaces its old connection.
+    const previous = this.#byNode.get(nodeId);
+    if (previous) {
+      this.#byNode.delete(nodeId);
+      this.#init.scheduler.removeNode(nodeId);
+      previous.socket.close(4004, 'replaced by a new connection');
+    }
+    connection.nodeId = nodeId;
+    this.#init.nodes.seen(nodeId, hello.wallet, hello.hardware);
+    connection.lastNonce = this.#init.nodes.lastNonce(nodeId);
+    const models = new Map<string, number>();
+    let slots = 0;
+    for (const model of hello.models) {
+      this.#init.models.addIfAbsent({ ...model, path: null, addedAt: Date.now() });
+      models.set(model.sha256, model.tokensPerSecond);
+      slots += model.slots;
+    }
+    this.#byNode.set(nodeId, connection);
+    connection.socket.send(
+      JSON.stringify({ type: 'welcome', nodeId, heartbeatMs: this.#init.heartbeatMs } satisfies RouterMessage),
+    );
+    this.#init.scheduler.addNode({ id: nodeId, slots, models });
+    this.#init.log('info', 'node connected', {
+      node: nodeId,
+      type: hello.hardware.nodeType,
+      models: hello.models.map((m) => `${m.name}@${m.tokensPerSecond.toFixed(0)}tok/s`).join(','),
+    });
+  }
+
+  async #result(connection: Connection, nodeId: string, message: TaskResultMessage): Promise<void> {
+    const lease = this.#init.scheduler.lease(message.taskId);
+    if (!lease || lease.nodeId !== nodeId || lease.attempt !== message.attempt) {
+      return this.#reject(connection, `result for task ${message.taskId} attempt ${message.attempt} not leased to this node`);
+    }
+    if (message.modelSha256 !== lease.task.modelSha256) {
+      return this.#reject(connection, `result claims model ${message.modelSha256}, task needs ${lease.task.modelSha256}`);
+    }
+    if (outputHash(message.output) !== message.outputSha256) {
+      return this.#reject(connection, 'output hash does not match the output');
+    }
+    const nonce = BigInt(message.nonce);
+    if (nonce <= connection.lastNonce) return this.#reject(connection, `stale nonce ${message.nonce} (replayed?)`);
+    const claim = resultClaimText({ ...message, nodeId });
+    if (!(await verifySigner(claim, message.signature, nodeId))) {
+      return this.#reject(connection, 'result signature does not match the node id');
+    }
+    connection.lastNonce = nonce;
+    this.#init.nodes.setLastNonce(nodeId, nonce);
+    const accepted = this.#init.tasks.accept({
+      taskId: message.taskId,
+      nodeId,
+      attempt: message.attempt,
+      output: message.output,
+      outputSha256: message.outputSha256,
+      signature: message.signature,
+      nonce: message.nonce,
+    });
+    this.#init.nodes.countOutcome(nodeId, accepted ? 1 : 0, 0);
+  }
+}

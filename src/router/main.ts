@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { createLogger, type Logger } from './log.js';
+import { buildRouter, type RouterApp } from './server.js';
+
+export const routerConfig = z.object({
+  port: z.number().int().min(0).max(65535),
+  host: z.string().default('127.0.0.1'),
+  dataDir: z.string().min(1),
+  queueLimit: z.number().int().min(1).default(1000),
+  maxAttempts: z.number().int().min(1).max(10).default(3),
+  heartbeatMs: z.number().int().min(100).default(2000),
+  leaseGraceMs: z.number().int().min(100).default(30_000),
+  defaultMaxTokens: z.number().int().min(1).default(256),
+  bodyLimitBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
+});
+export type RouterConfig = z.input<typeof routerConfig>;
+
+export type RunningRouter = RouterApp & { url: string; port: number; stop(): Promise<void> };
+
+/** Starts a router: parses its config (naming any bad setting), opens the store, listens. */
+export async function startRouter(config: RouterConfig, options: { log?: Logger } = {}): Promise<RunningRouter> {
+  const parsed = routerConfig.safeParse(config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`Bad router setting '${issue?.path.join('.')}': ${issue?.message}`);
+  }
+  const settings = parsed.data;
+  const log = options.log ?? createLogger('router');
+  const router = buildRouter({ ...settings, log });
+  await router.app.listen({ port: settings.port, host: settings.host });
+  const address = router.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : settings.port;
+  const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
+  log('info', 'router listening', { url, data: settings.dataDir });
+  return { ...router, url, port, stop: () => router.close() };
+}

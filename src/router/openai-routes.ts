@@ -1,0 +1,168 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  chatCompletionRequest,
+  completionRequest,
+  embeddingRequest,
+  type GenerationParams,
+  InvalidParameterError,
+  NoNodeError,
+  NotFoundError,
+  parseBody,
+  type TaskInput,
+} from '../protocol/index.js';
+import type { ModelRecord, SessionParams } from '../store/index.js';
+import type { RouterServices } from './context.js';
+import { completionBody, type Shape, streamTask, taskHeaders } from './respond.js';
+
+type SamplingFields = {
+  max_tokens?: number | null | undefined;
+  temperature?: number | null | undefined;
+  top_p?: number | null | undefined;
+  seed?: number | null | undefined;
+  stop?: string | string[] | null | undefined;
+};
+
+/** A registered model that some connected node can serve right now. */
+export function servableModel(services: RouterServices, name: string): ModelRecord {
+  const model = services.models.resolve(name);
+  if (!model) throw new NotFoundError('model', `The model '${name}' does not exist. List models with GET /v1/models.`);
+  if (!services.scheduler.canServe(model.sha256)) throw new NoNodeError(name);
+  return model;
+}
+
+/** Request sampling fields, then the session's defaults, then the router's. */
+export function generationParams(
+  services: RouterServices,
+  model: ModelRecord,
+  fields: SamplingFields,
+  defaults: SessionParams = {},
+  maxTokensField = 'max_tokens',
+): GenerationParams {
+  const maxTokens = fields.max_tokens ?? defaults.maxTokens ?? Math.min(services.defaultMaxTokens, model.contextLength - 1);
+  if (maxTokens >= model.contextLength) {
+    throw new InvalidParameterError(
+      maxTokensField,
+      `'${maxTokensField}' is ${maxTokens} but the model's context holds ${model.contextLength} tokens in all.`,
+    );
+  }
+  const seed = fields.seed ?? defaults.seed;
+  const stop = fields.stop == null ? [] : typeof fields.stop === 'string' ? [fields.stop] : fields.stop;
+  return {
+    maxTokens,
+    temperature: fields.temperature ?? defaults.temperature ?? 1,
+    topP: fields.top_p ?? defaults.topP ?? 1,
+    stop: stop.filter((s) => s.length > 0),
+    ...(seed === undefined ? {} : { seed }),
+  };
+}
+
+function idempotencyKey(request: FastifyRequest): string | null {
+  const value = request.headers['idempotency-key'];
+  if (value === undefined) return null;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 200) {
+    throw new InvalidParameterError('Idempotency-Key', 'The Idempotency-Key header must be 1 to 200 characters.');
+  }
+  return value;
+}
+
+/** Submits a generation task and answers with JSON or a stream. */
+export async function runGeneration(
+  services: RouterServices,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  job: { model: ModelRecord; sessionId: string; input: TaskInput; shape: Shape; stream: boolean; includeUsage: boolean },
+) {
+  const handle = services.tasks.submit({
+    keyId: request.keyId,
+    sessionId: job.sessionId,
+    idempotencyKey: idempotencyKey(request),
+    model: job.model,
+    input: job.input,
+  });
+  if (job.stream) return streamTask(reply, job.shape, handle, job.includeUsage);
+  const result = await handle.result;
+  return reply.headers(taskHeaders(handle)).send(completionBody(job.shape, handle, result));
+}
+
+/** The OpenAI-compatible user API under /v1. */
+export function openAiRoutes(app: FastifyInstance, services: RouterServices): void {
+  app.post('/v1/chat/completions', async (request, reply) => {
+    const body = parseBody(chatCompletionRequest, request.body);
+    const model = servableModel(services, body.model);
+    const session = services.sessions.implicitFor(request.keyId, model.sha256, model.name);
+    const maxField = body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
+    const params = generationParams(
+      services,
+      model,
+      { ...body, max_tokens: body.max_completion_tokens ?? body.max_tokens },
+      session.params,
+      maxField,
+    );
+    const messages = body.messages.map((m) => ({
+      role: m.role === 'developer' ? ('system' as const) : m.role,
+      content: m.content,
+    }));
+    return runGeneration(services, request, reply, {
+      model,
+      sessionId: session.id,
+      input: { kind: 'chat', messages, params },
+      shape: 'chat',
+      stream: body.stream === true,
+      includeUsage: body.stream_options?.include_usage === true,
+    });
+  });
+
+  app.post('/v1/completions', async (request, reply) => {
+    const body = parseBody(completionRequest, request.body);
+    const model = servableModel(services, body.model);
+    const session = services.sessions.implicitFor(request.keyId, model.sha256, model.name);
+    const prompt = typeof body.prompt === 'string' ? body.prompt : (body.prompt[0] as string);
+    return runGeneration(services, request, reply, {
+      model,
+      sessionId: session.id,
+      input: { kind: 'completion', prompt, params: generationParams(services, model, body, session.params) },
+      shape: 'completion',
+      stream: body.stream === true,
+      includeUsage: body.stream_options?.include_usage === true,
+    });
+  });
+
+  app.post('/v1/embeddings', async (request, reply) => {
+    const body = parseBody(embeddingRequest, request.body);
+    const model = servableModel(services, body.model);
+    const session = services.sessions.implicitFor(request.keyId, model.sha256, model.name);
+    const input = typeof body.input === 'string' ? [body.input] : body.input;
+    const handle = services.tasks.submit({
+      keyId: request.keyId,
+      sessionId: session.id,
+      idempotencyKey: idempotencyKey(request),
+      model,
+      input: { kind: 'embedding', input },
+    });
+    const result = await handle.result;
+    const vectors = result.output.embeddings ?? [];
+    return reply.headers(taskHeaders(handle)).send({
+      object: 'list',
+      data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })),
+      model: model.name,
+      usage: { prompt_tokens: result.output.promptTokens, total_tokens: result.output.promptTokens },
+    });
+  });
+
+  app.get('/v1/models', async () => {
+    const servable = services.scheduler.servableModels();
+    const data = services.models
+      .list()
+      .filter((m) => servable.has(m.sha256))
+      .map((m) => ({
+        id: m.name,
+        object: 'model',
+        created: Math.floor(m.addedAt / 1000),
+        owned_by: 'omnitensor',
+        sha256: m.sha256,
+        context_length: m.contextLength,
+        quantization: m.quantization,
+      }));
+    return { object: 'list', data };
+  });
+}

@@ -1,0 +1,125 @@
+import type { FastifyReply } from 'fastify';
+import type { OmniError } from '../protocol/index.js';
+import type { ResultRecord } from '../store/index.js';
+import { toHttpError } from './http-errors.js';
+import type { TaskHandle } from './task-manager.js';
+
+export type Shape = 'chat' | 'completion';
+
+const usageOf = (result: ResultRecord) => ({
+  prompt_tokens: result.output.promptTokens,
+  completion_tokens: result.output.completionTokens,
+  total_tokens: result.output.promptTokens + result.output.completionTokens,
+});
+
+const created = () => Math.floor(Date.now() / 1000);
+
+/** The OpenAI JSON for a finished chat or completion task. */
+export function completionBody(shape: Shape, handle: TaskHandle, result: ResultRecord) {
+  const text = result.output.text ?? '';
+  const finish_reason = result.output.finishReason ?? 'stop';
+  const base = { id: idOf(shape, handle), created: created(), model: handle.record.modelName };
+  if (shape === 'chat') {
+    return {
+      ...base,
+      object: 'chat.completion',
+      choices: [{ index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason }],
+      usage: usageOf(result),
+      system_fingerprint: `node_${result.nodeId.slice(2, 10)}`,
+    };
+  }
+  return {
+    ...base,
+    object: 'text_completion',
+    choices: [{ index: 0, text, logprobs: null, finish_reason }],
+    usage: usageOf(result),
+  };
+}
+
+function idOf(shape: Shape, handle: TaskHandle): string {
+  return `${shape === 'chat' ? 'chatcmpl' : 'cmpl'}-${handle.record.id}`;
+}
+
+export function taskHeaders(handle: TaskHandle): Record<string, string> {
+  return { 'x-omnitensor-task-id': handle.record.id };
+}
+
+/**
+ * Streams a task as server-sent events in OpenAI's chunk format. Headers go out with the first text, so an
+ * error before any text (no node, prompt too long) still gets its proper status code.
+ */
+export function streamTask(reply: FastifyReply, shape: Shape, handle: TaskHandle, includeUsage: boolean): void {
+  reply.hijack();
+  const res = reply.raw;
+  const id = idOf(shape, handle);
+  const model = handle.record.modelName;
+  const stamp = created();
+  let started = false;
+  const chunk = (delta: string | null, finish: string | null, role = false) =>
+    shape === 'chat'
+      ? {
+          id,
+          object: 'chat.completion.chunk',
+          created: stamp,
+          model,
+          choices: [
+            {
+              index: 0,
+              delta: delta === null ? {} : role ? { role: 'assistant', content: delta } : { content: delta },
+              logprobs: null,
+              finish_reason: finish,
+            },
+          ],
+        }
+      : { id, object: 'text_completion', created: stamp, model, choices: [{ index: 0, text: delta ?? '', logprobs: null, finish_reason: finish }] };
+  const write = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
+  const start = () => {
+    if (started) return;
+    started = true;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      ...taskHeaders(handle),
+    });
+    if (shape === 'chat') write(chunk('', null, true));
+  };
+  const onText = (text: string) => {
+    start();
+    write(chunk(text, null));
+  };
+  const onDone = (result: ResultRecord) => {
+    start();
+    write(chunk(null, result.output.finishReason ?? 'stop'));
+    if (includeUsage) {
+      const usage = usageOf(result);
+      write(shape === 'chat' ? { id, object: 'chat.completion.chunk', created: stamp, model, choices: [], usage } : { id, object: 'text_completion', created: stamp, model, choices: [], usage });
+    }
+    res.end('data: [DONE]\n\n');
+    detach();
+  };
+  const onError = (error: OmniError) => {
+    const { status, body, headers } = toHttpError(error);
+    if (!started) {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    } else {
+      write(body);
+      res.end('data: [DONE]\n\n');
+    }
+    detach();
+  };
+  // The task keeps running if the client leaves: it was accepted, and its result stays fetchable.
+  const detach = () => {
+    handle.off('text', onText);
+    handle.off('done', onDone);
+    handle.off('error', onError);
+  };
+  res.on('close', detach);
+  handle.on('text', onText);
+  handle.on('done', onDone);
+  handle.on('error', onError);
+  // A client joining a running task (same idempotency key) first gets the text streamed so far.
+  if (handle.delivered) onText(handle.delivered);
+}

@@ -1,0 +1,111 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { type Db, KeyStore, ModelStore, NodeStore, openDatabase, SessionStore, TaskStore } from '../store/index.js';
+import { bearerAuth } from './auth.js';
+import type { RouterServices } from './context.js';
+import { Gateway } from './gateway.js';
+import { errorHandler } from './http-errors.js';
+import type { Logger } from './log.js';
+import { networkRoutes } from './network-routes.js';
+import { openAiRoutes } from './openai-routes.js';
+import { Scheduler } from './scheduler.js';
+import { TaskManager } from './task-manager.js';
+
+export type RouterInit = {
+  dataDir: string;
+  queueLimit: number;
+  maxAttempts: number;
+  heartbeatMs: number;
+  leaseGraceMs: number;
+  defaultMaxTokens: number;
+  bodyLimitBytes: number;
+  log: Logger;
+};
+
+export type RouterApp = { app: FastifyInstance; services: RouterServices; db: Db; close(): Promise<void> };
+
+/** Wires the store, scheduler, task manager, gateway and HTTP routes into one router. */
+export function buildRouter(init: RouterInit): RouterApp {
+  const db = openDatabase(init.dataDir);
+  const taskStore = new TaskStore(db);
+  const models = new ModelStore(db);
+  const nodes = new NodeStore(db);
+  // The scheduler calls out to the task manager and gateway, which are built right after it.
+  let tasks!: TaskManager;
+  let gateway!: Gateway;
+  const scheduler = new Scheduler({
+    queueLimit: init.queueLimit,
+    maxAttempts: init.maxAttempts,
+    leaseGraceMs: init.leaseGraceMs,
+    assign: (lease) => {
+      const handle = tasks.handle(lease.task.id);
+      if (!handle) {
+        queueMicrotask(() => scheduler.cancel(lease.task.id));
+        return true;
+      }
+      tasks.started(lease);
+      return gateway.assign(lease, {
+        type: 'task',
+        taskId: lease.task.id,
+        attempt: lease.attempt,
+        modelSha256: lease.task.modelSha256,
+        input: handle.record.input,
+        deadline: lease.deadline,
+      });
+    },
+    giveUp: (task, reason) => {
+      init.log('warn', 'task gave up', { task: task.id, attempts: task.attempts, reason });
+      tasks.gaveUp(task.id, task.attempts, reason);
+    },
+  });
+  tasks = new TaskManager(taskStore, scheduler);
+  gateway = new Gateway({ scheduler, tasks, nodes, models, log: init.log, heartbeatMs: init.heartbeatMs });
+
+  const services: RouterServices = {
+    keys: new KeyStore(db),
+    models,
+    sessions: new SessionStore(db),
+    taskStore,
+    tasks,
+    scheduler,
+    gateway,
+    defaultMaxTokens: init.defaultMaxTokens,
+  };
+
+  const app = Fastify({ logger: false, bodyLimit: init.bodyLimitBytes, forceCloseConnections: true });
+  app.setErrorHandler(errorHandler);
+  app.get('/health', async () => ({ status: 'ok', nodes: gateway.connectedCount }));
+  app.register(async (api) => {
+    api.addHook('onRequest', bearerAuth(services.keys));
+    openAiRoutes(api, services);
+    networkRoutes(api, services);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({
+      error: { message: `No route ${request.method} ${request.url}.`, type: 'invalid_request_error', param: null, code: 'not_found' },
+    });
+  });
+  gateway.attach(app.server);
+
+  const leaseTimer = setInterval(() => {
+    for (const lease of scheduler.expireLeases()) {
+      init.log('warn', 'lease expired', { task: lease.task.id, node: lease.nodeId, attempt: lease.attempt });
+      gateway.cancel(lease.nodeId, lease.task.id, lease.attempt);
+    }
+  }, 250);
+  leaseTimer.unref();
+
+  const recovered = tasks.recover();
+  if (recovered > 0) init.log('info', 'recovered unfinished tasks from the store', { count: recovered });
+
+  return {
+    app,
+    services,
+    db,
+    async close() {
+      clearInterval(leaseTimer);
+      await gateway.close();
+      await app.close();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,233 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import {
+  ContextLengthError,
+  InvalidParameterError,
+  OmniError,
+  TaskFailedError,
+  type TaskInput,
+  type TaskOutput,
+} from '../protocol/index.js';
+import type { ModelRecord, ResultRecord, TaskRecord, TaskStore } from '../store/index.js';
+import type { Lease, Scheduler } from './scheduler.js';
+
+/** Everything a client waiting on a task hears: streamed text, then the result or an error. */
+export type TaskEvents = {
+  text: [text: string];
+  done: [result: ResultRecord];
+  error: [error: OmniError];
+};
+
+/** A task in flight, as the API sees it. */
+export class TaskHandle extends EventEmitter<TaskEvents> {
+  /** Text already streamed to listeners; a retried attempt only streams what goes beyond it. */
+  delivered = '';
+  /** Text the current attempt has streamed so far. */
+  attemptText = '';
+  attempt = 0;
+  readonly result: Promise<ResultRecord>;
+  #resolve!: (r: ResultRecord) => void;
+  #reject!: (e: OmniError) => void;
+
+  constructor(readonly record: TaskRecord) {
+    super();
+    this.result = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    // Listeners are optional; an unobserved failure must not crash the router.
+    this.result.catch(() => {});
+  }
+
+  settle(result: ResultRecord): void {
+    this.emit('done', result);
+    this.#resolve(result);
+  }
+
+  fail(error: OmniError): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    this.#reject(error);
+  }
+}
+
+export type SubmitRequest = {
+  keyId: string;
+  sessionId: string | null;
+  idempotencyKey: string | null;
+  model: ModelRecord;
+  input: TaskInput;
+};
+
+export const newTaskId = () => `task_${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+
+/**
+ * Owns the life of tasks: writes each to the store before queueing it (so a crash loses none), feeds the
+ * scheduler, and turns node messages into client events. Results are accepted once per task.
+ */
+export class TaskManager {
+  readonly #handles = new Map<string, TaskHandle>();
+
+  constructor(
+    readonly store: TaskStore,
+    readonly scheduler: Scheduler,
+  ) {}
+
+  get inFlight(): number {
+    return this.#handles.size;
+  }
+
+  handle(taskId: string): TaskHandle | undefined {
+    return this.#handles.get(taskId);
+  }
+
+  /**
+   * Accepts a task, or finds the one already accepted under the same idempotency key: a finished one
+   * answers from the store without running again; an open one is joined.
+   */
+  submit(request: SubmitRequest): TaskHandle {
+    if (request.idempotencyKey) {
+      const existing = this.store.byIdempotencyKey(request.keyId, request.idempotencyKey);
+      if (existing) return this.#existing(existing);
+    }
+    const record: TaskRecord = {
+      id: newTaskId(),
+      keyId: request.keyId,
+      sessionId: request.sessionId,
+      idempotencyKey: request.idempotencyKey,
+      modelSha256: request.model.sha256,
+      modelName: request.model.name,
+      input: withSeed(request.input),
+      status: 'queued',
+      attempts: 0,
+      nodeId: null,
+      error: null,
+      createdAt: Date.now(),
+    };
+    // A full queue refuses with 429 before anything is stored: a refused task was never accepted.
+    this.scheduler.assertRoom();
+    const handle = new TaskHandle(record);
+    this.store.insert(record);
+    this.#handles.set(record.id, handle);
+    this.scheduler.enqueue(queued(record));
+    return handle;
+  }
+
+  /** After a restart: queue again every task that was accepted but not finished. */
+  recover(): number {
+    const open = this.store.open();
+    for (const record of open) {
+      if (this.#handles.has(record.id)) continue;
+      this.store.requeue(record.id);
+      this.#handles.set(record.id, new TaskHandle({ ...record, status: 'queued' }));
+      this.scheduler.enqueue(queued(record));
+    }
+    return open.length;
+  }
+
+  /** The scheduler gave the task to a node. */
+  started(lease: Lease): void {
+    const handle = this.#handles.get(lease.task.id);
+    if (!handle) return;
+    handle.attempt = lease.attempt;
+    handle.attemptText = '';
+    this.store.markRunning(lease.task.id, lease.attempt, lease.nodeId);
+  }
+
+  /** Streamed text from the node running the current attempt. */
+  text(taskId: string, attempt: number, nodeId: string, text: string): void {
+    const handle = this.#handles.get(taskId);
+    const lease = this.scheduler.lease(taskId);
+    if (!handle || !lease || lease.attempt !== attempt || lease.nodeId !== nodeId) return;
+    handle.attemptText += text;
+    // A retry replays the same seed, so its text repeats what was already delivered: pass on only the rest.
+    if (handle.attemptText.length <= handle.delivered.length) return;
+    if (!handle.attemptText.startsWith(handle.delivered)) {
+      this.#fail(handle, new TaskFailedError(taskId, attempt, 'a retried attempt diverged from text already streamed'));
+      return;
+    }
+    const fresh = handle.attemptText.slice(handle.delivered.length);
+    handle.delivered = handle.attemptText;
+    handle.emit('text', fresh);
+  }
+
+  /** A verified result; false if the task already had one (duplicates are ignored, never paid twice). */
+  accept(result: ResultRecord): boolean {
+    if (!this.store.complete(result)) return false;
+    this.scheduler.complete(result.taskId);
+    const handle = this.#handles.get(result.taskId);
+    this.#handles.delete(result.taskId);
+    if (handle) {
+      const text = result.output.text ?? '';
+      if (text.length > handle.delivered.length && text.startsWith(handle.delivered)) {
+        handle.emit('text', text.slice(handle.delivered.length));
+        handle.delivered = text;
+      }
+      handle.settle(result);
+    }
+    return true;
+  }
+
+  /** A node reported that it could not run the task. */
+  nodeError(taskId: string, nodeId: string, error: { code: string; message: string; final: boolean; promptTokens?: number | undefined; contextLength?: number | undefined }): void {
+    const handle = this.#handles.get(taskId);
+    if (!handle) return;
+    if (!error.final) {
+      this.scheduler.fail(taskId, nodeId, error.message, false);
+      return;
+    }
+    this.scheduler.fail(taskId, nodeId, error.message, true);
+    const failure =
+      error.code === 'context_length_exceeded'
+        ? new ContextLengthError(error.promptTokens ?? 0, error.contextLength ?? 0)
+        : new InvalidParameterError('input', error.message);
+    this.#fail(handle, failure);
+  }
+
+  /** The scheduler ran out of attempts. */
+  gaveUp(taskId: string, attempts: number, reason: string): void {
+    const handle = this.#handles.get(taskId);
+    if (handle) this.#fail(handle, new TaskFailedError(taskId, attempts, reason));
+  }
+
+  #fail(handle: TaskHandle, error: OmniError): void {
+    this.#handles.delete(handle.record.id);
+    this.scheduler.cancel(handle.record.id);
+    this.store.markFailed(handle.record.id, { code: error.code, message: error.message, status: statusOf(error) });
+    handle.fail(error);
+  }
+
+  #existing(record: TaskRecord): TaskHandle {
+    const live = this.#handles.get(record.id);
+    if (live) return live;
+    const handle = new TaskHandle(record);
+    const result = record.status === 'done' ? this.store.result(record.id) : undefined;
+    queueMicrotask(() => {
+      if (result) handle.settle(result);
+      else handle.fail(storedError(record));
+    });
+    return handle;
+  }
+}
+
+/** A task without a seed gets one now, so every attempt of it samples the same tokens. */
+function withSeed(input: TaskInput): TaskInput {
+  if (input.kind === 'embedding' || input.params.seed !== undefined) return input;
+  return { ...input, params: { ...input.params, seed: randomBytes(4).readUInt32BE() & 0x7fffffff } };
+}
+
+function queued(record: TaskRecord) {
+  const maxTokens = record.input.kind === 'embedding' ? 1 : record.input.params.maxTokens;
+  return { id: record.id, modelSha256: record.modelSha256, maxTokens, attempts: record.attempts };
+}
+
+function statusOf(error: OmniError): number {
+  if (error instanceof ContextLengthError) return 413;
+  if (error instanceof InvalidParameterError) return 400;
+  return 502;
+}
+
+function storedError(record: TaskRecord): OmniError {
+  const stored = record.error ?? { code: 'task_failed', message: `Task ${record.id} failed.`, status: 502 };
+  const error = new OmniError(stored.code, stored.message);
+  return Object.assign(error, { status: stored.status });
+}

@@ -1,0 +1,6 @@
+export { type Db, openDatabase } from './database.js';
+export { KeyStore } from './keys.js';
+export { type ModelRecord, ModelStore } from './models.js';
+export { NodeStore } from './nodes.js';
+export { type SessionParams, type SessionRecord, SessionStore } from './sessions.js';
+export { type ResultRecord, type TaskRecord, type TaskStatus, TaskStore } from './tasks.js';

@@ -1,0 +1,38 @@
+import type { Hardware } from '../protocol/index.js';
+import type { Db } from './database.js';
+
+/** Nodes the router has seen, with the last nonce each used (replay protection survives restarts). */
+export class NodeStore {
+  readonly #upsert;
+  readonly #nonce;
+  readonly #setNonce;
+  readonly #count;
+
+  constructor(db: Db) {
+    this.#upsert = db.prepare(`
+      INSERT INTO nodes (id, wallet, hardware, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(id) DO UPDATE SET wallet = excluded.wallet, hardware = excluded.hardware, last_seen = excluded.last_seen`);
+    this.#nonce = db.prepare<[string], { last_nonce: string }>('SELECT last_nonce FROM nodes WHERE id = ?');
+    this.#setNonce = db.prepare('UPDATE nodes SET last_nonce = ? WHERE id = ?');
+    this.#count = db.prepare(
+      'UPDATE nodes SET tasks_done = tasks_done + ?, tasks_failed = tasks_failed + ?, last_seen = ? WHERE id = ?',
+    );
+  }
+
+  seen(id: string, wallet: string | undefined, hardware: Hardware): void {
+    const now = Date.now();
+    this.#upsert.run(id, wallet ?? null, JSON.stringify(hardware), now, now);
+  }
+
+  lastNonce(id: string): bigint {
+    return BigInt(this.#nonce.get(id)?.last_nonce ?? '0');
+  }
+
+  setLastNonce(id: string, nonce: bigint): void {
+    this.#setNonce.run(nonce.toString(), id);
+  }
+
+  countOutcome(id: string, done: number, failed: number): void {
+    this.#count.run(done, failed, Date.now(), id);
+  }
+}

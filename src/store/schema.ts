@@ -1,0 +1,71 @@
+/** Migrations, applied in order; `user_version` records how many have run. Never edit one that has shipped. */
+export const migrations: string[] = [
+  `
+  CREATE TABLE nodes (
+    id TEXT PRIMARY KEY,
+    wallet TEXT,
+    hardware TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    last_nonce TEXT NOT NULL DEFAULT '0',
+    tasks_done INTEGER NOT NULL DEFAULT 0,
+    tasks_failed INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE models (
+    sha256 TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    architecture TEXT NOT NULL,
+    quantization TEXT NOT NULL,
+    parameter_count INTEGER NOT NULL,
+    context_length INTEGER NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    path TEXT,
+    added_at INTEGER NOT NULL
+  );
+  CREATE INDEX models_name ON models(name, added_at);
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    label TEXT,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  );
+  CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL REFERENCES api_keys(id),
+    model_sha256 TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    params TEXT NOT NULL,
+    implicit INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE tasks (
+    id TEXT PRIMARY KEY,
+    session_id TEXT,
+    key_id TEXT NOT NULL,
+    idempotency_key TEXT,
+    kind TEXT NOT NULL,
+    model_sha256 TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    input TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    node_id TEXT,
+    error TEXT,
+    created_at INTEGER NOT NULL,
+    finished_at INTEGER
+  );
+  CREATE UNIQUE INDEX tasks_idempotency ON tasks(key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+  CREATE INDEX tasks_open ON tasks(status) WHERE status IN ('queued', 'running');
+  CREATE TABLE results (
+    task_id TEXT PRIMARY KEY REFERENCES tasks(id),
+    node_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    output TEXT NOT NULL,
+    output_sha256 TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
+];
