@@ -81,7 +81,7 @@ export async function runGeneration(
   });
   if (job.stream) return streamTask(reply, job.shape, handle, job.includeUsage);
   const result = await handle.result;
-  return reply.headers(taskHeaders(handle)).send(completionBody(job.shape, handle, result));
+  return reply.headers(taskHeaders(handle, result)).send(completionBody(job.shape, handle, result));
 }
 
 /** The OpenAI-compatible user API under /v1. */
@@ -141,7 +141,7 @@ export function openAiRoutes(app: FastifyInstance, services: RouterServices): vo
     });
     const result = await handle.result;
     const vectors = result.output.embeddings ?? [];
-    return reply.headers(taskHeaders(handle)).send({
+    return reply.headers(taskHeaders(handle, result)).send({
       object: 'list',
       data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })),
       model: model.name,

@@ -40,8 +40,10 @@ function idOf(shape: Shape, handle: TaskHandle): string {
   return `${shape === 'chat' ? 'chatcmpl' : 'cmpl'}-${handle.record.id}`;
 }
 
-export function taskHeaders(handle: TaskHandle): Record<string, string> {
-  return { 'x-omnitensor-task-id': handle.record.id };
+export function taskHeaders(handle: TaskHandle, result?: ResultRecord): Record<string, string> {
+  const headers: Record<string, string> = { 'x-omnitensor-task-id': handle.record.id };
+  if (result) headers['x-omnitensor-node'] = result.nodeId;
+  return headers;
 }
 
 /**

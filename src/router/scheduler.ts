@@ -234,8 +234,8 @@ export class Scheduler {
       this.#leases.set(task.id, lease);
       node.running.add(task.id);
       if (!this.#init.assign(lease)) {
-        node.failures++;
-        this.#retry(task.id, `node ${node.id} could not be reached`);
+        // The link is gone: forget the node (its close will be reported too) and try the task elsewhere.
+        this.removeNode(node.id);
       }
     }
   }

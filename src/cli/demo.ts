@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OmniClient } from '../sdk/index.js';
+import { startNetwork } from './up.js';
+
+const PROMPTS = [
+  'Tell me about decentralized compute.',
+  'Write a haiku about graphics cards.',
+  'What is a router in a compute network?',
+  'Explain tokens per second.',
+  'Why verify results from untrusted nodes?',
+];
+
+type NodeFigures = { tasks: number; tokens: number; busyMs: number };
+
+/** `demo`: a local network in a temporary folder, a scripted workload, figures, and a clean stop. */
+export async function demoCommand(options: { nodes: number; prompts: number }): Promise<void> {
+  const started = performance.now();
+  const dataDir = mkdtempSync(join(tmpdir(), 'otensor-demo-'));
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  say(`OmniTensor demo: a router and ${options.nodes} compute nodes on this machine, data in ${dataDir}`);
+  const network = await startNetwork({ nodes: options.nodes, port: 0, dataDir, logLevel: 'warn', onProgress: (l) => say(`  ${l}`) });
+  try {
+    const client = new OmniClient({ baseUrl: network.url, apiKey: network.apiKey });
+    say(`router: ${network.url}  model: ${network.modelName} (random weights: the text is not meaningful)`);
+    say(`sending ${options.prompts} prompts...`);
+    const perNode = new Map<string, NodeFigures>();
+    let done = 0;
+    let next = 0;
+    const workStart = performance.now();
+    const worker = async () => {
+      while (next < options.prompts) {
+        const i = next++;
+        const t0 = performance.now();
+        const answer = await client.chat({
+          model: network.modelName,
+          messages: [{ role: 'user', content: PROMPTS[i % PROMPTS.length] as string }],
+          max_tokens: 64,
+          temperature: 0.8,
+          seed: i,
+        });
+        const ms = performance.now() - t0;
+        const node = answer.nodeId ?? 'unknown';
+        const figures = perNode.get(node) ?? { tasks: 0, tokens: 0, busyMs: 0 };
+        figures.tasks++;
+        figures.tokens += answer.usage.completion_tokens;
+        figures.busyMs += ms;
+        perNode.set(node, figures);
+        done++;
+        say(`  [${String(done).padStart(2)}/${options.prompts}] ${node.slice(0, 10)}… ${answer.usage.completion_tokens} tokens in ${ms.toFixed(0)} ms`);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(6, options.prompts) }, worker));
+    const workMs = performance.now() - workStart;
+
+    say('one streaming chat:');
+    process.stdout.write('  > ');
+    let streamed = 0;
+    const stream = client.chatStream({ model: network.modelName, messages: [{ role: 'user', content: 'Stream a story.' }], max_tokens: 48, seed: 7 });
+    let step = await stream.next();
+    while (!step.done) {
+      streamed++;
+      process.stdout.write(step.value.replace(/\s+/g, ' '));
+      step = await stream.next();
+    }
+    say(`\n  (${streamed} chunks, ${step.value?.completion_tokens ?? '?'} tokens)`);
+
+    say('per node:');
+    let totalTokens = 0;
+    for (const [node, f] of [...perNode].sort()) {
+      totalTokens += f.tokens;
+      say(`  ${node}  tasks ${String(f.tasks).padStart(3)}  tokens ${String(f.tokens).padStart(5)}  ${((f.tokens / f.busyMs) * 1000).toFixed(0)} tokens/s per request`);
+    }
+    say(
+      `summary: ${done}/${options.prompts} prompts answered by ${perNode.size} node(s), ${totalTokens} tokens in ${(workMs / 1000).toFixed(2)} s = ${((totalTokens / workMs) * 1000).toFixed(0)} tokens/s overall`,
+    );
+  } finally {
+    await network.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  say(`demo finished in ${((performance.now() - started) / 1000).toFixed(1)} s; everything stopped.`);
+}

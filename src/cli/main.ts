@@ -1,0 +1,91 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { demoCommand } from './demo.js';
+import { keysCreate, modelAdd, modelCreateTiny, modelList } from './local-commands.js';
+import { nodeStart, routerStart } from './start-commands.js';
+import { upCommand } from './up.js';
+
+const integer = (name: string) => (value: string) => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`${name} must be a whole number.`);
+  return parsed;
+};
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+const program = new Command('otensor-cli')
+  .description('OmniTensor: run a router, join it with compute nodes, and send it work.')
+  .showHelpAfterError();
+
+const model = program.command('model').description('create, register and list GGUF models');
+model
+  .command('create-tiny')
+  .description("write the project's tiny test model (random weights; its output is not meaningful text)")
+  .requiredOption('--out <file>', 'where to write the GGUF file')
+  .option('--seed <n>', 'weights seed: same seed, same bytes', integer('--seed'), 1)
+  .option('--type <type>', 'tensor type of the matrices: q8_0 or f32', 'q8_0')
+  .action(modelCreateTiny);
+model
+  .command('add <file>')
+  .description("register a GGUF file by its sha256 in a router's store (the router may be running)")
+  .requiredOption('--name <name>', 'the name users ask for')
+  .requiredOption('--data <dir>', "the router's data folder")
+  .action(modelAdd);
+model
+  .command('list')
+  .description("list models registered in a router's store")
+  .requiredOption('--data <dir>', "the router's data folder")
+  .action(modelList);
+
+program
+  .command('keys')
+  .description('API keys')
+  .command('create')
+  .description('create an API key and print it alone on stdout')
+  .requiredOption('--data <dir>', "the router's data folder")
+  .option('--label <label>', 'a note to remember the key by')
+  .action(keysCreate);
+
+program
+  .command('router')
+  .description('the router')
+  .command('start')
+  .description('start a router (HTTP API and node gateway) with its store in --data')
+  .requiredOption('--port <port>', 'port to listen on', integer('--port'))
+  .requiredOption('--data <dir>', 'data folder for the store')
+  .option('--host <host>', 'address to listen on (0.0.0.0 for remote nodes)', '127.0.0.1')
+  .option('--queue-limit <n>', 'tasks that may wait before clients get 429', integer('--queue-limit'), 1000)
+  .action(routerStart);
+
+program
+  .command('node')
+  .description('a compute node')
+  .command('start')
+  .description('start a compute node serving GGUF model files to a router')
+  .requiredOption('--router <url>', 'the router, e.g. http://127.0.0.1:8080')
+  .requiredOption('--model <file>', 'a GGUF file to serve (repeat for more)', collect, [])
+  .requiredOption('--data <dir>', "the node's data folder (keeps its identity key)")
+  .option('--wallet <address>', 'payout wallet address (0x...)')
+  .option('--threads <n>', 'engine threads (default: measured at start)', integer('--threads'))
+  .option('--slots <n>', 'requests per model at once', integer('--slots'))
+  .option('--no-gpu', 'run on the CPU even when a GPU is present')
+  .action(nodeStart);
+
+program
+  .command('up')
+  .description('a router plus N local compute nodes in one command; Ctrl-C stops all')
+  .option('--nodes <n>', 'how many node processes', integer('--nodes'), 3)
+  .option('--port <port>', 'router port', integer('--port'), 8080)
+  .option('--data <dir>', 'data folder', '.data/up')
+  .option('--model <file>', 'a GGUF file to serve instead of the tiny model')
+  .action(upCommand);
+
+program
+  .command('demo')
+  .description('start a local network in a temporary folder, send it a workload, print figures, stop')
+  .option('--nodes <n>', 'how many node processes', integer('--nodes'), 3)
+  .option('--prompts <n>', 'how many prompts', integer('--prompts'), 30)
+  .action(demoCommand);
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

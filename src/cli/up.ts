@@ -1,0 +1,110 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeTinyModel } from '../models/index.js';
+import { startRouter } from '../router/index.js';
+import { OmniClient } from '../sdk/index.js';
+import { createKey, registerModel } from './local-commands.js';
+import { stopOnSignal } from './start-commands.js';
+
+const cliEntry = resolve(fileURLToPath(import.meta.url), '../../../bin/otensor-cli.js');
+
+export type NetworkOptions = {
+  nodes: number;
+  port: number;
+  dataDir: string;
+  model?: string | undefined;
+  /** Log level of the router and the node processes. */
+  logLevel?: string;
+  onProgress?: (line: string) => void;
+};
+
+export type LocalNetwork = {
+  url: string;
+  apiKey: string;
+  modelName: string;
+  children: ChildProcess[];
+  stop(): Promise<void>;
+};
+
+/** Starts a router in this process and N node processes on loopback, and waits until all nodes joined. */
+export async function startNetwork(options: NetworkOptions): Promise<LocalNetwork> {
+  const progress = options.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  let modelFile = options.model ? resolve(options.model) : join(dataDir, 'tiny.gguf');
+  let modelName = options.model ? basename(modelFile).replace(/\.gguf$/i, '') : 'tiny';
+  if (!options.model && !existsSync(modelFile)) {
+    progress(`creating the tiny model at ${modelFile}`);
+    await writeTinyModel(modelFile, { seed: 1 });
+  }
+  modelFile = resolve(modelFile);
+  const record = await registerModel(join(dataDir, 'router'), modelFile, modelName);
+  modelName = record.name;
+  const apiKey = createKey(join(dataDir, 'router'), 'up');
+  if (options.logLevel) process.env.OTENSOR_LOG = options.logLevel;
+  const router = await startRouter({ port: options.port, dataDir: join(dataDir, 'router') });
+  progress(`router listening on ${router.url}; starting ${options.nodes} node(s)`);
+
+  const children: ChildProcess[] = [];
+  for (let i = 0; i < options.nodes; i++) {
+    const child = spawn(
+      process.execPath,
+      [cliEntry, 'node', 'start', '--router', router.url, '--model', modelFile, '--data', join(dataDir, `node-${i + 1}`)],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, OTENSOR_PARENT_PID: String(process.pid) },
+      },
+    );
+    children.push(child);
+  }
+
+  const stop = async () => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            child.once('exit', () => {
+              clearTimeout(kill);
+              done();
+            });
+            child.kill('SIGINT');
+          }),
+      ),
+    );
+    await router.stop();
+  };
+
+  try {
+    await waitForNodes(new OmniClient({ baseUrl: router.url }), options.nodes, children, progress);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url: router.url, apiKey, modelName, children, stop };
+}
+
+async function waitForNodes(client: OmniClient, count: number, children: ChildProcess[], progress: (l: string) => void) {
+  const deadline = Date.now() + 120_000;
+  let last = -1;
+  while (Date.now() < deadline) {
+    const dead = children.find((c) => c.exitCode !== null);
+    if (dead) throw new Error(`a node process exited with code ${dead.exitCode} before joining; see its log above.`);
+    const { nodes } = await client.health();
+    if (nodes !== last) progress(`nodes connected: ${nodes}/${count}`);
+    last = nodes;
+    if (nodes >= count) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`only ${last} of ${count} nodes joined within 120 s.`);
+}
+
+/** `up` */
+export async function upCommand(options: { nodes: number; port: number; data: string; model?: string }): Promise<void> {
+  const network = await startNetwork({ nodes: options.nodes, port: options.port, dataDir: options.data, model: options.model });
+  process.stdout.write(`router: ${network.url}\napi key: ${network.apiKey}\nmodel: ${network.modelName}\n`);
+  stopOnSignal(() => network.stop());
+}

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { QueueFullError } from '../protocol/index.js';
+import { type Lease, type QueuedTask, Scheduler } from './scheduler.js';
+
+const MODEL = 'a'.repeat(64);
+const OTHER = 'b'.repeat(64);
+
+function setup(options: { queueLimit?: number; maxAttempts?: number; reachable?: (lease: Lease) => boolean } = {}) {
+  let now = 1_000;
+  const assigned: Lease[] = [];
+  const gaveUp: string[] = [];
+  const scheduler = new Scheduler({
+    queueLimit: options.queueLimit ?? 100,
+    maxAttempts: options.maxAttempts ?? 3,
+    leaseGraceMs: 1_000,
+    assign: (lease) => {
+      assigned.push(lease);
+      return options.reachable?.(lease) ?? true;
+    },
+    giveUp: (task) => gaveUp.push(task.id),
+    now: () => now,
+  });
+  const task = (id: string, modelSha256 = MODEL): QueuedTask => ({ id, modelSha256, maxTokens: 100, attempts: 0 });
+  return { scheduler, assigned, gaveUp, task, advance: (ms: number) => (now += ms) };
+}
+
+describe('scheduler', () => {
+  it('gives a task only to a node that holds its model', () => {
+    const { scheduler, assigned, task } = setup();
+    scheduler.addNode({ id: 'n1', slots: 1, models: new Map([[OTHER, 100]]) });
+    scheduler.addNode({ id: 'n2', slots: 1, models: new Map([[MODEL, 10]]) });
+    scheduler.enqueue(task('t1'));
+    expect(assigned.map((l) => l.nodeId)).toEqual(['n2']);
+  });
+
+  it('prefers the faster node and respects each node concurrency', () => {
+    const { scheduler, assigned, task } = setup();
+    scheduler.addNode({ id: 'slow', slots: 1, models: new Map([[MODEL, 50]]) });
+    scheduler.addNode({ id: 'fast', slots: 2, models: new Map([[MODEL, 500]]) });
+    for (const id of ['t1', 't2', 't3', 't4']) scheduler.enqueue(task(id));
+    expect(assigned.map((l) => l.nodeId)).toEqual(['fast', 'fast', 'slow']);
+    expect(scheduler.queuedCount).toBe(1);
+    scheduler.complete('t1');
+    expect(assigned[3]?.nodeId).toBe('fast');
+    expect(assigned[3]?.task.id).toBe('t4');
+  });
+
+  it('prefers a node with a lower round-trip time when throughput is equal', () => {
+    const { scheduler, assigned, task } = setup();
+    scheduler.addNode({ id: 'far', slots: 1, models: new Map([[MODEL, 100]]) });
+    scheduler.addNode({ id: 'near', slots: 1, models: new Map([[MODEL, 100]]) });
+    for (let i = 0; i < 20; i++) scheduler.setRoundTrip('far', 200);
+    scheduler.enqueue(task('t1'));
+    expect(assigned[0]?.nodeId).toBe('near');
+  });
+
+  it('moves work away from a node that keeps failing', () => {
+    const { scheduler, assigned, task } = setup({ maxAttempts: 1 });
+    scheduler.addNode({ id: 'flaky', slots: 1, models: new Map([[MODEL, 200]]) });
+    scheduler.addNode({ id: 'steady', slots: 1, models: new Map([[MODEL, 100]]) });
+    scheduler.enqueue(task('first'));
+    expect(assigned[0]?.nodeId).toBe('flaky');
+    scheduler.fail('first', 'flaky', 'boom', false);
+    for (let i = 0; i < 4; i++) {
+      scheduler.enqueue(task(`f${i}`));
+      const lease = assigned.at(-1) as Lease;
+      if (lease.nodeId === 'flaky') scheduler.fail(lease.task.id, 'flaky', 'boom', false);
+      else scheduler.complete(lease.task.id);
+    }
+    scheduler.enqueue(task('next'));
+    expect(assigned.at(-1)?.nodeId).toBe('steady');
+  });
+
+  it('requeues the tasks of a node that drops, with a new attempt number', () => {
+    const { scheduler, assigned, task } = setup();
+    scheduler.addNode({ id: 'n1', slots: 1, models: new Map([[MODEL, 100]]) });
+    scheduler.enqueue(task('t1'));
+    scheduler.removeNode('n1');
+    expect(scheduler.queuedCount).toBe(1);
+    scheduler.addNode({ id: 'n2', slots: 1, models: new Map([[MODEL, 100]]) });
+    expect(assigned.map((l) => [l.nodeId, l.attempt])).toEqual([
+      ['n1', 1],
+      ['n2', 2],
+    ]);
+  });
+
+  it('requeues a task whose lease deadline passed, and gives up after the allowed attempts', () => {
+    const { scheduler, assigned, gaveUp, task, advance } = setup({ maxAttempts: 2 });
+    scheduler.addNode({ id: 'n1', slots: 1, models: new Map([[MODEL, 100]]) });
+    scheduler.enqueue(task('t1'));
+    advance(500);
+    expect(scheduler.expireLeases()).toHaveLength(0);
+    advance(10_000);
+    expect(scheduler.expireLeases()).toHaveLength(1);
+    expect(assigned).toHaveLength(2);
+    advance(10_000);
+    scheduler.expireLeases();
+    expect(gaveUp).toEqual(['t1']);
+    expect(scheduler.lease('t1')).toBeUndefined();
+  });
+
+  it('does not count a handed-back task against its attempts', () => {
+    const { scheduler, assigned, gaveUp, task } = setup({ maxAttempts: 1 });
+    scheduler.addNode({ id: 'n1', slots: 1, models: new Map([[MODEL, 100]]) });
+    scheduler.enqueue(task('t1'));
+    scheduler.handBack('t1', 'n1');
+    expect(gaveUp).toEqual([]);
+    expect(assigned).toHaveLength(2);
+  });
+
+  it('refuses new tasks with QueueFullError when the queue is full', () => {
+    const { scheduler, task } = setup({ queueLimit: 2 });
+    scheduler.enqueue(task('t1'));
+    scheduler.enqueue(task('t2'));
+    expect(() => scheduler.assertRoom()).toThrow(QueueFullError);
+  });
+
+  it('retries elsewhere when the chosen node cannot be reached', () => {
+    const { scheduler, assigned, task } = setup({ reachable: (lease) => lease.nodeId !== 'gone' });
+    scheduler.addNode({ id: 'gone', slots: 1, models: new Map([[MODEL, 1000]]) });
+    scheduler.addNode({ id: 'here', slots: 1, models: new Map([[MODEL, 10]]) });
+    scheduler.enqueue(task('t1'));
+    expect(assigned.at(-1)?.nodeId).toBe('here');
+  });
+});

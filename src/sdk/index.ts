@@ -1,0 +1,1 @@
+export { ApiError, type ChatCompletion, type ChatParameters, type ClientOptions, OmniClient } from './client.js';

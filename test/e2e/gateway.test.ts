@@ -1,0 +1,158 @@
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { sha256File } from '../../src/models/index.js';
+import {
+  createNonceSource,
+  type HelloMessage,
+  helloClaimText,
+  outputHash,
+  resultClaimText,
+  type RouterMessage,
+  signText,
+} from '../../src/protocol/index.js';
+import { prepareRouterData, startRouterProcess, type Workspace, workspace } from './harness.js';
+
+let ws: Workspace;
+let url: string;
+let apiKey: string;
+let modelSha: string;
+let router: Awaited<ReturnType<typeof startRouterProcess>>;
+
+beforeAll(async () => {
+  ws = await workspace('gateway');
+  ({ apiKey } = await prepareRouterData(ws));
+  modelSha = await sha256File(ws.model);
+  router = await startRouterProcess(ws);
+  url = router.url;
+});
+afterAll(async () => ws?.cleanup());
+
+/** A hand-driven node connection that records what the router sends. */
+async function connect() {
+  const socket = new WebSocket(`${url.replace('http', 'ws')}/nodes/ws`);
+  const received: RouterMessage[] = [];
+  const waiters: (() => void)[] = [];
+  socket.on('message', (data) => {
+    received.push(JSON.parse(data.toString()) as RouterMessage);
+    for (const w of waiters.splice(0)) w();
+  });
+  const closed = new Promise<number>((done) => socket.on('close', (code) => done(code)));
+  await new Promise((done) => socket.on('open', done));
+  const next = async (type: RouterMessage['type'], timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const found = received.find((m) => m.type === type);
+      if (found) {
+        received.splice(received.indexOf(found), 1);
+        return found;
+      }
+      await new Promise<void>((done) => {
+        waiters.push(done);
+        setTimeout(done, 200);
+      });
+    }
+    throw new Error(`no '${type}' message from the router`);
+  };
+  return { socket, next, closed, send: (m: unknown) => socket.send(typeof m === 'string' ? m : JSON.stringify(m)) };
+}
+
+async function hello(account = privateKeyToAccount(generatePrivateKey()), tamper?: (h: HelloMessage) => HelloMessage) {
+  const conn = await connect();
+  const challenge = (await conn.next('challenge')) as { challenge: string };
+  const body: Omit<HelloMessage, 'signature'> = {
+    type: 'hello',
+    protocol: 1,
+    nodeId: account.address,
+    challenge: challenge.challenge,
+    hardware: { nodeType: 'cpu', cpuCores: 2, cpuModel: 'test', memoryBytes: 1, gpus: [], threads: 1 },
+    models: [
+      { sha256: modelSha, name: 'tiny', architecture: 'llama', quantization: 'Q8_0', parameterCount: 1, contextLength: 2048, sizeBytes: 1, tokensPerSecond: 100000, slots: 4 },
+    ],
+  };
+  let message: HelloMessage = { ...body, signature: await signText(account, helloClaimText(body)) };
+  if (tamper) message = tamper(message);
+  conn.send(message);
+  return { ...conn, account };
+}
+
+const health = async () => (await (await fetch(`${url}/health`)).json()) as { status: string; nodes: number };
+
+describe('node gateway rejects bad node messages without crashing', () => {
+  it('rejects malformed JSON and schema-invalid messages, and keeps running', async () => {
+    const conn = await connect();
+    await conn.next('challenge');
+    conn.send('{not json');
+    expect(await conn.next('reject')).toMatchObject({ reason: 'malformed JSON' });
+    conn.send({ type: 'result', taskId: 'x' });
+    expect(((await conn.next('reject')) as { reason: string }).reason).toMatch(/invalid message/);
+    conn.send({ type: 'heartbeat', sentAt: 1, running: 0 });
+    expect(((await conn.next('reject')) as { reason: string }).reason).toMatch(/before a verified hello/);
+    conn.socket.close();
+    expect((await health()).status).toBe('ok');
+  });
+
+  it('rejects a hello signed by a key other than the claimed node id', async () => {
+    const other = privateKeyToAccount(generatePrivateKey());
+    const conn = await hello(undefined, (h) => ({ ...h, nodeId: other.address }));
+    expect(((await conn.next('reject')) as { reason: string }).reason).toMatch(/signature/);
+    expect(await conn.closed).toBe(4003);
+    expect((await health()).nodes).toBe(0);
+  });
+
+  it('rejects a hello replayed from another connection (wrong challenge)', async () => {
+    const first = await hello();
+    await first.next('welcome');
+    const replay = await connect();
+    await replay.next('challenge');
+    const account = first.account;
+    const body = {
+      type: 'hello' as const,
+      protocol: 1 as const,
+      nodeId: account.address,
+      challenge: 'f'.repeat(48),
+      hardware: { nodeType: 'cpu' as const, cpuCores: 2, cpuModel: 'test', memoryBytes: 1, gpus: [], threads: 1 },
+      models: [{ sha256: modelSha, name: 'tiny', architecture: 'llama', quantization: 'Q8_0', parameterCount: 1, contextLength: 2048, sizeBytes: 1, tokensPerSecond: 1, slots: 1 }],
+    };
+    replay.send({ ...body, signature: await signText(account, helloClaimText(body)) });
+    expect(((await replay.next('reject')) as { reason: string }).reason).toMatch(/challenge/);
+    first.socket.close();
+    await first.closed;
+  });
+
+  it('rejects a forged or replayed result and accepts the genuine one', async () => {
+    const node = await hello();
+    await node.next('welcome');
+    const answer = fetch(`${url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+      body: JSON.stringify({ model: 'tiny', prompt: 'hi', max_tokens: 3 }),
+    });
+    const task = (await node.next('task')) as { taskId: string; attempt: number };
+    const output = { text: 'abc', promptTokens: 2, completionTokens: 3, finishReason: 'length' as const };
+    const nonces = createNonceSource();
+    const claim = { nodeId: node.account.address, taskId: task.taskId, attempt: task.attempt, modelSha256: modelSha, outputSha256: outputHash(output) };
+    // Signed by someone else: rejected.
+    const forger = privateKeyToAccount(generatePrivateKey());
+    const forgedNonce = nonces();
+    node.send({ type: 'result', ...claim, nonce: forgedNonce, output, signature: await signText(forger, resultClaimText({ ...claim, nonce: forgedNonce })) });
+    expect(((await node.next('reject')) as { reason: string }).reason).toMatch(/signature/);
+    // Output that does not match its hash: rejected.
+    const nonce = nonces();
+    const genuine = { type: 'result', ...claim, nonce, output, signature: await signText(node.account, resultClaimText({ ...claim, nonce })) };
+    node.send({ ...genuine, output: { ...output, text: 'tampered' } });
+    expect(((await node.next('reject')) as { reason: string }).reason).toMatch(/hash/);
+    // The genuine one is accepted and reaches the client.
+    node.send(genuine);
+    const response = await answer;
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { choices: { text: string }[] }).choices[0]?.text).toBe('abc');
+    // Sending it again is a replay: rejected.
+    node.send(genuine);
+    expect(((await node.next('reject')) as { reason: string }).reason).toMatch(/not leased|stale nonce/);
+    expect((await health()).status).toBe('ok');
+    expect(router.process.output()).toMatch(/rejected node message/);
+    node.socket.close();
+    await node.closed;
+  });
+});
