@@ -20,7 +20,13 @@ export async function demoCommand(options: { nodes: number; prompts: number }): 
   const dataDir = mkdtempSync(join(tmpdir(), 'otensor-demo-'));
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`OmniTensor demo: a router and ${options.nodes} compute nodes on this machine, data in ${dataDir}`);
-  const network = await startNetwork({ nodes: options.nodes, port: 0, dataDir, logLevel: 'warn', onProgress: (l) => say(`  ${l}`) });
+  const network = await startNetwork({
+    nodes: options.nodes,
+    port: 0,
+    dataDir,
+    logLevel: 'warn',
+    onProgress: (l) => say(`  ${l}`),
+  });
   try {
     const client = new OmniClient({ baseUrl: network.url, apiKey: network.apiKey });
     say(`router: ${network.url}  model: ${network.modelName} (random weights: the text is not meaningful)`);
@@ -48,7 +54,9 @@ export async function demoCommand(options: { nodes: number; prompts: number }): 
         figures.busyMs += ms;
         perNode.set(node, figures);
         done++;
-        say(`  [${String(done).padStart(2)}/${options.prompts}] ${node.slice(0, 10)}… ${answer.usage.completion_tokens} tokens in ${ms.toFixed(0)} ms`);
+        say(
+          `  [${String(done).padStart(2)}/${options.prompts}] ${node.slice(0, 10)}… ${answer.usage.completion_tokens} tokens in ${ms.toFixed(0)} ms`,
+        );
       }
     };
     await Promise.all(Array.from({ length: Math.min(6, options.prompts) }, worker));
@@ -57,7 +65,12 @@ export async function demoCommand(options: { nodes: number; prompts: number }): 
     say('one streaming chat:');
     process.stdout.write('  > ');
     let streamed = 0;
-    const stream = client.chatStream({ model: network.modelName, messages: [{ role: 'user', content: 'Stream a story.' }], max_tokens: 48, seed: 7 });
+    const stream = client.chatStream({
+      model: network.modelName,
+      messages: [{ role: 'user', content: 'Stream a story.' }],
+      max_tokens: 48,
+      seed: 7,
+    });
     let step = await stream.next();
     while (!step.done) {
       streamed++;
@@ -70,7 +83,9 @@ export async function demoCommand(options: { nodes: number; prompts: number }): 
     let totalTokens = 0;
     for (const [node, f] of [...perNode].sort()) {
       totalTokens += f.tokens;
-      say(`  ${node}  tasks ${String(f.tasks).padStart(3)}  tokens ${String(f.tokens).padStart(5)}  ${((f.tokens / f.busyMs) * 1000).toFixed(0)} tokens/s per request`);
+      say(
+        `  ${node}  tasks ${String(f.tasks).padStart(3)}  tokens ${String(f.tokens).padStart(5)}  ${((f.tokens / f.busyMs) * 1000).toFixed(0)} tokens/s per request`,
+      );
     }
     say(
       `summary: ${done}/${options.prompts} prompts answered by ${perNode.size} node(s), ${totalTokens} tokens in ${(workMs / 1000).toFixed(2)} s = ${((totalTokens / workMs) * 1000).toFixed(0)} tokens/s overall`,

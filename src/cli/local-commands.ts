@@ -5,7 +5,8 @@ import { KeyStore, ModelStore, openDatabase } from '../store/index.js';
 
 /** `model create-tiny` */
 export async function modelCreateTiny(options: { out: string; seed: number; type: string }): Promise<void> {
-  if (options.type !== 'q8_0' && options.type !== 'f32') throw new Error(`--type must be q8_0 or f32, not '${options.type}'.`);
+  if (options.type !== 'q8_0' && options.type !== 'f32')
+    throw new Error(`--type must be q8_0 or f32, not '${options.type}'.`);
   await writeTinyModel(options.out, { seed: options.seed, type: options.type });
   const sha256 = await sha256File(options.out);
   process.stdout.write(`${resolve(options.out)}\nsha256: ${sha256}\n`);
@@ -13,7 +14,10 @@ export async function modelCreateTiny(options: { out: string; seed: number; type
 
 /** Registers a GGUF file in the store; returns its record. Used by `model add` and `up`. */
 export async function registerModel(dataDir: string, file: string, name: string) {
-  if (!existsSync(file)) throw new Error(`No model file at ${file}. Create one with \`otensor-cli model create-tiny --out ${file}\`.`);
+  if (!existsSync(file))
+    throw new Error(
+      `No model file at ${file}. Create one with \`otensor-cli model create-tiny --out ${file}\`.`,
+    );
   const [info, sha256] = await Promise.all([readGgufInfo(file), sha256File(file)]);
   const db = openDatabase(dataDir);
   try {
@@ -38,9 +42,12 @@ export async function modelList(options: { data: string }): Promise<void> {
   const db = openDatabase(options.data);
   try {
     const models = new ModelStore(db).list();
-    if (models.length === 0) process.stdout.write('no models registered; add one with `otensor-cli model add FILE --name NAME`\n');
+    if (models.length === 0)
+      process.stdout.write('no models registered; add one with `otensor-cli model add FILE --name NAME`\n');
     for (const m of models) {
-      process.stdout.write(`${m.name}\t${m.sha256}\t${m.architecture}\t${m.quantization}\t${m.contextLength}\t${m.sizeBytes} bytes\n`);
+      process.stdout.write(
+        `${m.name}\t${m.sha256}\t${m.architecture}\t${m.quantization}\t${m.contextLength}\t${m.sizeBytes} bytes\n`,
+      );
     }
   } finally {
     db.close();

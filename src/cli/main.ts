@@ -6,7 +6,8 @@ import { upCommand } from './up.js';
 
 const integer = (name: string) => (value: string) => {
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`${name} must be a whole number.`);
+  if (!Number.isInteger(parsed) || parsed < 0)
+    throw new InvalidArgumentError(`${name} must be a whole number.`);
   return parsed;
 };
 const collect = (value: string, previous: string[]) => [...previous, value];

@@ -21,8 +21,18 @@ export function stopOnSignal(stop: () => Promise<void>): void {
 }
 
 /** `router start` */
-export async function routerStart(options: { port: number; data: string; host: string; queueLimit: number }): Promise<void> {
-  const router = await startRouter({ port: options.port, host: options.host, dataDir: options.data, queueLimit: options.queueLimit });
+export async function routerStart(options: {
+  port: number;
+  data: string;
+  host: string;
+  queueLimit: number;
+}): Promise<void> {
+  const router = await startRouter({
+    port: options.port,
+    host: options.host,
+    dataDir: options.data,
+    queueLimit: options.queueLimit,
+  });
   process.stdout.write(`router: ${router.url}\n`);
   stopOnSignal(() => router.stop());
 }

@@ -51,7 +51,17 @@ export async function startNetwork(options: NetworkOptions): Promise<LocalNetwor
   for (let i = 0; i < options.nodes; i++) {
     const child = spawn(
       process.execPath,
-      [cliEntry, 'node', 'start', '--router', router.url, '--model', modelFile, '--data', join(dataDir, `node-${i + 1}`)],
+      [
+        cliEntry,
+        'node',
+        'start',
+        '--router',
+        router.url,
+        '--model',
+        modelFile,
+        '--data',
+        join(dataDir, `node-${i + 1}`),
+      ],
       {
         stdio: ['ignore', 'ignore', 'inherit'],
         env: { ...process.env, OTENSOR_PARENT_PID: String(process.pid) },
@@ -87,12 +97,18 @@ export async function startNetwork(options: NetworkOptions): Promise<LocalNetwor
   return { url: router.url, apiKey, modelName, children, stop };
 }
 
-async function waitForNodes(client: OmniClient, count: number, children: ChildProcess[], progress: (l: string) => void) {
+async function waitForNodes(
+  client: OmniClient,
+  count: number,
+  children: ChildProcess[],
+  progress: (l: string) => void,
+) {
   const deadline = Date.now() + 120_000;
   let last = -1;
   while (Date.now() < deadline) {
     const dead = children.find((c) => c.exitCode !== null);
-    if (dead) throw new Error(`a node process exited with code ${dead.exitCode} before joining; see its log above.`);
+    if (dead)
+      throw new Error(`a node process exited with code ${dead.exitCode} before joining; see its log above.`);
     const { nodes } = await client.health();
     if (nodes !== last) progress(`nodes connected: ${nodes}/${count}`);
     last = nodes;
@@ -103,8 +119,18 @@ async function waitForNodes(client: OmniClient, count: number, children: ChildPr
 }
 
 /** `up` */
-export async function upCommand(options: { nodes: number; port: number; data: string; model?: string }): Promise<void> {
-  const network = await startNetwork({ nodes: options.nodes, port: options.port, dataDir: options.data, model: options.model });
+export async function upCommand(options: {
+  nodes: number;
+  port: number;
+  data: string;
+  model?: string;
+}): Promise<void> {
+  const network = await startNetwork({
+    nodes: options.nodes,
+    port: options.port,
+    dataDir: options.data,
+    model: options.model,
+  });
   process.stdout.write(`router: ${network.url}\napi key: ${network.apiKey}\nmodel: ${network.modelName}\n`);
   stopOnSignal(() => network.stop());
 }

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { InvalidParameterError } from './errors.js';
 import { chatMessage } from './messages.js';
 
-const stop = z.union([z.string(), z.array(z.string()).max(4)]).optional().nullable();
+const stop = z
+  .union([z.string(), z.array(z.string()).max(4)])
+  .optional()
+  .nullable();
 
 const sampling = {
   model: z.string().min(1),
@@ -20,7 +23,9 @@ const sampling = {
 /** OpenAI message content may be a string or an array of text parts; only text is supported. */
 const messageContent = z.union([
   z.string(),
-  z.array(z.object({ type: z.literal('text'), text: z.string() })).transform((parts) => parts.map((p) => p.text).join('')),
+  z
+    .array(z.object({ type: z.literal('text'), text: z.string() }))
+    .transform((parts) => parts.map((p) => p.text).join('')),
 ]);
 
 export const chatCompletionRequest = z
@@ -78,6 +83,7 @@ export function parseBody<T extends z.ZodTypeAny>(schema: T, body: unknown): z.i
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const param = issue?.path.length ? issue.path.join('.') : 'body';
-  const detail = issue?.code === 'invalid_type' && issue.received === 'undefined' ? 'is required' : issue?.message;
+  const detail =
+    issue?.code === 'invalid_type' && issue.received === 'undefined' ? 'is required' : issue?.message;
   throw new InvalidParameterError(param, `Invalid value for '${param}': ${detail ?? 'invalid'}.`);
 }

@@ -65,7 +65,10 @@ export class QueueFullError extends OmniError {
 export class NoNodeError extends OmniError {
   override readonly name = 'NoNodeError';
   constructor(readonly model: string) {
-    super('no_node_available', `No connected compute node serves the model '${model}'. Start a node with it.`);
+    super(
+      'no_node_available',
+      `No connected compute node serves the model '${model}'. Start a node with it.`,
+    );
   }
 }
 

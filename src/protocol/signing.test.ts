@@ -1,6 +1,13 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, createNonceSource, outputHash, resultClaimText, signText, verifySigner } from './signing.js';
+import {
+  canonicalJson,
+  createNonceSource,
+  outputHash,
+  resultClaimText,
+  signText,
+  verifySigner,
+} from './signing.js';
 
 const account = privateKeyToAccount(generatePrivateKey());
 const claim = {
@@ -33,7 +40,9 @@ describe('result signing', () => {
       { outputSha256: 'c'.repeat(64) },
       { nonce: '1001' },
     ]) {
-      expect(await verifySigner(resultClaimText({ ...claim, ...change }), signature, account.address)).toBe(false);
+      expect(await verifySigner(resultClaimText({ ...claim, ...change }), signature, account.address)).toBe(
+        false,
+      );
     }
   });
 
@@ -44,7 +53,9 @@ describe('result signing', () => {
 
 describe('canonical JSON and nonces', () => {
   it('hashes objects the same whatever their key order', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, 2], c: 'x' } })).toBe(canonicalJson({ a: { c: 'x', d: [1, 2] }, b: 1 }));
+    expect(canonicalJson({ b: 1, a: { d: [1, 2], c: 'x' } })).toBe(
+      canonicalJson({ a: { c: 'x', d: [1, 2] }, b: 1 }),
+    );
     expect(outputHash({ text: 'a', promptTokens: 1, completionTokens: 1 })).not.toBe(
       outputHash({ text: 'b', promptTokens: 1, completionTokens: 1 }),
     );
@@ -53,6 +64,6 @@ describe('canonical JSON and nonces', () => {
   it('gives strictly increasing nonces even within one millisecond', () => {
     const next = createNonceSource();
     const values = Array.from({ length: 1000 }, () => BigInt(next()));
-    for (let i = 1; i < values.length; i++) expect(values[i]! > values[i - 1]!).toBe(true);
+    for (let i = 1; i < values.length; i++) expect((values[i] as bigint) > (values[i - 1] as bigint)).toBe(true);
   });
 });

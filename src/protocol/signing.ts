@@ -22,7 +22,10 @@ export function outputHash(output: TaskOutput): string {
   return sha256Hex(canonicalJson(output));
 }
 
-export type ResultClaim = Pick<TaskResultMessage, 'taskId' | 'attempt' | 'modelSha256' | 'outputSha256' | 'nonce'> & {
+export type ResultClaim = Pick<
+  TaskResultMessage,
+  'taskId' | 'attempt' | 'modelSha256' | 'outputSha256' | 'nonce'
+> & {
   nodeId: string;
 };
 

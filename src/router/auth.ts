@@ -12,7 +12,10 @@ declare module 'fastify' {
 export function bearerAuth(keys: KeyStore) {
   return async (request: FastifyRequest): Promise<void> => {
     const header = request.headers.authorization;
-    if (!header) throw new AuthenticationError('Missing API key: send "Authorization: Bearer <key>". Create one with `otensor-cli keys create`.');
+    if (!header)
+      throw new AuthenticationError(
+        'Missing API key: send "Authorization: Bearer <key>". Create one with `otensor-cli keys create`.',
+      );
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const keyId = match?.[1] ? keys.authenticate(match[1]) : undefined;
     if (!keyId) throw new AuthenticationError('Unknown or revoked API key.');

@@ -102,7 +102,9 @@ export class Gateway {
     const helloTimer = setTimeout(() => {
       if (!connection.nodeId) socket.close(4001, 'no hello in time');
     }, this.#init.helloTimeoutMs ?? 15_000);
-    socket.send(JSON.stringify({ type: 'challenge', challenge: connection.challenge } satisfies RouterMessage));
+    socket.send(
+      JSON.stringify({ type: 'challenge', challenge: connection.challenge } satisfies RouterMessage),
+    );
     socket.on('message', (data, isBinary) => {
       const raw = isBinary ? '' : data.toString();
       connection.chain = connection.chain
@@ -141,7 +143,10 @@ export class Gateway {
     const parsed = nodeMessage.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return this.#reject(connection, `invalid message: ${issue?.path.join('.') || 'message'} ${issue?.message ?? ''}`);
+      return this.#reject(
+        connection,
+        `invalid message: ${issue?.path.join('.') || 'message'} ${issue?.message ?? ''}`,
+      );
     }
     const message: NodeMessage = parsed.data;
     if (message.type === 'hello') return this.#hello(connection, message);
@@ -149,7 +154,8 @@ export class Gateway {
     if (!nodeId) return this.#reject(connection, `'${message.type}' before a verified hello`);
     switch (message.type) {
       case 'heartbeat':
-        if (message.pingEcho !== undefined) this.#init.scheduler.setRoundTrip(nodeId, Date.now() - message.pingEcho);
+        if (message.pingEcho !== undefined)
+          this.#init.scheduler.setRoundTrip(nodeId, Date.now() - message.pingEcho);
         return;
       case 'chunk':
         this.#init.tasks.text(message.taskId, message.attempt, nodeId, message.text);
@@ -157,7 +163,11 @@ export class Gateway {
       case 'result':
         return this.#result(connection, nodeId, message);
       case 'task_error':
-        this.#init.log('warn', 'node reported a task error', { node: nodeId, task: message.taskId, code: message.code });
+        this.#init.log('warn', 'node reported a task error', {
+          node: nodeId,
+          task: message.taskId,
+          code: message.code,
+        });
         this.#init.tasks.nodeError(message.taskId, nodeId, message);
         return;
       case 'release':
@@ -199,7 +209,11 @@ export class Gateway {
     }
     this.#byNode.set(nodeId, connection);
     connection.socket.send(
-      JSON.stringify({ type: 'welcome', nodeId, heartbeatMs: this.#init.heartbeatMs } satisfies RouterMessage),
+      JSON.stringify({
+        type: 'welcome',
+        nodeId,
+        heartbeatMs: this.#init.heartbeatMs,
+      } satisfies RouterMessage),
     );
     this.#init.scheduler.addNode({ id: nodeId, slots, models });
     this.#init.log('info', 'node connected', {
@@ -212,16 +226,23 @@ export class Gateway {
   async #result(connection: Connection, nodeId: string, message: TaskResultMessage): Promise<void> {
     const lease = this.#init.scheduler.lease(message.taskId);
     if (!lease || lease.nodeId !== nodeId || lease.attempt !== message.attempt) {
-      return this.#reject(connection, `result for task ${message.taskId} attempt ${message.attempt} not leased to this node`);
+      return this.#reject(
+        connection,
+        `result for task ${message.taskId} attempt ${message.attempt} not leased to this node`,
+      );
     }
     if (message.modelSha256 !== lease.task.modelSha256) {
-      return this.#reject(connection, `result claims model ${message.modelSha256}, task needs ${lease.task.modelSha256}`);
+      return this.#reject(
+        connection,
+        `result claims model ${message.modelSha256}, task needs ${lease.task.modelSha256}`,
+      );
     }
     if (outputHash(message.output) !== message.outputSha256) {
       return this.#reject(connection, 'output hash does not match the output');
     }
     const nonce = BigInt(message.nonce);
-    if (nonce <= connection.lastNonce) return this.#reject(connection, `stale nonce ${message.nonce} (replayed?)`);
+    if (nonce <= connection.lastNonce)
+      return this.#reject(connection, `stale nonce ${message.nonce} (replayed?)`);
     const claim = resultClaimText({ ...message, nodeId });
     if (!(await verifySigner(claim, message.signature, nodeId))) {
       return this.#reject(connection, 'result signature does not match the node id');

@@ -13,22 +13,38 @@ import {
 export type OpenAiError = { error: { message: string; type: string; param: string | null; code: string } };
 
 /** The one place an error becomes an HTTP status and OpenAI's error JSON. */
-export function toHttpError(error: unknown): { status: number; body: OpenAiError; headers: Record<string, string> } {
+export function toHttpError(error: unknown): {
+  status: number;
+  body: OpenAiError;
+  headers: Record<string, string>;
+} {
   const headers: Record<string, string> = {};
   const body = (message: string, type: string, code: string, param: string | null = null): OpenAiError => ({
     error: { message, type, param, code },
   });
   if (error instanceof InvalidParameterError) {
-    return { status: 400, headers, body: body(error.message, 'invalid_request_error', error.code, error.param) };
+    return {
+      status: 400,
+      headers,
+      body: body(error.message, 'invalid_request_error', error.code, error.param),
+    };
   }
   if (error instanceof AuthenticationError) {
     return { status: 401, headers, body: body(error.message, 'invalid_request_error', error.code) };
   }
   if (error instanceof NotFoundError) {
-    return { status: 404, headers, body: body(error.message, 'invalid_request_error', error.code, error.resource) };
+    return {
+      status: 404,
+      headers,
+      body: body(error.message, 'invalid_request_error', error.code, error.resource),
+    };
   }
   if (error instanceof ContextLengthError) {
-    return { status: 413, headers, body: body(error.message, 'invalid_request_error', error.code, 'messages') };
+    return {
+      status: 413,
+      headers,
+      body: body(error.message, 'invalid_request_error', error.code, 'messages'),
+    };
   }
   if (error instanceof QueueFullError) {
     headers['retry-after'] = String(error.retryAfterSeconds);
@@ -42,7 +58,11 @@ export function toHttpError(error: unknown): { status: number; body: OpenAiError
   }
   if (error instanceof OmniError) {
     const status = (error as OmniError & { status?: number }).status ?? 500;
-    return { status, headers, body: body(error.message, status < 500 ? 'invalid_request_error' : 'server_error', error.code) };
+    return {
+      status,
+      headers,
+      body: body(error.message, status < 500 ? 'invalid_request_error' : 'server_error', error.code),
+    };
   }
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.statusCode && fastifyError.statusCode < 500) {

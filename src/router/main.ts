@@ -11,14 +11,21 @@ export const routerConfig = z.object({
   heartbeatMs: z.number().int().min(100).default(2000),
   leaseGraceMs: z.number().int().min(100).default(30_000),
   defaultMaxTokens: z.number().int().min(1).default(256),
-  bodyLimitBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(8 * 1024 * 1024),
 });
 export type RouterConfig = z.input<typeof routerConfig>;
 
 export type RunningRouter = RouterApp & { url: string; port: number; stop(): Promise<void> };
 
 /** Starts a router: parses its config (naming any bad setting), opens the store, listens. */
-export async function startRouter(config: RouterConfig, options: { log?: Logger } = {}): Promise<RunningRouter> {
+export async function startRouter(
+  config: RouterConfig,
+  options: { log?: Logger } = {},
+): Promise<RunningRouter> {
   const parsed = routerConfig.safeParse(config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

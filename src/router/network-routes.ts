@@ -26,7 +26,9 @@ export function networkRoutes(app: FastifyInstance, services: RouterServices): v
     return reply.code(201).send(sessionView(session));
   });
 
-  app.get<{ Params: { id: string } }>('/api/sessions/:id', async (request) => sessionView(ownSession(services, request.keyId, request.params.id)));
+  app.get<{ Params: { id: string } }>('/api/sessions/:id', async (request) =>
+    sessionView(ownSession(services, request.keyId, request.params.id)),
+  );
 
   app.post<{ Params: { id: string } }>('/api/sessions/:id/prompts', async (request, reply) => {
     const session = ownSession(services, request.keyId, request.params.id);
@@ -38,7 +40,12 @@ export function networkRoutes(app: FastifyInstance, services: RouterServices): v
       : { kind: 'chat' as const, messages: [{ role: 'user' as const, content: body.prompt ?? '' }], params };
     if (!body.messages && body.prompt === undefined) {
       return reply.code(400).send({
-        error: { message: "Send 'messages' or 'prompt'.", type: 'invalid_request_error', param: 'prompt', code: 'invalid_parameter' },
+        error: {
+          message: "Send 'messages' or 'prompt'.",
+          type: 'invalid_request_error',
+          param: 'prompt',
+          code: 'invalid_parameter',
+        },
       });
     }
     return runGeneration(services, request, reply, {
@@ -53,7 +60,8 @@ export function networkRoutes(app: FastifyInstance, services: RouterServices): v
 
   app.get<{ Params: { id: string } }>('/api/tasks/:id', async (request) => {
     const task = services.taskStore.get(request.params.id);
-    if (!task || task.keyId !== request.keyId) throw new NotFoundError('task', `No task '${request.params.id}' for this key.`);
+    if (!task || task.keyId !== request.keyId)
+      throw new NotFoundError('task', `No task '${request.params.id}' for this key.`);
     const result = task.status === 'done' ? services.taskStore.result(task.id) : undefined;
     return {
       id: task.id,
@@ -70,7 +78,8 @@ export function networkRoutes(app: FastifyInstance, services: RouterServices): v
 function ownSession(services: RouterServices, keyId: string, id: string) {
   const session = services.sessions.get(id);
   // Another key's session is reported as missing, not forbidden: ids of others are not confirmed.
-  if (!session || session.keyId !== keyId) throw new NotFoundError('session', `No session '${id}' for this key.`);
+  if (!session || session.keyId !== keyId)
+    throw new NotFoundError('session', `No session '${id}' for this key.`);
   return session;
 }
 

@@ -25,7 +25,8 @@ type SamplingFields = {
 /** A registered model that some connected node can serve right now. */
 export function servableModel(services: RouterServices, name: string): ModelRecord {
   const model = services.models.resolve(name);
-  if (!model) throw new NotFoundError('model', `The model '${name}' does not exist. List models with GET /v1/models.`);
+  if (!model)
+    throw new NotFoundError('model', `The model '${name}' does not exist. List models with GET /v1/models.`);
   if (!services.scheduler.canServe(model.sha256)) throw new NoNodeError(name);
   return model;
 }
@@ -38,7 +39,8 @@ export function generationParams(
   defaults: SessionParams = {},
   maxTokensField = 'max_tokens',
 ): GenerationParams {
-  const maxTokens = fields.max_tokens ?? defaults.maxTokens ?? Math.min(services.defaultMaxTokens, model.contextLength - 1);
+  const maxTokens =
+    fields.max_tokens ?? defaults.maxTokens ?? Math.min(services.defaultMaxTokens, model.contextLength - 1);
   if (maxTokens >= model.contextLength) {
     throw new InvalidParameterError(
       maxTokensField,
@@ -60,7 +62,10 @@ function idempotencyKey(request: FastifyRequest): string | null {
   const value = request.headers['idempotency-key'];
   if (value === undefined) return null;
   if (typeof value !== 'string' || value.length === 0 || value.length > 200) {
-    throw new InvalidParameterError('Idempotency-Key', 'The Idempotency-Key header must be 1 to 200 characters.');
+    throw new InvalidParameterError(
+      'Idempotency-Key',
+      'The Idempotency-Key header must be 1 to 200 characters.',
+    );
   }
   return value;
 }
@@ -70,7 +75,14 @@ export async function runGeneration(
   services: RouterServices,
   request: FastifyRequest,
   reply: FastifyReply,
-  job: { model: ModelRecord; sessionId: string; input: TaskInput; shape: Shape; stream: boolean; includeUsage: boolean },
+  job: {
+    model: ModelRecord;
+    sessionId: string;
+    input: TaskInput;
+    shape: Shape;
+    stream: boolean;
+    includeUsage: boolean;
+  },
 ) {
   const handle = services.tasks.submit({
     keyId: request.keyId,

@@ -50,7 +50,12 @@ export function taskHeaders(handle: TaskHandle, result?: ResultRecord): Record<s
  * Streams a task as server-sent events in OpenAI's chunk format. Headers go out with the first text, so an
  * error before any text (no node, prompt too long) still gets its proper status code.
  */
-export function streamTask(reply: FastifyReply, shape: Shape, handle: TaskHandle, includeUsage: boolean): void {
+export function streamTask(
+  reply: FastifyReply,
+  shape: Shape,
+  handle: TaskHandle,
+  includeUsage: boolean,
+): void {
   reply.hijack();
   const res = reply.raw;
   const id = idOf(shape, handle);
@@ -73,7 +78,13 @@ export function streamTask(reply: FastifyReply, shape: Shape, handle: TaskHandle
             },
           ],
         }
-      : { id, object: 'text_completion', created: stamp, model, choices: [{ index: 0, text: delta ?? '', logprobs: null, finish_reason: finish }] };
+      : {
+          id,
+          object: 'text_completion',
+          created: stamp,
+          model,
+          choices: [{ index: 0, text: delta ?? '', logprobs: null, finish_reason: finish }],
+        };
   const write = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
   const start = () => {
     if (started) return;
@@ -96,7 +107,11 @@ export function streamTask(reply: FastifyReply, shape: Shape, handle: TaskHandle
     write(chunk(null, result.output.finishReason ?? 'stop'));
     if (includeUsage) {
       const usage = usageOf(result);
-      write(shape === 'chat' ? { id, object: 'chat.completion.chunk', created: stamp, model, choices: [], usage } : { id, object: 'text_completion', created: stamp, model, choices: [], usage });
+      write(
+        shape === 'chat'
+          ? { id, object: 'chat.completion.chunk', created: stamp, model, choices: [], usage }
+          : { id, object: 'text_completion', created: stamp, model, choices: [], usage },
+      );
     }
     res.end('data: [DONE]\n\n');
     detach();

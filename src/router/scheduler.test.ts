@@ -5,7 +5,9 @@ import { type Lease, type QueuedTask, Scheduler } from './scheduler.js';
 const MODEL = 'a'.repeat(64);
 const OTHER = 'b'.repeat(64);
 
-function setup(options: { queueLimit?: number; maxAttempts?: number; reachable?: (lease: Lease) => boolean } = {}) {
+function setup(
+  options: { queueLimit?: number; maxAttempts?: number; reachable?: (lease: Lease) => boolean } = {},
+) {
   let now = 1_000;
   const assigned: Lease[] = [];
   const gaveUp: string[] = [];
@@ -20,7 +22,12 @@ function setup(options: { queueLimit?: number; maxAttempts?: number; reachable?:
     giveUp: (task) => gaveUp.push(task.id),
     now: () => now,
   });
-  const task = (id: string, modelSha256 = MODEL): QueuedTask => ({ id, modelSha256, maxTokens: 100, attempts: 0 });
+  const task = (id: string, modelSha256 = MODEL): QueuedTask => ({
+    id,
+    modelSha256,
+    maxTokens: 100,
+    attempts: 0,
+  });
   return { scheduler, assigned, gaveUp, task, advance: (ms: number) => (now += ms) };
 }
 

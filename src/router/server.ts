@@ -1,5 +1,13 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { type Db, KeyStore, ModelStore, NodeStore, openDatabase, SessionStore, TaskStore } from '../store/index.js';
+import {
+  type Db,
+  KeyStore,
+  ModelStore,
+  NodeStore,
+  openDatabase,
+  SessionStore,
+  TaskStore,
+} from '../store/index.js';
 import { bearerAuth } from './auth.js';
 import type { RouterServices } from './context.js';
 import { Gateway } from './gateway.js';
@@ -81,7 +89,12 @@ export function buildRouter(init: RouterInit): RouterApp {
   });
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({
-      error: { message: `No route ${request.method} ${request.url}.`, type: 'invalid_request_error', param: null, code: 'not_found' },
+      error: {
+        message: `No route ${request.method} ${request.url}.`,
+        type: 'invalid_request_error',
+        param: null,
+        code: 'not_found',
+      },
     });
   });
   gateway.attach(app.server);

@@ -6,7 +6,6 @@ import {
   OmniError,
   TaskFailedError,
   type TaskInput,
-  type TaskOutput,
 } from '../protocol/index.js';
 import type { ModelRecord, ResultRecord, TaskRecord, TaskStore } from '../store/index.js';
 import type { Lease, Scheduler } from './scheduler.js';
@@ -142,7 +141,10 @@ export class TaskManager {
     // A retry replays the same seed, so its text repeats what was already delivered: pass on only the rest.
     if (handle.attemptText.length <= handle.delivered.length) return;
     if (!handle.attemptText.startsWith(handle.delivered)) {
-      this.#fail(handle, new TaskFailedError(taskId, attempt, 'a retried attempt diverged from text already streamed'));
+      this.#fail(
+        handle,
+        new TaskFailedError(taskId, attempt, 'a retried attempt diverged from text already streamed'),
+      );
       return;
     }
     const fresh = handle.attemptText.slice(handle.delivered.length);
@@ -168,7 +170,17 @@ export class TaskManager {
   }
 
   /** A node reported that it could not run the task. */
-  nodeError(taskId: string, nodeId: string, error: { code: string; message: string; final: boolean; promptTokens?: number | undefined; contextLength?: number | undefined }): void {
+  nodeError(
+    taskId: string,
+    nodeId: string,
+    error: {
+      code: string;
+      message: string;
+      final: boolean;
+      promptTokens?: number | undefined;
+      contextLength?: number | undefined;
+    },
+  ): void {
     const handle = this.#handles.get(taskId);
     if (!handle) return;
     if (!error.final) {
@@ -192,7 +204,11 @@ export class TaskManager {
   #fail(handle: TaskHandle, error: OmniError): void {
     this.#handles.delete(handle.record.id);
     this.scheduler.cancel(handle.record.id);
-    this.store.markFailed(handle.record.id, { code: error.code, message: error.message, status: statusOf(error) });
+    this.store.markFailed(handle.record.id, {
+      code: error.code,
+      message: error.message,
+      status: statusOf(error),
+    });
     handle.fail(error);
   }
 

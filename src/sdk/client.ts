@@ -41,22 +41,37 @@ export class OmniClient {
   }
 
   async health(signal?: AbortSignal): Promise<{ status: string; nodes: number }> {
-    return (await this.#request('GET', '/health', undefined, signal)).json() as Promise<{ status: string; nodes: number }>;
+    return (await this.#request('GET', '/health', undefined, signal)).json() as Promise<{
+      status: string;
+      nodes: number;
+    }>;
   }
 
   async models(signal?: AbortSignal): Promise<{ data: { id: string; sha256: string }[] }> {
-    return (await this.#request('GET', '/v1/models', undefined, signal)).json() as Promise<{ data: { id: string; sha256: string }[] }>;
+    return (await this.#request('GET', '/v1/models', undefined, signal)).json() as Promise<{
+      data: { id: string; sha256: string }[];
+    }>;
   }
 
   /** A non-streaming chat completion; `task` is the router's task id and `node` the node that answered. */
-  async chat(params: ChatParameters, signal?: AbortSignal): Promise<ChatCompletion & { taskId: string | null; nodeId: string | null }> {
+  async chat(
+    params: ChatParameters,
+    signal?: AbortSignal,
+  ): Promise<ChatCompletion & { taskId: string | null; nodeId: string | null }> {
     const response = await this.#request('POST', '/v1/chat/completions', params, signal);
     const body = (await response.json()) as ChatCompletion;
-    return { ...body, taskId: response.headers.get('x-omnitensor-task-id'), nodeId: response.headers.get('x-omnitensor-node') };
+    return {
+      ...body,
+      taskId: response.headers.get('x-omnitensor-task-id'),
+      nodeId: response.headers.get('x-omnitensor-node'),
+    };
   }
 
   /** A streaming chat completion: yields content pieces as they arrive, returns the usage at the end. */
-  async *chatStream(params: ChatParameters, signal?: AbortSignal): AsyncGenerator<string, ChatCompletion['usage'] | undefined> {
+  async *chatStream(
+    params: ChatParameters,
+    signal?: AbortSignal,
+  ): AsyncGenerator<string, ChatCompletion['usage'] | undefined> {
     const response = await this.#request(
       'POST',
       '/v1/chat/completions',
@@ -106,7 +121,12 @@ export class OmniClient {
       try {
         error = (JSON.parse(text) as { error: typeof error }).error ?? {};
       } catch {}
-      throw new ApiError(response.status, error.code ?? 'http_error', error.message ?? `HTTP ${response.status}: ${text.slice(0, 200)}`, error.param ?? null);
+      throw new ApiError(
+        response.status,
+        error.code ?? 'http_error',
+        error.message ?? `HTTP ${response.status}: ${text.slice(0, 200)}`,
+        error.param ?? null,
+      );
     }
     return response;
   }

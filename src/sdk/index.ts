@@ -1,1 +1,7 @@
-export { ApiError, type ChatCompletion, type ChatParameters, type ClientOptions, OmniClient } from './client.js';
+export {
+  ApiError,
+  type ChatCompletion,
+  type ChatParameters,
+  type ClientOptions,
+  OmniClient,
+} from './client.js';

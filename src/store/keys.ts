@@ -9,9 +9,7 @@ export class KeyStore {
   readonly #byHash;
 
   constructor(db: Db) {
-    this.#insert = db.prepare(
-      'INSERT INTO api_keys (id, hash, label, created_at) VALUES (?, ?, ?, ?)',
-    );
+    this.#insert = db.prepare('INSERT INTO api_keys (id, hash, label, created_at) VALUES (?, ?, ?, ?)');
     this.#byHash = db.prepare<[string], { id: string }>(
       'SELECT id FROM api_keys WHERE hash = ? AND revoked_at IS NULL',
     );

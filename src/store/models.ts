@@ -49,7 +49,9 @@ export class ModelStore {
       VALUES (@sha256, @name, @architecture, @quantization, @parameterCount, @contextLength, @sizeBytes, @path, @addedAt)
       ON CONFLICT(sha256) DO UPDATE SET name = excluded.name, path = COALESCE(excluded.path, models.path), added_at = excluded.added_at`);
     this.#bySha = db.prepare<[string], Row>('SELECT * FROM models WHERE sha256 = ?');
-    this.#byName = db.prepare<[string], Row>('SELECT * FROM models WHERE name = ? ORDER BY added_at DESC LIMIT 1');
+    this.#byName = db.prepare<[string], Row>(
+      'SELECT * FROM models WHERE name = ? ORDER BY added_at DESC LIMIT 1',
+    );
     this.#all = db.prepare<[], Row>('SELECT * FROM models ORDER BY name, added_at DESC');
   }
 

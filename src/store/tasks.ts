@@ -86,7 +86,9 @@ export class TaskStore {
       "SELECT * FROM tasks WHERE status IN ('queued', 'running') ORDER BY created_at",
     );
     this.#start = db.prepare("UPDATE tasks SET status = 'running', attempts = ?, node_id = ? WHERE id = ?");
-    this.#requeue = db.prepare("UPDATE tasks SET status = 'queued', node_id = NULL WHERE id = ? AND status = 'running'");
+    this.#requeue = db.prepare(
+      "UPDATE tasks SET status = 'queued', node_id = NULL WHERE id = ? AND status = 'running'",
+    );
     this.#fail = db.prepare("UPDATE tasks SET status = 'failed', error = ?, finished_at = ? WHERE id = ?");
     this.#insertResult = db.prepare(`
       INSERT INTO results (task_id, node_id, attempt, output, output_sha256, signature, nonce, created_at)
@@ -95,9 +97,18 @@ export class TaskStore {
     this.#finish = db.prepare(
       "UPDATE tasks SET status = 'done', node_id = ?, finished_at = ? WHERE id = ? AND status != 'done'",
     );
-    this.#result = db.prepare<[string], { task_id: string; node_id: string; attempt: number; output: string; output_sha256: string; signature: string; nonce: string }>(
-      'SELECT * FROM results WHERE task_id = ?',
-    );
+    this.#result = db.prepare<
+      [string],
+      {
+        task_id: string;
+        node_id: string;
+        attempt: number;
+        output: string;
+        output_sha256: string;
+        signature: string;
+        nonce: string;
+      }
+    >('SELECT * FROM results WHERE task_id = ?');
   }
 
   insert(task: TaskRecord): void {

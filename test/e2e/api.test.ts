@@ -2,7 +2,15 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyModel } from '../../src/models/index.js';
-import { cliOutput, prepareRouterData, startNodeProcess, startRouterProcess, type Workspace, waitForNodes, workspace } from './harness.js';
+import {
+  cliOutput,
+  prepareRouterData,
+  startNodeProcess,
+  startRouterProcess,
+  type Workspace,
+  waitForNodes,
+  workspace,
+} from './harness.js';
 
 let ws: Workspace;
 let url: string;
@@ -55,12 +63,20 @@ describe('OpenAI-compatible API through a real router and node', () => {
     expect(answer.choices[0]?.message.content?.length).toBeGreaterThan(0);
     expect(answer.usage?.completion_tokens).toBeLessThanOrEqual(20);
     expect(answer.usage?.prompt_tokens).toBeGreaterThan(0);
-    expect(answer.usage?.total_tokens).toBe((answer.usage?.prompt_tokens ?? 0) + (answer.usage?.completion_tokens ?? 0));
+    expect(answer.usage?.total_tokens).toBe(
+      (answer.usage?.prompt_tokens ?? 0) + (answer.usage?.completion_tokens ?? 0),
+    );
   });
 
   it('gives the same answer for the same seed, and greedy answers are repeatable', async () => {
     const ask = (seed: number) =>
-      openai.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Seeded' }], max_tokens: 16, temperature: 0.9, seed });
+      openai.chat.completions.create({
+        model: 'tiny',
+        messages: [{ role: 'user', content: 'Seeded' }],
+        max_tokens: 16,
+        temperature: 0.9,
+        seed,
+      });
     const [a, b] = await Promise.all([ask(42), ask(42)]);
     expect(a.choices[0]?.message.content).toBe(b.choices[0]?.message.content);
   });
@@ -88,25 +104,49 @@ describe('OpenAI-compatible API through a real router and node', () => {
     expect(finish).toBeDefined();
     expect(usage?.completion_tokens).toBeGreaterThan(0);
     // The stream carries exactly the text a non-streaming call with the same settings returns.
-    const same = await openai.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Stream please' }], max_tokens: 24, temperature: 0 });
+    const same = await openai.chat.completions.create({
+      model: 'tiny',
+      messages: [{ role: 'user', content: 'Stream please' }],
+      max_tokens: 24,
+      temperature: 0,
+    });
     expect(text).toBe(same.choices[0]?.message.content);
   });
 
   it('ends the raw SSE stream with data: [DONE]', async () => {
-    const response = await post('/v1/chat/completions', JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'x' }], max_tokens: 5, stream: true }));
+    const response = await post(
+      '/v1/chat/completions',
+      JSON.stringify({
+        model: 'tiny',
+        messages: [{ role: 'user', content: 'x' }],
+        max_tokens: 5,
+        stream: true,
+      }),
+    );
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const body = await response.text();
     expect(body.trim().endsWith('data: [DONE]')).toBe(true);
   });
 
   it('answers text completions, with stop strings cutting the text', async () => {
-    const completion = await openai.completions.create({ model: 'tiny', prompt: 'Once upon a time', max_tokens: 12, temperature: 0 });
+    const completion = await openai.completions.create({
+      model: 'tiny',
+      prompt: 'Once upon a time',
+      max_tokens: 12,
+      temperature: 0,
+    });
     expect(completion.object).toBe('text_completion');
     const text = completion.choices[0]?.text ?? '';
     expect(text.length).toBeGreaterThan(0);
     const stop = text.slice(2, 4);
     if (stop.trim().length > 0) {
-      const cut = await openai.completions.create({ model: 'tiny', prompt: 'Once upon a time', max_tokens: 12, temperature: 0, stop });
+      const cut = await openai.completions.create({
+        model: 'tiny',
+        prompt: 'Once upon a time',
+        max_tokens: 12,
+        temperature: 0,
+        stop,
+      });
       expect(cut.choices[0]?.text).not.toContain(stop);
       expect(cut.choices[0]?.finish_reason).toBe('stop');
     }
@@ -121,7 +161,10 @@ describe('OpenAI-compatible API through a real router and node', () => {
   });
 
   it('creates a session only for a servable model and answers prompts in it', async () => {
-    const created = await post('/api/sessions', JSON.stringify({ model: 'tiny', max_tokens: 8, temperature: 0 }));
+    const created = await post(
+      '/api/sessions',
+      JSON.stringify({ model: 'tiny', max_tokens: 8, temperature: 0 }),
+    );
     expect(created.status).toBe(201);
     const session = (await created.json()) as { id: string };
     const answer = await post(`/api/sessions/${session.id}/prompts`, JSON.stringify({ prompt: 'Hi' }));
@@ -134,7 +177,8 @@ describe('OpenAI-compatible API through a real router and node', () => {
 });
 
 describe('bad requests get OpenAI error JSON with the right status', () => {
-  const chat = (body: unknown, key?: string | null) => post('/v1/chat/completions', JSON.stringify(body), key);
+  const chat = (body: unknown, key?: string | null) =>
+    post('/v1/chat/completions', JSON.stringify(body), key);
   const ok = { model: 'tiny', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 };
 
   it('401 for a missing or unknown key', async () => {
@@ -173,7 +217,9 @@ describe('bad requests get OpenAI error JSON with the right status', () => {
     const body = { ...ok, messages: [{ role: 'user', content: long }] };
     const response = await chat(body);
     expect(response.status).toBe(413);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('context_length_exceeded');
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+      'context_length_exceeded',
+    );
     expect((await chat({ ...body, stream: true })).status).toBe(413);
   });
 

@@ -7,8 +7,8 @@ import {
   type HelloMessage,
   helloClaimText,
   outputHash,
-  resultClaimText,
   type RouterMessage,
+  resultClaimText,
   signText,
 } from '../../src/protocol/index.js';
 import { prepareRouterData, startRouterProcess, type Workspace, workspace } from './harness.js';
@@ -54,10 +54,18 @@ async function connect() {
     }
     throw new Error(`no '${type}' message from the router`);
   };
-  return { socket, next, closed, send: (m: unknown) => socket.send(typeof m === 'string' ? m : JSON.stringify(m)) };
+  return {
+    socket,
+    next,
+    closed,
+    send: (m: unknown) => socket.send(typeof m === 'string' ? m : JSON.stringify(m)),
+  };
 }
 
-async function hello(account = privateKeyToAccount(generatePrivateKey()), tamper?: (h: HelloMessage) => HelloMessage) {
+async function hello(
+  account = privateKeyToAccount(generatePrivateKey()),
+  tamper?: (h: HelloMessage) => HelloMessage,
+) {
   const conn = await connect();
   const challenge = (await conn.next('challenge')) as { challenge: string };
   const body: Omit<HelloMessage, 'signature'> = {
@@ -67,7 +75,17 @@ async function hello(account = privateKeyToAccount(generatePrivateKey()), tamper
     challenge: challenge.challenge,
     hardware: { nodeType: 'cpu', cpuCores: 2, cpuModel: 'test', memoryBytes: 1, gpus: [], threads: 1 },
     models: [
-      { sha256: modelSha, name: 'tiny', architecture: 'llama', quantization: 'Q8_0', parameterCount: 1, contextLength: 2048, sizeBytes: 1, tokensPerSecond: 100000, slots: 4 },
+      {
+        sha256: modelSha,
+        name: 'tiny',
+        architecture: 'llama',
+        quantization: 'Q8_0',
+        parameterCount: 1,
+        contextLength: 2048,
+        sizeBytes: 1,
+        tokensPerSecond: 100000,
+        slots: 4,
+      },
     ],
   };
   let message: HelloMessage = { ...body, signature: await signText(account, helloClaimText(body)) };
@@ -111,8 +129,27 @@ describe('node gateway rejects bad node messages without crashing', () => {
       protocol: 1 as const,
       nodeId: account.address,
       challenge: 'f'.repeat(48),
-      hardware: { nodeType: 'cpu' as const, cpuCores: 2, cpuModel: 'test', memoryBytes: 1, gpus: [], threads: 1 },
-      models: [{ sha256: modelSha, name: 'tiny', architecture: 'llama', quantization: 'Q8_0', parameterCount: 1, contextLength: 2048, sizeBytes: 1, tokensPerSecond: 1, slots: 1 }],
+      hardware: {
+        nodeType: 'cpu' as const,
+        cpuCores: 2,
+        cpuModel: 'test',
+        memoryBytes: 1,
+        gpus: [],
+        threads: 1,
+      },
+      models: [
+        {
+          sha256: modelSha,
+          name: 'tiny',
+          architecture: 'llama',
+          quantization: 'Q8_0',
+          parameterCount: 1,
+          contextLength: 2048,
+          sizeBytes: 1,
+          tokensPerSecond: 1,
+          slots: 1,
+        },
+      ],
     };
     replay.send({ ...body, signature: await signText(account, helloClaimText(body)) });
     expect(((await replay.next('reject')) as { reason: string }).reason).toMatch(/challenge/);
@@ -131,15 +168,33 @@ describe('node gateway rejects bad node messages without crashing', () => {
     const task = (await node.next('task')) as { taskId: string; attempt: number };
     const output = { text: 'abc', promptTokens: 2, completionTokens: 3, finishReason: 'length' as const };
     const nonces = createNonceSource();
-    const claim = { nodeId: node.account.address, taskId: task.taskId, attempt: task.attempt, modelSha256: modelSha, outputSha256: outputHash(output) };
+    const claim = {
+      nodeId: node.account.address,
+      taskId: task.taskId,
+      attempt: task.attempt,
+      modelSha256: modelSha,
+      outputSha256: outputHash(output),
+    };
     // Signed by someone else: rejected.
     const forger = privateKeyToAccount(generatePrivateKey());
     const forgedNonce = nonces();
-    node.send({ type: 'result', ...claim, nonce: forgedNonce, output, signature: await signText(forger, resultClaimText({ ...claim, nonce: forgedNonce })) });
+    node.send({
+      type: 'result',
+      ...claim,
+      nonce: forgedNonce,
+      output,
+      signature: await signText(forger, resultClaimText({ ...claim, nonce: forgedNonce })),
+    });
     expect(((await node.next('reject')) as { reason: string }).reason).toMatch(/signature/);
     // Output that does not match its hash: rejected.
     const nonce = nonces();
-    const genuine = { type: 'result', ...claim, nonce, output, signature: await signText(node.account, resultClaimText({ ...claim, nonce })) };
+    const genuine = {
+      type: 'result',
+      ...claim,
+      nonce,
+      output,
+      signature: await signText(node.account, resultClaimText({ ...claim, nonce })),
+    };
     node.send({ ...genuine, output: { ...output, text: 'tampered' } });
     expect(((await node.next('reject')) as { reason: string }).reason).toMatch(/hash/);
     // The genuine one is accepted and reaches the client.

@@ -95,13 +95,25 @@ export type Workspace = Awaited<ReturnType<typeof workspace>>;
 
 /** Starts `router start` on a free port; resolves with its URL once it listens. */
 export async function startRouterProcess(ws: Workspace, options: { port?: number; args?: string[] } = {}) {
-  const router = ws.track(runCli(['router', 'start', '--port', String(options.port ?? 0), '--data', join(ws.dir, 'router'), ...(options.args ?? [])]));
+  const router = ws.track(
+    runCli([
+      'router',
+      'start',
+      '--port',
+      String(options.port ?? 0),
+      '--data',
+      join(ws.dir, 'router'),
+      ...(options.args ?? []),
+    ]),
+  );
   const [, url] = await router.line(/router: (http:\/\/\S+)/);
   return { process: router, url: url as string };
 }
 
 export async function startNodeProcess(ws: Workspace, url: string, name: string, extra: string[] = []) {
-  return ws.track(runCli(['node', 'start', '--router', url, '--model', ws.model, '--data', join(ws.dir, name), ...extra]));
+  return ws.track(
+    runCli(['node', 'start', '--router', url, '--model', ws.model, '--data', join(ws.dir, name), ...extra]),
+  );
 }
 
 /** Waits until the router reports `count` connected nodes. */

@@ -2,7 +2,15 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OmniClient } from '../../src/sdk/index.js';
-import { prepareRouterData, startNodeProcess, startRouterProcess, type Workspace, waitForNodes, workspace } from './harness.js';
+import {
+  type CliProcess,
+  prepareRouterData,
+  startNodeProcess,
+  startRouterProcess,
+  type Workspace,
+  waitForNodes,
+  workspace,
+} from './harness.js';
 
 let ws: Workspace | undefined;
 afterEach(async () => {
@@ -26,8 +34,17 @@ async function sendPrompts(
       try {
         const response = await fetch(`${url}/v1/chat/completions`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, 'idempotency-key': key },
-          body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: `prompt ${key}` }], max_tokens: options.maxTokens, seed: 1 }),
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${apiKey}`,
+            'idempotency-key': key,
+          },
+          body: JSON.stringify({
+            model: 'tiny',
+            messages: [{ role: 'user', content: `prompt ${key}` }],
+            max_tokens: options.maxTokens,
+            seed: 1,
+          }),
         });
         if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
         const body = (await response.json()) as { choices: { message: { content: string } }[] };
@@ -49,7 +66,10 @@ async function sendPrompts(
 function resultsPerTask(dir: string): Map<string, number> {
   const db = new Database(join(dir, 'router', 'router.db'), { readonly: true });
   try {
-    const rows = db.prepare('SELECT task_id, COUNT(*) AS n FROM results GROUP BY task_id').all() as { task_id: string; n: number }[];
+    const rows = db.prepare('SELECT task_id, COUNT(*) AS n FROM results GROUP BY task_id').all() as {
+      task_id: string;
+      n: number;
+    }[];
     return new Map(rows.map((r) => [r.task_id, r.n]));
   } finally {
     db.close();
@@ -81,7 +101,7 @@ describe('a network of real processes', () => {
     ws = await workspace('nodekill');
     const { apiKey } = await prepareRouterData(ws);
     const { url } = await startRouterProcess(ws);
-    const nodes = [];
+    const nodes: CliProcess[] = [];
     for (const name of ['n1', 'n2', 'n3']) nodes.push(await startNodeProcess(ws, url, name));
     await waitForNodes(url, 3);
     const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);

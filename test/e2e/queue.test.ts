@@ -1,5 +1,12 @@
 import { afterAll, expect, it } from 'vitest';
-import { prepareRouterData, startNodeProcess, startRouterProcess, type Workspace, waitForNodes, workspace } from './harness.js';
+import {
+  prepareRouterData,
+  startNodeProcess,
+  startRouterProcess,
+  type Workspace,
+  waitForNodes,
+  workspace,
+} from './harness.js';
 
 let ws: Workspace | undefined;
 afterAll(async () => ws?.cleanup());
@@ -15,7 +22,11 @@ it('answers 429 with Retry-After when the queue is full, and still serves the ac
       fetch(`${url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
-        body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'busy' }], max_tokens: 1500 }),
+        body: JSON.stringify({
+          model: 'tiny',
+          messages: [{ role: 'user', content: 'busy' }],
+          max_tokens: 1500,
+        }),
       }),
     ),
   );
