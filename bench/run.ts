@@ -1,0 +1,20 @@
+/** `npm run bench`: runs each benchmark, prints its figures, writes them to bench/results/<name>.json. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { overheadBench } from './overhead.js';
+
+const results = join(import.meta.dirname, 'results');
+mkdirSync(results, { recursive: true });
+
+const benches: Record<string, () => Promise<Record<string, unknown>>> = {
+  overhead: () => overheadBench(),
+};
+
+const only = process.argv.slice(2);
+for (const [name, run] of Object.entries(benches)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  process.stderr.write(`bench ${name}...\n`);
+  const figures = { ...(await run()), machine: `${process.platform} ${process.arch}, node ${process.version}`, at: new Date().toISOString() };
+  writeFileSync(join(results, `${name}.json`), `${JSON.stringify(figures, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+}

@@ -1,0 +1,14 @@
+export { type BenchmarkOptions, type BenchmarkResult, benchmarkModel } from './benchmark.js';
+export { ContextLengthExceededError } from './errors.js';
+export { createLlamaEngine } from './llama-engine.js';
+export type {
+  ChatMessage,
+  EmbedResult,
+  Engine,
+  EngineOptions,
+  GenerateParams,
+  GenerateResult,
+  GpuDescription,
+  LoadedModel,
+  LoadModelOptions,
+} from './types.js';

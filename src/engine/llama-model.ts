@@ -1,0 +1,165 @@
+import {
+  type ChatWrapper,
+  LlamaCompletion,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaEmbeddingContext,
+  type LlamaModel,
+  type LlamaText,
+  type Token,
+} from 'node-llama-cpp';
+import { renderChat } from './chat-format.js';
+import { assertFitsContext, ContextLengthExceededError } from './errors.js';
+import { SlotPool } from './slot-pool.js';
+import type { ChatMessage, EmbedResult, GenerateParams, GenerateResult, LoadedModel } from './types.js';
+
+type Slot = { sequence: LlamaContextSequence; completion: LlamaCompletion };
+
+/**
+ * One loaded GGUF model: a context with `slots` sequences for generation (each
+ * request gets its own sequence, so they are batched together by llama.cpp) and
+ * a lazily created embedding context.
+ */
+export class LlamaLoadedModel implements LoadedModel {
+  readonly contextLength: number;
+  readonly slots: number;
+  private readonly pool: SlotPool<Slot>;
+  private embedding: Promise<LlamaEmbeddingContext> | undefined;
+  private embedQueue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly chatWrapper: ChatWrapper,
+    private readonly threads: number,
+    private readonly onDispose: () => void = () => {},
+  ) {
+    this.contextLength = context.contextSize;
+    this.slots = context.totalSequences;
+    const slots: Slot[] = [];
+    for (let i = 0; i < this.slots; i++) {
+      const sequence = context.getSequence();
+      slots.push({ sequence, completion: new LlamaCompletion({ contextSequence: sequence }) });
+    }
+    this.pool = new SlotPool(slots);
+  }
+
+  countTokens(text: string): number {
+    return this.model.tokenize(text).length;
+  }
+
+  /** BOS that LlamaCompletion prepends by itself; counted in promptTokens. */
+  private get bosCount(): number {
+    return this.model.tokens.shouldPrependBosToken ? 1 : 0;
+  }
+
+  complete(prompt: string, params: GenerateParams, onText: (text: string) => void): Promise<GenerateResult> {
+    // Same tokenization LlamaCompletion applies to a string input, done here so we can count it.
+    const tokens = this.model.tokenize(prompt, false, this.bosCount ? 'trimLeadingSpace' : undefined);
+    return this.generate(tokens, [], params, onText);
+  }
+
+  chat(
+    messages: ChatMessage[],
+    params: GenerateParams,
+    onText: (text: string) => void,
+  ): Promise<GenerateResult> {
+    const { tokens, stopTriggers } = renderChat(this.model, this.chatWrapper, messages);
+    return this.generate(tokens, stopTriggers, params, onText);
+  }
+
+  private async generate(
+    tokens: Token[],
+    extraStops: LlamaText[],
+    params: GenerateParams,
+    onText: (text: string) => void,
+  ): Promise<GenerateResult> {
+    if (this.disposed) throw new Error('model is disposed');
+    const promptTokens = tokens.length + this.bosCount;
+    assertFitsContext(promptTokens, params.maxTokens, this.contextLength);
+    const stops = params.stop.filter((s) => s.length > 0);
+    const sampling =
+      params.temperature > 0
+        ? {
+            temperature: params.temperature,
+            topP: params.topP,
+            ...(params.seed === undefined ? {} : { seed: params.seed }),
+          }
+        : { temperature: 0 };
+
+    return this.pool.use(params.signal, async ({ completion }) => {
+      const pieces: string[] = [];
+      let emitted = 0;
+      const res = await completion.generateCompletionWithMeta(tokens, {
+        ...sampling,
+        maxTokens: params.maxTokens,
+        customStopTriggers: [...stops, ...extraStops],
+        // OpenAI semantics: no implicit repetition penalty.
+        repeatPenalty: false,
+        // We already checked prompt + maxTokens fits, so never shift or truncate the prompt.
+        disableContextShift: true,
+        contextShiftSize: 1,
+        ...(params.signal ? { signal: params.signal } : {}),
+        onToken: (t) => {
+          emitted += t.length;
+        },
+        onTextChunk: (text) => {
+          if (text.length === 0) return;
+          pieces.push(text);
+          onText(text);
+        },
+      });
+      const stopReason = res.metadata.stopReason;
+      const finishReason = stopReason === 'maxTokens' ? 'length' : 'stop';
+      // Tokens held back as a possible stop-string prefix are not emitted, but were generated.
+      const completionTokens =
+        finishReason === 'length' ? params.maxTokens : emitted + (stopReason === 'eogToken' ? 1 : 0);
+      // The streamed pieces are the source of truth, so streaming and non-streaming callers agree.
+      return { text: pieces.join(''), promptTokens, completionTokens, finishReason };
+    });
+  }
+
+  private embeddingContext(): Promise<LlamaEmbeddingContext> {
+    this.embedding ??= this.model.createEmbeddingContext({
+      contextSize: this.contextLength,
+      // The whole input must be decoded in one batch to be pooled into one vector.
+      batchSize: this.contextLength,
+      threads: this.threads,
+    });
+    return this.embedding;
+  }
+
+  async embed(texts: string[], signal?: AbortSignal): Promise<EmbedResult> {
+    if (this.disposed) throw new Error('model is disposed');
+    // One embedding context, so calls run one after another.
+    const run = this.embedQueue.then(async () => {
+      const ctx = await this.embeddingContext();
+      const vectors: number[][] = [];
+      let promptTokens = 0;
+      for (const text of texts) {
+        if (signal?.aborted) throw signal.reason;
+        const length = ctx.calculateInputLength(text);
+        if (length > this.contextLength) throw new ContextLengthExceededError(length, this.contextLength);
+        promptTokens += length;
+        const { vector } = await ctx.getEmbeddingFor(text);
+        vectors.push([...vector]);
+      }
+      return { vectors, promptTokens };
+    });
+    this.embedQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.onDispose();
+    this.pool.close();
+    const embedding = this.embedding;
+    if (embedding) await (await embedding.catch(() => undefined))?.dispose();
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}
