@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { demoCommand } from './demo.js';
-import { keysCreate, modelAdd, modelCreateTiny, modelList } from './local-commands.js';
-import { nodeStart, routerStart } from './start-commands.js';
-import { upCommand } from './up.js';
+
+// Commands load their modules when run, so `keys create` does not pay for loading the inference engine.
+const local = () => import('./local-commands.js');
+const starts = () => import('./start-commands.js');
 
 const integer = (name: string) => (value: string) => {
   const parsed = Number(value);
@@ -23,18 +23,18 @@ model
   .requiredOption('--out <file>', 'where to write the GGUF file')
   .option('--seed <n>', 'weights seed: same seed, same bytes', integer('--seed'), 1)
   .option('--type <type>', 'tensor type of the matrices: q8_0 or f32', 'q8_0')
-  .action(modelCreateTiny);
+  .action(async (o) => (await local()).modelCreateTiny(o));
 model
   .command('add <file>')
   .description("register a GGUF file by its sha256 in a router's store (the router may be running)")
   .requiredOption('--name <name>', 'the name users ask for')
   .requiredOption('--data <dir>', "the router's data folder")
-  .action(modelAdd);
+  .action(async (file, o) => (await local()).modelAdd(file, o));
 model
   .command('list')
   .description("list models registered in a router's store")
   .requiredOption('--data <dir>', "the router's data folder")
-  .action(modelList);
+  .action(async (o) => (await local()).modelList(o));
 
 program
   .command('keys')
@@ -43,7 +43,7 @@ program
   .description('create an API key and print it alone on stdout')
   .requiredOption('--data <dir>', "the router's data folder")
   .option('--label <label>', 'a note to remember the key by')
-  .action(keysCreate);
+  .action(async (o) => (await local()).keysCreate(o));
 
 program
   .command('router')
@@ -54,7 +54,7 @@ program
   .requiredOption('--data <dir>', 'data folder for the store')
   .option('--host <host>', 'address to listen on (0.0.0.0 for remote nodes)', '127.0.0.1')
   .option('--queue-limit <n>', 'tasks that may wait before clients get 429', integer('--queue-limit'), 1000)
-  .action(routerStart);
+  .action(async (o) => (await starts()).routerStart(o));
 
 program
   .command('node')
@@ -68,7 +68,7 @@ program
   .option('--threads <n>', 'engine threads (default: measured at start)', integer('--threads'))
   .option('--slots <n>', 'requests per model at once', integer('--slots'))
   .option('--no-gpu', 'run on the CPU even when a GPU is present')
-  .action(nodeStart);
+  .action(async (o) => (await starts()).nodeStart(o));
 
 program
   .command('up')
@@ -77,14 +77,14 @@ program
   .option('--port <port>', 'router port', integer('--port'), 8080)
   .option('--data <dir>', 'data folder', '.data/up')
   .option('--model <file>', 'a GGUF file to serve instead of the tiny model')
-  .action(upCommand);
+  .action(async (o) => (await import('./up.js')).upCommand(o));
 
 program
   .command('demo')
   .description('start a local network in a temporary folder, send it a workload, print figures, stop')
   .option('--nodes <n>', 'how many node processes', integer('--nodes'), 3)
   .option('--prompts <n>', 'how many prompts', integer('--prompts'), 30)
-  .action(demoCommand);
+  .action(async (o) => (await import('./demo.js')).demoCommand(o));
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);

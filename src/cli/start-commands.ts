@@ -1,6 +1,3 @@
-import { startNode } from '../node/index.js';
-import { startRouter } from '../router/index.js';
-
 /** Runs `stop` once on the first SIGINT or SIGTERM, then exits. */
 export function stopOnSignal(stop: () => Promise<void>): void {
   let stopping = false;
@@ -27,6 +24,7 @@ export async function routerStart(options: {
   host: string;
   queueLimit: number;
 }): Promise<void> {
+  const { startRouter } = await import('../router/index.js');
   const router = await startRouter({
     port: options.port,
     host: options.host,
@@ -47,6 +45,7 @@ export async function nodeStart(options: {
   slots?: number;
   gpu: boolean;
 }): Promise<void> {
+  const { startNode } = await import('../node/index.js');
   const node = await startNode({
     routerUrl: options.router,
     models: options.model,
