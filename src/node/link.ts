@@ -1,0 +1,158 @@
+import type { PrivateKeyAccount } from 'viem/accounts';
+import WebSocket from 'ws';
+import {
+  type HelloMessage,
+  helloClaimText,
+  type NodeMessage,
+  type RouterMessage,
+  routerMessage,
+  signText,
+} from '../protocol/index.js';
+
+export type LinkInit = {
+  routerUrl: string;
+  account: PrivateKeyAccount;
+  /** The hello without challenge and signature; the link adds both on each connection. */
+  hello: Omit<HelloMessage, 'challenge' | 'signature'>;
+  onMessage: (message: RouterMessage) => void;
+  onDown: () => void;
+  running: () => number;
+  log: (line: string) => void;
+};
+
+/** The router's WebSocket URL for a router given as http(s)://host:port. */
+export function gatewayUrl(routerUrl: string): string {
+  const url = new URL(routerUrl);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/nodes/ws`;
+  return url.toString();
+}
+
+/**
+ * One outbound WebSocket to the router (so nodes behind NAT can join), answering its challenge with a
+ * signed hello, sending heartbeats, and reconnecting with backoff and jitter when it drops.
+ */
+export class RouterLink {
+  readonly #init: LinkInit;
+  #socket: WebSocket | undefined;
+  #stopped = false;
+  #delayMs = 250;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #reconnect: NodeJS.Timeout | undefined;
+  #lastPing: number | undefined;
+  #welcomed!: () => void;
+  /** Resolves on the first welcome. */
+  readonly connected: Promise<void>;
+
+  constructor(init: LinkInit) {
+    this.#init = init;
+    this.connected = new Promise((resolve) => {
+      this.#welcomed = resolve;
+    });
+  }
+
+  start(): void {
+    this.#open();
+  }
+
+  send(message: NodeMessage): boolean {
+    const socket = this.#socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#reconnect);
+    clearInterval(this.#heartbeat);
+    const socket = this.#socket;
+    if (!socket || socket.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        socket.terminate();
+        resolve();
+      }, 2000);
+      socket.once('close', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      socket.close(1000, 'node stopping');
+    });
+  }
+
+  #open(): void {
+    if (this.#stopped) return;
+    const socket = new WebSocket(gatewayUrl(this.#init.routerUrl), { maxPayload: 64 * 1024 * 1024 });
+    this.#socket = socket;
+    socket.on('message', (data) => {
+      let message: RouterMessage;
+      try {
+        const parsed = routerMessage.safeParse(JSON.parse(data.toString()));
+        if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? 'invalid');
+        message = parsed.data;
+      } catch (error) {
+        this.#init.log(`ignored an invalid message from the router: ${String(error)}`);
+        return;
+      }
+      this.#handle(socket, message).catch((error: unknown) =>
+        this.#init.log(`error handling ${message.type}: ${String(error)}`),
+      );
+    });
+    socket.on('close', (code, reason) => {
+      clearInterval(this.#heartbeat);
+      this.#init.onDown();
+      if (this.#stopped) return;
+      const wait = this.#delayMs * (0.5 + Math.random() / 2);
+      this.#delayMs = Math.min(this.#delayMs * 2, 10_000);
+      this.#init.log(
+        `link to the router closed (${code}${reason.length ? ` ${reason.toString()}` : ''}); reconnecting in ${wait.toFixed(0)} ms`,
+      );
+      this.#reconnect = setTimeout(() => this.#open(), wait);
+    });
+    socket.on('error', () => {
+      // 'close' follows and reconnects; the cause (refused, reset) is not worth a log line per try.
+    });
+  }
+
+  async #handle(socket: WebSocket, message: RouterMessage): Promise<void> {
+    switch (message.type) {
+      case 'challenge': {
+        const body = { ...this.#init.hello, challenge: message.challenge };
+        const signature = await signText(this.#init.account, helloClaimText(body));
+        socket.send(JSON.stringify({ ...body, signature } satisfies HelloMessage));
+        return;
+      }
+      case 'welcome':
+        this.#delayMs = 250;
+        this.#init.log(`connected to ${this.#init.routerUrl}`);
+        clearInterval(this.#heartbeat);
+        this.#heartbeat = setInterval(() => {
+          this.send({
+            type: 'heartbeat',
+            sentAt: Date.now(),
+            running: this.#init.running(),
+            ...(this.#lastPing === undefined ? {} : { pingEcho: this.#lastPing }),
+          });
+        }, message.heartbeatMs);
+        this.#heartbeat.unref();
+        this.#welcomed();
+        return;
+      case 'ping':
+        this.#lastPing = message.sentAt;
+        // Answer at once so the router measures the round trip, not the heartbeat period.
+        this.send({
+          type: 'heartbeat',
+          sentAt: Date.now(),
+          running: this.#init.running(),
+          pingEcho: message.sentAt,
+        });
+        return;
+      case 'reject':
+        this.#init.log(`the router rejected a message: ${message.reason}`);
+        return;
+      default:
+        this.#init.onMessage(message);
+    }
+  }
+}

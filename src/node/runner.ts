@@ -1,0 +1,214 @@
+import type { PrivateKeyAccount } from 'viem/accounts';
+import { ContextLengthExceededError, type LoadedModel } from '../engine/index.js';
+import {
+  createNonceSource,
+  type NodeMessage,
+  outputHash,
+  resultClaimText,
+  signText,
+  type TaskMessage,
+  type TaskOutput,
+} from '../protocol/index.js';
+import { TextBatcher } from './batcher.js';
+
+export type RunnerInit = {
+  account: PrivateKeyAccount;
+  /** Loaded models by the sha256 the node computed from the file it loaded. */
+  models: Map<string, LoadedModel>;
+  send: (message: NodeMessage) => boolean;
+  log: (line: string) => void;
+  chunkIntervalMs?: number;
+};
+
+type Job = { task: TaskMessage; abort: AbortController; started: boolean; done: Promise<void> | null };
+
+const keyOf = (taskId: string, attempt: number) => `${taskId}#${attempt}`;
+
+/** Runs tasks from the router on the engine, at most `slots` per model at once, and signs their results. */
+export class Runner {
+  readonly #init: RunnerInit;
+  readonly #jobs = new Map<string, Job>();
+  readonly #nonce = createNonceSource();
+  #accepting = true;
+
+  constructor(init: RunnerInit) {
+    this.#init = init;
+  }
+
+  get running(): number {
+    let count = 0;
+    for (const job of this.#jobs.values()) if (job.started) count++;
+    return count;
+  }
+
+  run(task: TaskMessage): void {
+    const model = this.#init.models.get(task.modelSha256);
+    if (!this.#accepting || !model) {
+      this.#init.send({
+        type: 'task_error',
+        taskId: task.taskId,
+        attempt: task.attempt,
+        code: model ? 'node_stopping' : 'model_not_loaded',
+        message: model ? 'the node is shutting down' : `this node does not hold model ${task.modelSha256}`,
+        final: false,
+      });
+      return;
+    }
+    this.#jobs.set(keyOf(task.taskId, task.attempt), {
+      task,
+      abort: new AbortController(),
+      started: false,
+      done: null,
+    });
+    this.#pump(task.modelSha256);
+  }
+
+  cancel(taskId: string, attempt: number): void {
+    const key = keyOf(taskId, attempt);
+    const job = this.#jobs.get(key);
+    if (!job) return;
+    job.abort.abort(new Error('cancelled by the router'));
+    if (!job.started) this.#jobs.delete(key);
+  }
+
+  /** The link dropped: the router has already requeued everything, so stop all work. */
+  abortAll(): void {
+    for (const [key, job] of this.#jobs) {
+      job.abort.abort(new Error('link to the router lost'));
+      if (!job.started) this.#jobs.delete(key);
+    }
+  }
+
+  /** Stops taking tasks, hands back those not started, gives running ones `graceMs` to finish, then aborts and hands them back. */
+  async drain(graceMs: number): Promise<void> {
+    this.#accepting = false;
+    const waiting = [...this.#jobs.values()].filter((j) => !j.started);
+    for (const job of waiting) this.#jobs.delete(keyOf(job.task.taskId, job.task.attempt));
+    if (waiting.length > 0) {
+      this.#init.send({
+        type: 'release',
+        tasks: waiting.map((j) => ({ taskId: j.task.taskId, attempt: j.task.attempt })),
+      });
+    }
+    const running = [...this.#jobs.values()];
+    const finished = Promise.all(running.map((j) => j.done));
+    const timedOut = await Promise.race([
+      finished.then(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref()),
+    ]);
+    if (timedOut) {
+      const left = [...this.#jobs.values()];
+      for (const job of left) job.abort.abort(new Error('node shutting down'));
+      this.#init.send({
+        type: 'release',
+        tasks: left.map((j) => ({ taskId: j.task.taskId, attempt: j.task.attempt })),
+      });
+      await finished;
+    }
+  }
+
+  #pump(modelSha256: string): void {
+    const model = this.#init.models.get(modelSha256);
+    if (!model) return;
+    let active = 0;
+    for (const job of this.#jobs.values()) if (job.started && job.task.modelSha256 === modelSha256) active++;
+    for (const job of this.#jobs.values()) {
+      if (active >= model.slots) return;
+      if (job.started || job.task.modelSha256 !== modelSha256) continue;
+      job.started = true;
+      active++;
+      job.done = this.#execute(job, model).finally(() => {
+        this.#jobs.delete(keyOf(job.task.taskId, job.task.attempt));
+        this.#pump(modelSha256);
+      });
+    }
+  }
+
+  async #execute(job: Job, model: LoadedModel): Promise<void> {
+    const { task } = job;
+    const start = performance.now();
+    let seq = 0;
+    const batcher = new TextBatcher(
+      (text) =>
+        this.#init.send({ type: 'chunk', taskId: task.taskId, attempt: task.attempt, seq: seq++, text }),
+      this.#init.chunkIntervalMs ?? 20,
+    );
+    try {
+      let output: TaskOutput;
+      const input = task.input;
+      if (input.kind === 'embedding') {
+        const result = await model.embed(input.input, job.abort.signal);
+        output = { embeddings: result.vectors, promptTokens: result.promptTokens, completionTokens: 0 };
+      } else {
+        const { seed, ...rest } = input.params;
+        const params = { ...rest, ...(seed === undefined ? {} : { seed }), signal: job.abort.signal };
+        const onText = (text: string) => batcher.push(text);
+        const result =
+          input.kind === 'chat'
+            ? await model.chat(input.messages, params, onText)
+            : await model.complete(input.prompt, params, onText);
+        batcher.flush();
+        output = {
+          text: result.text,
+          promptTokens: result.promptTokens,
+          completionTokens: result.completionTokens,
+          finishReason: result.finishReason,
+        };
+      }
+      if (job.abort.signal.aborted) return;
+      const outputSha256 = outputHash(output);
+      const nonce = this.#nonce();
+      const claim = {
+        nodeId: this.#init.account.address,
+        taskId: task.taskId,
+        attempt: task.attempt,
+        modelSha256: task.modelSha256,
+        outputSha256,
+        nonce,
+      };
+      const signature = await signText(this.#init.account, resultClaimText(claim));
+      this.#init.send({
+        type: 'result',
+        taskId: task.taskId,
+        attempt: task.attempt,
+        modelSha256: task.modelSha256,
+        outputSha256,
+        nonce,
+        output,
+        signature,
+      });
+      const ms = performance.now() - start;
+      const rate =
+        output.completionTokens > 0 ? ` ${((output.completionTokens / ms) * 1000).toFixed(0)} tokens/s` : '';
+      this.#init.log(
+        `task ${task.taskId} done: ${output.completionTokens} tokens in ${ms.toFixed(0)} ms${rate}`,
+      );
+    } catch (error) {
+      batcher.discard();
+      if (job.abort.signal.aborted) return;
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof ContextLengthExceededError) {
+        this.#init.send({
+          type: 'task_error',
+          taskId: task.taskId,
+          attempt: task.attempt,
+          code: 'context_length_exceeded',
+          message: message.slice(0, 2000),
+          final: true,
+          promptTokens: error.promptTokens,
+          contextLength: error.contextLength,
+        });
+        return;
+      }
+      this.#init.log(`task ${task.taskId} failed: ${message}`);
+      this.#init.send({
+        type: 'task_error',
+        taskId: task.taskId,
+        attempt: task.attempt,
+        code: 'engine_error',
+        message: message.slice(0, 2000),
+        final: false,
+      });
+    }
+  }
+}
