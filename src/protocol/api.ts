@@ -54,7 +54,7 @@ export const embeddingRequest = z
   .object({
     model: z.string().min(1),
     input: z.union([z.string(), z.array(z.string()).min(1).max(256)]),
-    encoding_format: z.enum(['float']).optional(),
+    encoding_format: z.enum(['float', 'base64']).optional(),
   })
   .passthrough();
 export type EmbeddingRequest = z.infer<typeof embeddingRequest>;

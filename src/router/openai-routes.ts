@@ -155,7 +155,13 @@ export function openAiRoutes(app: FastifyInstance, services: RouterServices): vo
     const vectors = result.output.embeddings ?? [];
     return reply.headers(taskHeaders(handle, result)).send({
       object: 'list',
-      data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })),
+      data: vectors.map((embedding, index) => ({
+        object: 'embedding',
+        index,
+        // base64 is float32 little-endian bytes, as OpenAI sends it (its client asks for this by default).
+        embedding:
+          body.encoding_format === 'base64' ? Buffer.from(new Float32Array(embedding).buffer).toString('base64') : embedding,
+      })),
       model: model.name,
       usage: { prompt_tokens: result.output.promptTokens, total_tokens: result.output.promptTokens },
     });
