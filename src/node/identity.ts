@@ -7,7 +7,7 @@ import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 
  * The node's identity: a secp256k1 key made on first start and kept in the data folder, readable only by
  * its owner. The node id is the key's address. The key is never logged or sent.
  */
-export function loadIdentity(dataDir: string): PrivateKeyAccount {
+export function loadIdentity(dataDir: string): { account: PrivateKeyAccount; privateKey: Hex } {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
   const file = join(dataDir, 'node-key.json');
@@ -17,7 +17,8 @@ export function loadIdentity(dataDir: string): PrivateKeyAccount {
       throw new Error(`The node key file ${file} is damaged. Move it away to create a new identity.`);
     }
     chmodSync(file, 0o600);
-    return privateKeyToAccount(stored.privateKey as Hex);
+    const privateKey = stored.privateKey as Hex;
+    return { account: privateKeyToAccount(privateKey), privateKey };
   }
   const privateKey = generatePrivateKey();
   const account = privateKeyToAccount(privateKey);
@@ -25,5 +26,5 @@ export function loadIdentity(dataDir: string): PrivateKeyAccount {
     mode: 0o600,
     flag: 'wx',
   });
-  return account;
+  return { account, privateKey };
 }

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { benchmarkModel, createLlamaEngine, type Engine, type LoadedModel } from '../engine/index.js';
 import { readGgufInfo, sha256File } from '../models/index.js';
-import { address, type ModelAnnouncement, PROTOCOL_VERSION } from '../protocol/index.js';
+import { address, createResultSigner, type ModelAnnouncement, PROTOCOL_VERSION } from '../protocol/index.js';
 import { loadIdentity } from './identity.js';
 import { RouterLink } from './link.js';
 import { probeHardware } from './probe.js';
@@ -61,7 +61,7 @@ export async function startNode(
         `Model file not found: ${file}. Pass a GGUF file to --model (or create one with \`otensor-cli model create-tiny --out FILE\`).`,
       );
   }
-  const account = loadIdentity(settings.dataDir);
+  const { account, privateKey } = loadIdentity(settings.dataDir);
   const prefix = `[node ${account.address.slice(0, 10)}]`;
   const log =
     options.log ??
@@ -94,7 +94,8 @@ export async function startNode(
   const hardware = await probeHardware(engine, threads);
 
   let link!: RouterLink;
-  const runner = new Runner({ account, models, send: (m) => link.send(m), log: info });
+  const signResult = createResultSigner(privateKey, account.publicKey);
+  const runner = new Runner({ account, signResult, models, send: (m) => link.send(m), log: info });
   link = new RouterLink({
     routerUrl: settings.routerUrl,
     account,

@@ -5,7 +5,6 @@ import {
   type NodeMessage,
   outputHash,
   resultClaimText,
-  signText,
   type TaskMessage,
   type TaskOutput,
 } from '../protocol/index.js';
@@ -13,6 +12,8 @@ import { TextBatcher } from './batcher.js';
 
 export type RunnerInit = {
   account: PrivateKeyAccount;
+  /** Signs a result claim text (see protocol's createResultSigner). */
+  signResult: (text: string) => string;
   /** Loaded models by the sha256 the node computed from the file it loaded. */
   models: Map<string, LoadedModel>;
   send: (message: NodeMessage) => boolean;
@@ -166,7 +167,7 @@ export class Runner {
         outputSha256,
         nonce,
       };
-      const signature = await signText(this.#init.account, resultClaimText(claim));
+      const signature = this.#init.signResult(resultClaimText(claim));
       this.#init.send({
         type: 'result',
         taskId: task.taskId,

@@ -6,7 +6,10 @@ export const PROTOCOL_VERSION = 1;
 const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`));
 export const sha256Schema = hex(32);
 export const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
+/** EIP-191 signature (65 bytes), used for the hello. */
 const signature = z.string().regex(/^0x[0-9a-fA-F]{130}$/);
+/** ECDSA secp256k1 over sha256, r||s (64 bytes), used for results; see signing.ts. */
+const resultSignature = z.string().regex(/^0x[0-9a-fA-F]{128}$/);
 const id = z.string().min(1).max(100);
 
 export const chatMessage = z.object({
@@ -106,7 +109,7 @@ export const taskResultMessage = z.object({
   outputSha256: sha256Schema,
   nonce: z.string().regex(/^[0-9]{1,30}$/),
   output: taskOutput,
-  signature,
+  signature: resultSignature,
 });
 export type TaskResultMessage = z.infer<typeof taskResultMessage>;
 

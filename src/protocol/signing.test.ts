@@ -1,11 +1,15 @@
+import type { KeyObject } from 'node:crypto';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { describe, expect, it } from 'vitest';
 import {
   canonicalJson,
   createNonceSource,
+  createResultSigner,
   outputHash,
+  recoverSignerKey,
   resultClaimText,
   signText,
+  verifyResultSignature,
   verifySigner,
 } from './signing.js';
 
@@ -64,6 +68,42 @@ describe('canonical JSON and nonces', () => {
   it('gives strictly increasing nonces even within one millisecond', () => {
     const next = createNonceSource();
     const values = Array.from({ length: 1000 }, () => BigInt(next()));
-    for (let i = 1; i < values.length; i++) expect((values[i] as bigint) > (values[i - 1] as bigint)).toBe(true);
+    for (let i = 1; i < values.length; i++)
+      expect((values[i] as bigint) > (values[i - 1] as bigint)).toBe(true);
+  });
+});
+
+describe('result signatures (native ECDSA with the node key)', () => {
+  const privateKey = generatePrivateKey();
+  const node = privateKeyToAccount(privateKey);
+  const signResult = createResultSigner(privateKey, node.publicKey);
+
+  it('verifies with the key recovered from the node hello, and only for the exact claim', async () => {
+    const helloText = 'omnitensor/hello/v1|test';
+    const key = await recoverSignerKey(helloText, await signText(node, helloText), node.address);
+    expect(key).toBeDefined();
+    const text = resultClaimText({ ...claim, nodeId: node.address });
+    const signature = signResult(text);
+    expect(verifyResultSignature(text, signature, key as KeyObject)).toBe(true);
+    expect(verifyResultSignature(`${text}x`, signature, key as KeyObject)).toBe(false);
+    expect(verifyResultSignature(text, `0x${'00'.repeat(64)}`, key as KeyObject)).toBe(false);
+  });
+
+  it('rejects a result signed by another key', async () => {
+    const otherKey = generatePrivateKey();
+    const forged = createResultSigner(otherKey, privateKeyToAccount(otherKey).publicKey);
+    const helloText = 'hello';
+    const key = (await recoverSignerKey(
+      helloText,
+      await signText(node, helloText),
+      node.address,
+    )) as KeyObject;
+    const text = resultClaimText({ ...claim, nodeId: node.address });
+    expect(verifyResultSignature(text, forged(text), key)).toBe(false);
+  });
+
+  it('recovers no key when the hello was signed by someone other than the claimed address', async () => {
+    const other = privateKeyToAccount(generatePrivateKey());
+    expect(await recoverSignerKey('hello', await signText(other, 'hello'), node.address)).toBeUndefined();
   });
 });

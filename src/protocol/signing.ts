@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
-import { type Hex, recoverMessageAddress } from 'viem';
-import type { PrivateKeyAccount } from 'viem/accounts';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import { type Hex, hashMessage, recoverMessageAddress, recoverPublicKey } from 'viem';
+import { type PrivateKeyAccount, publicKeyToAddress } from 'viem/accounts';
 import type { HelloMessage, TaskOutput, TaskResultMessage } from './messages.js';
 
 /** JSON with object keys sorted at every depth, so both sides hash the same bytes whatever the key order. */
@@ -69,4 +69,54 @@ export function createNonceSource(): () => string {
     last = now > last ? now : last + 1n;
     return last.toString();
   };
+}
+
+// Results are signed with the node's same secp256k1 key, as ECDSA over sha256 of the claim text (r||s, 64
+// bytes), through Node's native crypto: verifying costs ~0.3 ms instead of ~2.7 ms for an EIP-191 recovery,
+// which sits on every request's path. The public key comes from the node's EIP-191-signed hello.
+
+const base64url = (hex: string) => Buffer.from(hex, 'hex').toString('base64url');
+
+function publicJwk(publicKey: string) {
+  const xy = publicKey.replace(/^0x04/, '');
+  return { kty: 'EC', crv: 'secp256k1', x: base64url(xy.slice(0, 64)), y: base64url(xy.slice(64)) };
+}
+
+/** A signer for result claims from the node's private key and its uncompressed public key (0x04...). */
+export function createResultSigner(privateKey: Hex, publicKey: Hex): (text: string) => Hex {
+  const key = createPrivateKey({
+    key: { ...publicJwk(publicKey), d: base64url(privateKey.slice(2)) },
+    format: 'jwk',
+  });
+  return (text) =>
+    `0x${sign('sha256', Buffer.from(text), { key, dsaEncoding: 'ieee-p1363' }).toString('hex')}`;
+}
+
+/** The public key that made an EIP-191 signature, when its address is `expected`; else undefined. */
+export async function recoverSignerKey(
+  text: string,
+  signature: string,
+  expected: string,
+): Promise<KeyObject | undefined> {
+  try {
+    const publicKey = await recoverPublicKey({ hash: hashMessage(text), signature: signature as Hex });
+    if (publicKeyToAddress(publicKey).toLowerCase() !== expected.toLowerCase()) return undefined;
+    return createPublicKey({ key: publicJwk(publicKey), format: 'jwk' });
+  } catch {
+    return undefined;
+  }
+}
+
+export function verifyResultSignature(text: string, signature: string, key: KeyObject): boolean {
+  if (!/^0x[0-9a-fA-F]{128}$/.test(signature)) return false;
+  try {
+    return verify(
+      'sha256',
+      Buffer.from(text),
+      { key, dsaEncoding: 'ieee-p1363' },
+      Buffer.from(signature.slice(2), 'hex'),
+    );
+  } catch {
+    return false;
+  }
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
@@ -8,9 +8,10 @@ import {
   nodeMessage,
   outputHash,
   type RouterMessage,
+  recoverSignerKey,
   resultClaimText,
   type TaskResultMessage,
-  verifySigner,
+  verifyResultSignature,
 } from '../protocol/index.js';
 import type { ModelStore, NodeStore } from '../store/index.js';
 import type { Logger } from './log.js';
@@ -32,6 +33,8 @@ export type GatewayInit = {
 type Connection = {
   socket: WebSocket;
   nodeId: string | null;
+  /** The node's public key, recovered from its signed hello; results are verified with it. */
+  publicKey: KeyObject | null;
   challenge: string;
   lastNonce: bigint;
   /** Messages are handled one at a time per node so nonces are checked in order. */
@@ -94,6 +97,7 @@ export class Gateway {
     const connection: Connection = {
       socket,
       nodeId: null,
+      publicKey: null,
       challenge: randomBytes(24).toString('hex'),
       lastNonce: 0n,
       chain: Promise.resolve(),
@@ -184,7 +188,8 @@ export class Gateway {
       connection.socket.close(4003, 'bad hello');
       return;
     }
-    if (!(await verifySigner(helloClaimText(body), signature, hello.nodeId))) {
+    const publicKey = await recoverSignerKey(helloClaimText(body), signature, hello.nodeId);
+    if (!publicKey) {
       this.#reject(connection, 'hello signature does not match the node id');
       connection.socket.close(4003, 'bad hello');
       return;
@@ -198,6 +203,7 @@ export class Gateway {
       previous.socket.close(4004, 'replaced by a new connection');
     }
     connection.nodeId = nodeId;
+    connection.publicKey = publicKey;
     this.#init.nodes.seen(nodeId, hello.wallet, hello.hardware);
     connection.lastNonce = this.#init.nodes.lastNonce(nodeId);
     const models = new Map<string, number>();
@@ -244,7 +250,7 @@ export class Gateway {
     if (nonce <= connection.lastNonce)
       return this.#reject(connection, `stale nonce ${message.nonce} (replayed?)`);
     const claim = resultClaimText({ ...message, nodeId });
-    if (!(await verifySigner(claim, message.signature, nodeId))) {
+    if (!connection.publicKey || !verifyResultSignature(claim, message.signature, connection.publicKey)) {
       return this.#reject(connection, 'result signature does not match the node id');
     }
     connection.lastNonce = nonce;

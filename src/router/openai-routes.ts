@@ -160,7 +160,9 @@ export function openAiRoutes(app: FastifyInstance, services: RouterServices): vo
         index,
         // base64 is float32 little-endian bytes, as OpenAI sends it (its client asks for this by default).
         embedding:
-          body.encoding_format === 'base64' ? Buffer.from(new Float32Array(embedding).buffer).toString('base64') : embedding,
+          body.encoding_format === 'base64'
+            ? Buffer.from(new Float32Array(embedding).buffer).toString('base64')
+            : embedding,
       })),
       model: model.name,
       usage: { prompt_tokens: result.output.promptTokens, total_tokens: result.output.promptTokens },

@@ -38,6 +38,8 @@ export class SessionStore {
   readonly #insert;
   readonly #get;
   readonly #implicit;
+  /** Implicit sessions never change once made, so they are kept in memory after the first lookup. */
+  readonly #implicitCache = new Map<string, SessionRecord>();
 
   constructor(db: Db) {
     this.#insert = db.prepare(
@@ -62,8 +64,12 @@ export class SessionStore {
 
   /** The key's implicit session for a model, created on first use. */
   implicitFor(keyId: string, modelSha256: string, modelName: string): SessionRecord {
+    const cacheKey = `${keyId}/${modelSha256}`;
+    const cached = this.#implicitCache.get(cacheKey);
+    if (cached) return cached;
     const row = this.#implicit.get(keyId, modelSha256);
-    if (row) return toRecord(row);
-    return this.create({ keyId, modelSha256, modelName, params: {}, implicit: true });
+    const session = row ? toRecord(row) : this.create({ keyId, modelSha256, modelName, params: {}, implicit: true });
+    this.#implicitCache.set(cacheKey, session);
+    return session;
   }
 }

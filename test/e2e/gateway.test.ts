@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { sha256File } from '../../src/models/index.js';
 import {
   createNonceSource,
+  createResultSigner,
   type HelloMessage,
   helloClaimText,
   outputHash,
@@ -62,10 +63,8 @@ async function connect() {
   };
 }
 
-async function hello(
-  account = privateKeyToAccount(generatePrivateKey()),
-  tamper?: (h: HelloMessage) => HelloMessage,
-) {
+async function hello(privateKey = generatePrivateKey(), tamper?: (h: HelloMessage) => HelloMessage) {
+  const account = privateKeyToAccount(privateKey);
   const conn = await connect();
   const challenge = (await conn.next('challenge')) as { challenge: string };
   const body: Omit<HelloMessage, 'signature'> = {
@@ -91,7 +90,7 @@ async function hello(
   let message: HelloMessage = { ...body, signature: await signText(account, helloClaimText(body)) };
   if (tamper) message = tamper(message);
   conn.send(message);
-  return { ...conn, account };
+  return { ...conn, account, signResult: createResultSigner(privateKey, account.publicKey) };
 }
 
 const health = async () => (await (await fetch(`${url}/health`)).json()) as { status: string; nodes: number };
@@ -176,14 +175,15 @@ describe('node gateway rejects bad node messages without crashing', () => {
       outputSha256: outputHash(output),
     };
     // Signed by someone else: rejected.
-    const forger = privateKeyToAccount(generatePrivateKey());
+    const forgerKey = generatePrivateKey();
+    const forger = createResultSigner(forgerKey, privateKeyToAccount(forgerKey).publicKey);
     const forgedNonce = nonces();
     node.send({
       type: 'result',
       ...claim,
       nonce: forgedNonce,
       output,
-      signature: await signText(forger, resultClaimText({ ...claim, nonce: forgedNonce })),
+      signature: forger(resultClaimText({ ...claim, nonce: forgedNonce })),
     });
     expect(((await node.next('reject')) as { reason: string }).reason).toMatch(/signature/);
     // Output that does not match its hash: rejected.
@@ -193,7 +193,7 @@ describe('node gateway rejects bad node messages without crashing', () => {
       ...claim,
       nonce,
       output,
-      signature: await signText(node.account, resultClaimText({ ...claim, nonce })),
+      signature: node.signResult(resultClaimText({ ...claim, nonce })),
     };
     node.send({ ...genuine, output: { ...output, text: 'tampered' } });
     expect(((await node.next('reject')) as { reason: string }).reason).toMatch(/hash/);
