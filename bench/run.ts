@@ -14,7 +14,11 @@ const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(benches)) {
   if (only.length > 0 && !only.includes(name)) continue;
   process.stderr.write(`bench ${name}...\n`);
-  const figures = { ...(await run()), machine: `${process.platform} ${process.arch}, node ${process.version}`, at: new Date().toISOString() };
+  const figures = {
+    ...(await run()),
+    machine: `${process.platform} ${process.arch}, node ${process.version}`,
+    at: new Date().toISOString(),
+  };
   writeFileSync(join(results, `${name}.json`), `${JSON.stringify(figures, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
 }

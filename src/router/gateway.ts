@@ -254,8 +254,7 @@ export class Gateway {
       return this.#reject(connection, 'result signature does not match the node id');
     }
     connection.lastNonce = nonce;
-    this.#init.nodes.setLastNonce(nodeId, nonce);
-    const accepted = this.#init.tasks.accept({
+    const record = {
       taskId: message.taskId,
       nodeId,
       attempt: message.attempt,
@@ -263,7 +262,10 @@ export class Gateway {
       outputSha256: message.outputSha256,
       signature: message.signature,
       nonce: message.nonce,
-    });
-    this.#init.nodes.countOutcome(nodeId, accepted ? 1 : 0, 0);
+    };
+    // One transaction: the result, the task's state and the node's nonce move together or not at all.
+    if (!this.#init.tasks.accept(record, () => this.#init.nodes.recordResult(nodeId, nonce))) {
+      this.#init.nodes.setLastNonce(nodeId, nonce);
+    }
   }
 }

@@ -129,7 +129,6 @@ export class TaskManager {
     if (!handle) return;
     handle.attempt = lease.attempt;
     handle.attemptText = '';
-    this.store.markRunning(lease.task.id, lease.attempt, lease.nodeId);
   }
 
   /** Streamed text from the node running the current attempt. */
@@ -153,8 +152,8 @@ export class TaskManager {
   }
 
   /** A verified result; false if the task already had one (duplicates are ignored, never paid twice). */
-  accept(result: ResultRecord): boolean {
-    if (!this.store.complete(result)) return false;
+  accept(result: ResultRecord, alsoInTransaction?: () => void): boolean {
+    if (!this.store.complete(result, alsoInTransaction)) return false;
     this.scheduler.complete(result.taskId);
     const handle = this.#handles.get(result.taskId);
     this.#handles.delete(result.taskId);

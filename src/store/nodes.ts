@@ -7,6 +7,7 @@ export class NodeStore {
   readonly #nonce;
   readonly #setNonce;
   readonly #count;
+  readonly #result;
 
   constructor(db: Db) {
     this.#upsert = db.prepare(`
@@ -14,6 +15,9 @@ export class NodeStore {
       ON CONFLICT(id) DO UPDATE SET wallet = excluded.wallet, hardware = excluded.hardware, last_seen = excluded.last_seen`);
     this.#nonce = db.prepare<[string], { last_nonce: string }>('SELECT last_nonce FROM nodes WHERE id = ?');
     this.#setNonce = db.prepare('UPDATE nodes SET last_nonce = ? WHERE id = ?');
+    this.#result = db.prepare(
+      'UPDATE nodes SET last_nonce = ?, tasks_done = tasks_done + 1, last_seen = ? WHERE id = ?',
+    );
     this.#count = db.prepare(
       'UPDATE nodes SET tasks_done = tasks_done + ?, tasks_failed = tasks_failed + ?, last_seen = ? WHERE id = ?',
     );
@@ -30,6 +34,11 @@ export class NodeStore {
 
   setLastNonce(id: string, nonce: bigint): void {
     this.#setNonce.run(nonce.toString(), id);
+  }
+
+  /** After an accepted result: the node's nonce moves on and its done count grows, in one statement. */
+  recordResult(id: string, nonce: bigint): void {
+    this.#result.run(nonce.toString(), Date.now(), id);
   }
 
   countOutcome(id: string, done: number, failed: number): void {

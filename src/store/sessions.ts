@@ -68,7 +68,9 @@ export class SessionStore {
     const cached = this.#implicitCache.get(cacheKey);
     if (cached) return cached;
     const row = this.#implicit.get(keyId, modelSha256);
-    const session = row ? toRecord(row) : this.create({ keyId, modelSha256, modelName, params: {}, implicit: true });
+    const session = row
+      ? toRecord(row)
+      : this.create({ keyId, modelSha256, modelName, params: {}, implicit: true });
     this.#implicitCache.set(cacheKey, session);
     return session;
   }

@@ -66,7 +66,6 @@ export class TaskStore {
   readonly #get;
   readonly #byIdempotency;
   readonly #open;
-  readonly #start;
   readonly #requeue;
   readonly #fail;
   readonly #insertResult;
@@ -85,7 +84,6 @@ export class TaskStore {
     this.#open = db.prepare<[], TaskRow>(
       "SELECT * FROM tasks WHERE status IN ('queued', 'running') ORDER BY created_at",
     );
-    this.#start = db.prepare("UPDATE tasks SET status = 'running', attempts = ?, node_id = ? WHERE id = ?");
     this.#requeue = db.prepare(
       "UPDATE tasks SET status = 'queued', node_id = NULL WHERE id = ? AND status = 'running'",
     );
@@ -95,7 +93,7 @@ export class TaskStore {
       VALUES (@taskId, @nodeId, @attempt, @output, @outputSha256, @signature, @nonce, @createdAt)
       ON CONFLICT(task_id) DO NOTHING`);
     this.#finish = db.prepare(
-      "UPDATE tasks SET status = 'done', node_id = ?, finished_at = ? WHERE id = ? AND status != 'done'",
+      "UPDATE tasks SET status = 'done', node_id = ?, attempts = ?, finished_at = ? WHERE id = ? AND status != 'done'",
     );
     this.#result = db.prepare<
       [string],
@@ -130,10 +128,6 @@ export class TaskStore {
     return this.#open.all().map(toTask);
   }
 
-  markRunning(id: string, attempt: number, nodeId: string): void {
-    this.#start.run(attempt, nodeId, id);
-  }
-
   requeue(id: string): void {
     this.#requeue.run(id);
   }
@@ -143,7 +137,7 @@ export class TaskStore {
   }
 
   /** Stores the one accepted result of a task; false when the task already had one (a duplicate). */
-  complete(result: ResultRecord): boolean {
+  complete(result: ResultRecord, alsoInTransaction?: () => void): boolean {
     return this.#db.transaction(() => {
       const inserted = this.#insertResult.run({
         ...result,
@@ -151,7 +145,8 @@ export class TaskStore {
         createdAt: Date.now(),
       });
       if (inserted.changes === 0) return false;
-      this.#finish.run(result.nodeId, Date.now(), result.taskId);
+      this.#finish.run(result.nodeId, result.attempt, Date.now(), result.taskId);
+      alsoInTransaction?.();
       return true;
     })();
   }
