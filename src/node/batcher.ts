@@ -17,11 +17,10 @@ export class TextBatcher {
   push(text: string): void {
     if (!text) return;
     this.#pending += text;
-    if (!this.#sentAny) return this.flush();
     if (this.#timer) return;
-    const wait = this.intervalMs - (this.now() - this.#lastSent);
-    if (wait <= 0) return this.flush();
-    this.#timer = setTimeout(() => this.flush(), wait);
+    const wait = this.#sentAny ? this.intervalMs - (this.now() - this.#lastSent) : 0;
+    if (wait <= 0) this.flush();
+    else this.#timer = setTimeout(() => this.flush(), wait);
   }
 
   flush(): void {

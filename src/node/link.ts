@@ -9,6 +9,10 @@ import {
   signText,
 } from '../protocol/index.js';
 
+/** Close codes the router's gateway uses. */
+const BAD_HELLO = 4003;
+const REPLACED = 4004;
+
 export type LinkInit = {
   routerUrl: string;
   account: PrivateKeyAccount;
@@ -16,6 +20,8 @@ export type LinkInit = {
   hello: Omit<HelloMessage, 'challenge' | 'signature'>;
   onMessage: (message: RouterMessage) => void;
   onDown: () => void;
+  /** The router refused this node's hello for good (bad signature): the link has stopped retrying. */
+  onFatal: () => void;
   running: () => number;
   log: (line: string) => void;
 };
@@ -41,14 +47,18 @@ export class RouterLink {
   #reconnect: NodeJS.Timeout | undefined;
   #lastPing: number | undefined;
   #welcomed!: () => void;
-  /** Resolves on the first welcome. */
+  #refused!: (error: Error) => void;
+  /** Resolves on the first welcome; rejects when the router refuses the node for good. */
   readonly connected: Promise<void>;
 
   constructor(init: LinkInit) {
     this.#init = init;
-    this.connected = new Promise((resolve) => {
+    this.connected = new Promise((resolve, reject) => {
       this.#welcomed = resolve;
+      this.#refused = reject;
     });
+    // Callers need not await it; a refusal is logged anyway, so it must not become an unhandled rejection.
+    this.connected.catch(() => {});
   }
 
   start(): void {
@@ -103,6 +113,14 @@ export class RouterLink {
       clearInterval(this.#heartbeat);
       this.#init.onDown();
       if (this.#stopped) return;
+      if (code === BAD_HELLO) {
+        // Retrying sends the same signed claim again; it cannot succeed, so say so once and stop.
+        this.#fatal(`the router refused this node's hello (${reason.toString() || code}); not reconnecting`);
+        return;
+      }
+      if (code === REPLACED) {
+        this.#init.log('another process connected with this node key; is the same data folder in use twice?');
+      }
       const wait = this.#delayMs * (0.5 + Math.random() / 2);
       this.#delayMs = Math.min(this.#delayMs * 2, 10_000);
       this.#init.log(
@@ -113,6 +131,17 @@ export class RouterLink {
     socket.on('error', () => {
       // 'close' follows and reconnects; the cause (refused, reset) is not worth a log line per try.
     });
+  }
+
+  #fatal(reason: string): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearTimeout(this.#reconnect);
+    clearInterval(this.#heartbeat);
+    this.#init.log(reason);
+    this.#refused(new Error(reason));
+    this.#socket?.close(1000, 'refused');
+    this.#init.onFatal();
   }
 
   async #handle(socket: WebSocket, message: RouterMessage): Promise<void> {
@@ -150,6 +179,8 @@ export class RouterLink {
         return;
       case 'reject':
         this.#init.log(`the router rejected a message: ${message.reason}`);
+        if (/hello signature/i.test(message.reason))
+          this.#fatal(`the router refused this node: ${message.reason}`);
         return;
       default:
         this.#init.onMessage(message);

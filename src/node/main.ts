@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -9,60 +9,56 @@ import { loadIdentity } from './identity.js';
 import { RouterLink } from './link.js';
 import { probeHardware } from './probe.js';
 import { Runner } from './runner.js';
+import { chooseThreads } from './threads.js';
 
 export const nodeConfig = z.object({
-  routerUrl: z.string().url(),
-  models: z.array(z.string().min(1)).min(1),
+  routerUrl: z
+    .string()
+    .url()
+    .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://'),
+  models: z.array(z.string().min(1)).min(1, 'name at least one GGUF model file'),
   dataDir: z.string().min(1),
+  /** Payout wallet, separate from the node's own (hot) key. */
   wallet: address.optional(),
-  threads: z.number().int().min(1).optional(),
+  threads: z.number().int().min(1).max(1024).optional(),
   slots: z.number().int().min(1).max(64).optional(),
   gpu: z.union([z.literal('auto'), z.literal(false)]).default('auto'),
+  /** A label for this node's log lines. */
+  name: z.string().min(1).max(100).optional(),
 });
 export type NodeConfig = z.input<typeof nodeConfig>;
 
-export type RunningNode = { nodeId: string; connected: Promise<void>; stop(): Promise<void> };
+export type NodeOptions = { log?: (line: string) => void; signal?: AbortSignal };
 
-/** Picks the thread count by measuring: speed depends on it far more than on anything else on CPU. */
-async function chooseThreads(engine: Engine, file: string, gpu: boolean, log: (l: string) => void) {
-  const cores = availableParallelism();
-  let best = { threads: 1, tokensPerSecond: 0 };
-  const tried: string[] = [];
-  for (let threads = 1; threads <= cores; threads *= 2) {
-    const model = await engine.loadModel(file, { threads, slots: 1, gpu });
-    try {
-      const { tokensPerSecond } = await benchmarkModel(model, { maxTokens: 32, timeBudgetMs: 600 });
-      tried.push(`${threads}: ${tokensPerSecond.toFixed(0)}`);
-      if (tokensPerSecond <= best.tokensPerSecond) break;
-      best = { threads, tokensPerSecond };
-    } finally {
-      await model.dispose();
-    }
-  }
-  log(`threads measured (threads: tokens/s) ${tried.join(', ')}; using ${best.threads}`);
-  return best.threads;
-}
+export type RunningNode = {
+  nodeId: string;
+  /** Resolves on the first welcome from the router; rejects if the router refuses this node for good. */
+  connected: Promise<void>;
+  stop(): Promise<void>;
+};
 
-/** Starts a compute node: identity, models (hashed as loaded), benchmark, then the link to the router. */
-export async function startNode(
-  config: NodeConfig,
-  options: { log?: (line: string) => void } = {},
-): Promise<RunningNode> {
+/** Parses the config, failing with a message that names the bad setting and what to do. */
+function parseConfig(config: NodeConfig): z.output<typeof nodeConfig> & { files: string[] } {
   const parsed = nodeConfig.safeParse(config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`Bad node setting '${issue?.path.join('.')}': ${issue?.message}`);
+    throw new Error(`Bad node setting '${issue?.path.join('.') || 'config'}': ${issue?.message}`);
   }
-  const settings = parsed.data;
-  const files = settings.models.map((m) => resolve(m));
+  const files = parsed.data.models.map((m) => resolve(m));
   for (const file of files) {
-    if (!existsSync(file))
+    if (!existsSync(file) || !statSync(file).isFile())
       throw new Error(
         `Model file not found: ${file}. Pass a GGUF file to --model (or create one with \`otensor-cli model create-tiny --out FILE\`).`,
       );
   }
+  return { ...parsed.data, files };
+}
+
+/** Starts a compute node: identity, models (hashed as loaded), benchmark, then the link to the router. */
+export async function startNode(config: NodeConfig, options: NodeOptions = {}): Promise<RunningNode> {
+  const settings = parseConfig(config);
   const { account, privateKey } = loadIdentity(settings.dataDir);
-  const prefix = `[node ${account.address.slice(0, 10)}]`;
+  const prefix = `[node ${settings.name ? `${settings.name} ` : ''}${account.address.slice(0, 10)}]`;
   const log =
     options.log ??
     ((line: string) => process.stderr.write(`${new Date().toISOString()} ${prefix} ${line}\n`));
@@ -70,32 +66,113 @@ export async function startNode(
   const info = quiet ? () => {} : log;
 
   const engine = await createLlamaEngine({ gpu: settings.gpu });
-  const gpu = settings.gpu !== false;
-  const threads = settings.threads ?? (await chooseThreads(engine, files[0] as string, gpu, info));
   const models = new Map<string, LoadedModel>();
+  try {
+    const { threads, announcements } = await loadModels(engine, settings, models, info);
+    options.signal?.throwIfAborted();
+    const hardware = await probeHardware(engine, threads);
+    return connect(
+      settings,
+      { account, privateKey, engine, models, announcements, hardware, log, info },
+      options,
+    );
+  } catch (error) {
+    for (const model of models.values()) await model.dispose().catch(() => {});
+    await engine.dispose().catch(() => {});
+    throw error;
+  }
+}
+
+type Settings = ReturnType<typeof parseConfig>;
+
+/** Chooses threads (unless given), then loads, hashes and benchmarks every model. */
+async function loadModels(
+  engine: Engine,
+  settings: Settings,
+  models: Map<string, LoadedModel>,
+  info: (line: string) => void,
+): Promise<{ threads: number; announcements: ModelAnnouncement[] }> {
+  const gpu = settings.gpu !== false;
+  const slots = settings.slots ?? 1;
+  let threads = settings.threads;
+  let preloaded: LoadedModel | undefined;
+  if (threads === undefined) {
+    const start = performance.now();
+    const choice = await chooseThreads(engine, settings.files[0] as string, availableParallelism(), {
+      slots,
+      gpu,
+    });
+    threads = choice.threads;
+    preloaded = choice.model;
+    info(
+      `threads measured (threads: tokens/s) ${choice.tried.join(', ')}; using ${threads} (${(performance.now() - start).toFixed(0)} ms)`,
+    );
+  }
   const announcements: ModelAnnouncement[] = [];
-  for (const file of files) {
+  for (const [i, file] of settings.files.entries()) {
     // The node proves what it serves by hashing the very file it loads.
-    const [sha256, gguf] = await Promise.all([sha256File(file), readGgufInfo(file)]);
-    const model = await engine.loadModel(file, { threads, slots: settings.slots ?? 1, gpu });
-    const { tokensPerSecond } = await benchmarkModel(model, { maxTokens: 32, timeBudgetMs: 1500 });
+    const model = i === 0 && preloaded ? preloaded : await engine.loadModel(file, { threads, slots, gpu });
+    const [sha256, gguf] = await Promise.all([sha256File(file), readGgufInfo(file)]).catch(
+      async (error: unknown) => {
+        await model.dispose();
+        throw error;
+      },
+    );
+    if (models.has(sha256)) {
+      await model.dispose();
+      info(`skipping ${file}: the same model (${sha256.slice(0, 12)}) is already loaded`);
+      continue;
+    }
     models.set(sha256, model);
+    const { tokensPerSecond } = await benchmarkModel(model, { maxTokens: 32, timeBudgetMs: 1500 });
     announcements.push({
       ...gguf,
+      name: gguf.name.slice(0, 200),
       sha256,
       contextLength: model.contextLength,
       tokensPerSecond,
       slots: model.slots,
     });
     info(
-      `serving ${gguf.name} (${sha256.slice(0, 12)}, ${gguf.quantization}) at ${tokensPerSecond.toFixed(0)} tokens/s`,
+      `serving ${gguf.name} (${sha256.slice(0, 12)}, ${gguf.quantization}) at ${tokensPerSecond.toFixed(0)} tokens/s, ${model.slots} slot(s), ${threads} thread(s)`,
     );
   }
-  const hardware = await probeHardware(engine, threads);
+  return { threads, announcements };
+}
 
+type Loaded = {
+  account: ReturnType<typeof loadIdentity>['account'];
+  privateKey: ReturnType<typeof loadIdentity>['privateKey'];
+  engine: Engine;
+  models: Map<string, LoadedModel>;
+  announcements: ModelAnnouncement[];
+  hardware: Awaited<ReturnType<typeof probeHardware>>;
+  log: (line: string) => void;
+  info: (line: string) => void;
+};
+
+/** Wires the runner to the link, opens it, and returns the handle whose stop() drains and releases. */
+function connect(settings: Settings, loaded: Loaded, options: NodeOptions): RunningNode {
+  const { account, privateKey, engine, models, log, info } = loaded;
   let link!: RouterLink;
-  const signResult = createResultSigner(privateKey, account.publicKey);
-  const runner = new Runner({ account, signResult, models, send: (m) => link.send(m), log: info });
+  const runner = new Runner({
+    account,
+    signResult: createResultSigner(privateKey, account.publicKey),
+    models,
+    send: (m) => link.send(m),
+    log: info,
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await runner.drain(5000);
+      await link.stop();
+      for (const model of models.values()) await model.dispose().catch(() => {});
+      await engine.dispose().catch(() => {});
+      info('stopped');
+    })();
+    return stopping;
+  };
   link = new RouterLink({
     routerUrl: settings.routerUrl,
     account,
@@ -104,32 +181,20 @@ export async function startNode(
       protocol: PROTOCOL_VERSION,
       nodeId: account.address,
       ...(settings.wallet ? { wallet: settings.wallet } : {}),
-      hardware,
-      models: announcements,
+      hardware: loaded.hardware,
+      models: loaded.announcements,
     },
     onMessage: (message) => {
       if (message.type === 'task') runner.run(message);
       else if (message.type === 'cancel') runner.cancel(message.taskId, message.attempt);
     },
     onDown: () => runner.abortAll(),
+    // The router refused this node for good: nothing left to do, so free the engine.
+    onFatal: () => void stop(),
     running: () => runner.running,
     log,
   });
   link.start();
-
-  let stopping: Promise<void> | undefined;
-  return {
-    nodeId: account.address,
-    connected: link.connected,
-    stop: () => {
-      stopping ??= (async () => {
-        await runner.drain(5000);
-        await link.stop();
-        for (const model of models.values()) await model.dispose();
-        await engine.dispose();
-        info('stopped');
-      })();
-      return stopping;
-    },
-  };
+  options.signal?.addEventListener('abort', () => void stop(), { once: true });
+  return { nodeId: account.address, connected: link.connected, stop };
 }

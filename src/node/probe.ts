@@ -20,7 +20,9 @@ export function nvidiaSmi(timeoutMs = 3000): Promise<Gpu[]> {
           .filter(Boolean)
           .map((line) => {
             const [name = 'NVIDIA GPU', memoryMiB = '0'] = line.split(',').map((s) => s.trim());
-            return { type: 'cuda', name, vramBytes: Number(memoryMiB) * 1024 * 1024 };
+            // Fields read "[N/A]" on some boards; a GPU with unknown memory still counts.
+            const mib = Number(memoryMiB);
+            return { type: 'cuda', name, vramBytes: Number.isFinite(mib) ? mib * 1024 * 1024 : 0 };
           });
         resolve(gpus);
       },

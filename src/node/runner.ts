@@ -2,7 +2,9 @@ import type { PrivateKeyAccount } from 'viem/accounts';
 import { ContextLengthExceededError, type LoadedModel } from '../engine/index.js';
 import {
   createNonceSource,
+  InvalidParameterError,
   type NodeMessage,
+  OmniError,
   outputHash,
   resultClaimText,
   type TaskMessage,
@@ -22,6 +24,14 @@ export type RunnerInit = {
 };
 
 type Job = { task: TaskMessage; abort: AbortController; started: boolean; done: Promise<void> | null };
+
+/** Errors the engine raises because of what the task asked for, not because of this node. */
+function isBadInput(error: unknown): boolean {
+  return (
+    error instanceof InvalidParameterError ||
+    (error instanceof OmniError && (error.code === 'bad_input' || error.code === 'invalid_parameter'))
+  );
+}
 
 const keyOf = (taskId: string, attempt: number) => `${taskId}#${attempt}`;
 
@@ -55,7 +65,10 @@ export class Runner {
       });
       return;
     }
-    this.#jobs.set(keyOf(task.taskId, task.attempt), {
+    const key = keyOf(task.taskId, task.attempt);
+    // The router may resend a task after a hiccup; running it twice would only waste a slot.
+    if (this.#jobs.has(key)) return;
+    this.#jobs.set(key, {
       task,
       abort: new AbortController(),
       started: false,
@@ -201,14 +214,16 @@ export class Runner {
         });
         return;
       }
+      const badInput = isBadInput(error);
       this.#init.log(`task ${task.taskId} failed: ${message}`);
       this.#init.send({
         type: 'task_error',
         taskId: task.taskId,
         attempt: task.attempt,
-        code: 'engine_error',
+        code: badInput ? 'bad_input' : 'engine_error',
         message: message.slice(0, 2000),
-        final: false,
+        // Another node would reject the same input the same way; anything else may be this node's fault.
+        final: badInput,
       });
     }
   }
