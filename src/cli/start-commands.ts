@@ -4,7 +4,9 @@ export function stopOnSignal(stop: () => Promise<void>): void {
   const handler = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`${signal}: stopping...\n`);
+    if (process.env.OTENSOR_LOG !== 'warn' && process.env.OTENSOR_LOG !== 'error') {
+      process.stderr.write(`${signal}: stopping...\n`);
+    }
     stop().then(
       () => process.exit(0),
       (error: unknown) => {
