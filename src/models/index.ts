@@ -32,3 +32,4 @@ export {
   writeTinyModel,
 } from './tiny-model.js';
 export { buildTinyVocab, TokenType, type Vocab } from './tiny-vocab.js';
+export { possessionDigest } from './possession.js';

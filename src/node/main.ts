@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { benchmarkModel, createLlamaEngine, type Engine, type LoadedModel } from '../engine/index.js';
-import { readGgufInfo, sha256File } from '../models/index.js';
+import { possessionDigest, readGgufInfo, sha256File } from '../models/index.js';
 import { address, createResultSigner, type ModelAnnouncement, PROTOCOL_VERSION } from '../protocol/index.js';
 import { loadIdentity } from './identity.js';
 import { RouterLink } from './link.js';
@@ -187,6 +187,15 @@ function connect(settings: Settings, loaded: Loaded, options: NodeOptions): Runn
     onMessage: (message) => {
       if (message.type === 'task') runner.run(message);
       else if (message.type === 'cancel') runner.cancel(message.taskId, message.attempt);
+      else if (message.type === 'prove') {
+        // Proof of possession: hash the byte range the router picked from the file this node loaded.
+        const path = models.get(message.sha256)?.path;
+        if (!path) return;
+        possessionDigest(path, message.offset, message.length, message.nonce).then(
+          (digest) => link.send({ type: 'proof', sha256: message.sha256, nonce: message.nonce, digest }),
+          (error: unknown) => log(`could not answer a proof request: ${String(error)}`),
+        );
+      }
     },
     onDown: () => runner.abortAll(),
     // The router refused this node for good: nothing left to do, so free the engine.

@@ -132,6 +132,14 @@ export const releaseMessage = z.object({
   tasks: z.array(z.object({ taskId: id, attempt: z.number().int().min(1) })).max(1000),
 });
 
+/** Answer to `prove`: sha256 of the nonce followed by the requested bytes of the model file. */
+export const proofMessage = z.object({
+  type: z.literal('proof'),
+  sha256: sha256Schema,
+  nonce: z.string().min(16).max(128),
+  digest: sha256Schema,
+});
+
 export const nodeMessage = z.discriminatedUnion('type', [
   helloMessage,
   heartbeatMessage,
@@ -139,6 +147,7 @@ export const nodeMessage = z.discriminatedUnion('type', [
   taskResultMessage,
   taskErrorMessage,
   releaseMessage,
+  proofMessage,
 ]);
 export type NodeMessage = z.infer<typeof nodeMessage>;
 
@@ -162,6 +171,22 @@ export type TaskMessage = z.infer<typeof taskMessage>;
 export const cancelMessage = z.object({ type: z.literal('cancel'), taskId: id, attempt: z.number().int() });
 export const pingMessage = z.object({ type: z.literal('ping'), sentAt: z.number() });
 export const rejectMessage = z.object({ type: z.literal('reject'), reason: z.string() });
+/**
+ * Proof of possession: the router, holding the same file, asks for a hash over a random byte range it
+ * chooses, so a node cannot claim a model by its sha256 alone.
+ */
+export const proveMessage = z.object({
+  type: z.literal('prove'),
+  sha256: sha256Schema,
+  offset: z.number().int().min(0),
+  length: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024 * 1024),
+  nonce: z.string().min(16).max(128),
+});
+export type ProveMessage = z.infer<typeof proveMessage>;
 
 export const routerMessage = z.discriminatedUnion('type', [
   challengeMessage,
@@ -170,5 +195,6 @@ export const routerMessage = z.discriminatedUnion('type', [
   cancelMessage,
   pingMessage,
   rejectMessage,
+  proveMessage,
 ]);
 export type RouterMessage = z.infer<typeof routerMessage>;

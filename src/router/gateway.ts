@@ -15,6 +15,7 @@ import {
 } from '../protocol/index.js';
 import type { ModelStore, NodeStore } from '../store/index.js';
 import type { Logger } from './log.js';
+import { possessionChallenges } from './possession.js';
 import type { Lease, Scheduler } from './scheduler.js';
 import type { TaskManager } from './task-manager.js';
 
@@ -40,7 +41,14 @@ type Connection = {
   /** Messages are handled one at a time per node so nonces are checked in order. */
   chain: Promise<void>;
   badMessages: number;
+  /** Possession proofs awaited, by nonce; the node gets work once they are settled. */
+  pendingProofs: Map<string, { sha256: string; expected: Promise<string> }>;
+  /** Announced models (sha256 -> tokens/s) not yet given to the scheduler, and the node's slots. */
+  announced: { models: Map<string, number>; slots: number; names: string; type: string } | null;
+  proofTimer: NodeJS.Timeout | undefined;
 };
+
+const PROOF_TIMEOUT_MS = 15_000;
 
 const MAX_BAD_MESSAGES = 20;
 
@@ -102,6 +110,9 @@ export class Gateway {
       lastNonce: 0n,
       chain: Promise.resolve(),
       badMessages: 0,
+      pendingProofs: new Map(),
+      announced: null,
+      proofTimer: undefined,
     };
     const helloTimer = setTimeout(() => {
       if (!connection.nodeId) socket.close(4001, 'no hello in time');
@@ -117,6 +128,7 @@ export class Gateway {
     });
     socket.on('close', () => {
       clearTimeout(helloTimer);
+      clearTimeout(connection.proofTimer);
       const nodeId = connection.nodeId;
       if (nodeId && this.#byNode.get(nodeId) === connection) {
         this.#byNode.delete(nodeId);
@@ -177,6 +189,8 @@ export class Gateway {
       case 'release':
         for (const task of message.tasks) this.#init.scheduler.handBack(task.taskId, nodeId);
         return;
+      case 'proof':
+        return this.#proof(connection, message.sha256, message.nonce, message.digest);
     }
   }
 
@@ -221,12 +235,63 @@ export class Gateway {
         heartbeatMs: this.#init.heartbeatMs,
       } satisfies RouterMessage),
     );
-    this.#init.scheduler.addNode({ id: nodeId, slots, models });
-    this.#init.log('info', 'node connected', {
-      node: nodeId,
+    connection.announced = {
+      models,
+      slots,
+      names: hello.models.map((m) => `${m.name}@${m.tokensPerSecond.toFixed(0)}tok/s`).join(','),
       type: hello.hardware.nodeType,
-      models: hello.models.map((m) => `${m.name}@${m.tokensPerSecond.toFixed(0)}tok/s`).join(','),
-    });
+    };
+    const challenges = possessionChallenges(this.#init.models, hello.models);
+    for (const challenge of challenges) {
+      connection.pendingProofs.set(challenge.message.nonce, {
+        sha256: challenge.message.sha256,
+        expected: challenge.expected,
+      });
+      connection.socket.send(JSON.stringify(challenge.message satisfies RouterMessage));
+    }
+    if (challenges.length === 0) return this.#register(connection);
+    connection.proofTimer = setTimeout(() => {
+      for (const { sha256 } of connection.pendingProofs.values()) {
+        connection.announced?.models.delete(sha256);
+        this.#init.log('warn', 'node did not prove it holds a model in time', {
+          node: nodeId,
+          model: sha256,
+        });
+      }
+      connection.pendingProofs.clear();
+      this.#register(connection);
+    }, PROOF_TIMEOUT_MS);
+  }
+
+  async #proof(connection: Connection, sha256: string, nonce: string, digest: string): Promise<void> {
+    const pending = connection.pendingProofs.get(nonce);
+    if (!pending || pending.sha256 !== sha256) return this.#reject(connection, 'proof for no open challenge');
+    connection.pendingProofs.delete(nonce);
+    if ((await pending.expected) !== digest) {
+      connection.announced?.models.delete(sha256);
+      this.#reject(
+        connection,
+        `proof for model ${sha256} does not match the file: the model will not be served by this node`,
+      );
+    }
+    if (connection.pendingProofs.size === 0) {
+      clearTimeout(connection.proofTimer);
+      this.#register(connection);
+    }
+  }
+
+  /** Hands the node to the scheduler with the models it proved (or that could not be checked). */
+  #register(connection: Connection): void {
+    const nodeId = connection.nodeId;
+    const announced = connection.announced;
+    if (!nodeId || !announced || this.#byNode.get(nodeId) !== connection) return;
+    connection.announced = null;
+    if (announced.models.size === 0) {
+      connection.socket.close(4005, 'no model proven');
+      return;
+    }
+    this.#init.scheduler.addNode({ id: nodeId, slots: announced.slots, models: announced.models });
+    this.#init.log('info', 'node connected', { node: nodeId, type: announced.type, models: announced.names });
   }
 
   async #result(connection: Connection, nodeId: string, message: TaskResultMessage): Promise<void> {

@@ -81,7 +81,8 @@ export function buildRouter(init: RouterInit): RouterApp {
 
   const app = Fastify({ logger: false, bodyLimit: init.bodyLimitBytes, forceCloseConnections: true });
   app.setErrorHandler(errorHandler);
-  app.get('/health', async () => ({ status: 'ok', nodes: gateway.connectedCount }));
+  // Nodes count once they can take work (their hello verified and their models proven).
+  app.get('/health', async () => ({ status: 'ok', nodes: scheduler.nodeCount }));
   app.register(async (api) => {
     api.addHook('onRequest', bearerAuth(services.keys));
     openAiRoutes(api, services);

@@ -1,13 +1,15 @@
+import { join } from 'node:path';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { sha256File } from '../../src/models/index.js';
+import { possessionDigest, sha256File, writeTinyModel } from '../../src/models/index.js';
 import {
   createNonceSource,
   createResultSigner,
   type HelloMessage,
   helloClaimText,
   outputHash,
+  type ProveMessage,
   type RouterMessage,
   resultClaimText,
   signText,
@@ -93,6 +95,13 @@ async function hello(privateKey = generatePrivateKey(), tamper?: (h: HelloMessag
   return { ...conn, account, signResult: createResultSigner(privateKey, account.publicKey) };
 }
 
+/** Answers the router's proof-of-possession challenge by hashing the asked range of `file`. */
+async function proveFrom(node: Awaited<ReturnType<typeof hello>>, file: string) {
+  const prove = (await node.next('prove')) as ProveMessage;
+  const digest = await possessionDigest(file, prove.offset, prove.length, prove.nonce);
+  node.send({ type: 'proof', sha256: prove.sha256, nonce: prove.nonce, digest });
+}
+
 const health = async () => (await (await fetch(`${url}/health`)).json()) as { status: string; nodes: number };
 
 describe('node gateway rejects bad node messages without crashing', () => {
@@ -156,9 +165,22 @@ describe('node gateway rejects bad node messages without crashing', () => {
     await first.closed;
   });
 
+  it('does not give work to a node that cannot prove it holds the model it claims', async () => {
+    const impostor = await hello();
+    await impostor.next('welcome');
+    // The impostor has another file and claims the registered model's sha256.
+    const other = join(ws.dir, 'other.gguf');
+    await writeTinyModel(other, { seed: 99 });
+    await proveFrom(impostor, other);
+    expect(((await impostor.next('reject')) as { reason: string }).reason).toMatch(/does not match the file/);
+    expect(await impostor.closed).toBe(4005);
+    expect((await health()).nodes).toBe(0);
+  });
+
   it('rejects a forged or replayed result and accepts the genuine one', async () => {
     const node = await hello();
     await node.next('welcome');
+    await proveFrom(node, ws.model);
     const answer = fetch(`${url}/v1/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
