@@ -1,6 +1,16 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { readGgufInfo, sha256File, writeTinyModel } from '../models/index.js';
+import { rename, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  downloadFile,
+  downloadProgressBar,
+  formatBytes,
+  readGgufInfo,
+  sha256File,
+  writeTinyModel,
+} from '../models/index.js';
+import type { ModelCatalogEntry } from '../router/model-routes.js';
 import { KeyStore, ModelStore, openDatabase } from '../store/index.js';
 
 /** `model create-tiny` */
@@ -13,12 +23,12 @@ export async function modelCreateTiny(options: { out: string; seed: number; type
 }
 
 /** Registers a GGUF file in the store; returns its record. Used by `model add` and `up`. */
-export async function registerModel(dataDir: string, file: string, name: string) {
+export async function registerModel(dataDir: string, file: string, name: string, knownSha256?: string) {
   if (!existsSync(file))
     throw new Error(
       `No model file at ${file}. Create one with \`otensor-cli model create-tiny --out ${file}\`.`,
     );
-  const [info, sha256] = await Promise.all([readGgufInfo(file), sha256File(file)]);
+  const [info, sha256] = await Promise.all([readGgufInfo(file), knownSha256 ?? sha256File(file)]);
   const db = openDatabase(dataDir);
   try {
     const record = { ...info, name, sha256, path: resolve(file), addedAt: Date.now() };
@@ -29,16 +39,52 @@ export async function registerModel(dataDir: string, file: string, name: string)
   }
 }
 
-/** `model add FILE --name NAME --data DIR` */
+/**
+ * Downloads a GGUF from any HTTP server into `DIR/models/<sha256>.gguf` (resumable: an interrupted run leaves
+ * a `.part` file the next run continues) and registers it with that path, so the router serves it to nodes.
+ */
+export async function registerModelFromUrl(dataDir: string, url: string, name: string) {
+  const folder = join(resolve(dataDir), 'models');
+  // Named after the URL until its hash is known, so a second run finds the first run's partial file.
+  const temporary = join(
+    folder,
+    `download-${createHash('sha256').update(url).digest('hex').slice(0, 16)}.gguf`,
+  );
+  const bar = downloadProgressBar(`downloading ${name}`);
+  const result = await downloadFile(url, temporary, {
+    onProgress: bar.update,
+    onRetry: (reason, offset) =>
+      process.stderr.write(`download interrupted (${reason}); resuming at byte ${offset}\n`),
+  }).finally(() => bar.done());
+  const file = join(folder, `${result.sha256}.gguf`);
+  if (existsSync(file)) await rm(temporary, { force: true });
+  else await rename(temporary, file);
+  try {
+    return await registerModel(dataDir, file, name, result.sha256);
+  } catch (error) {
+    throw new Error(
+      `${url} was downloaded to ${file} but is not a GGUF model this router can register (${error instanceof Error ? error.message : String(error)}). Check the URL.`,
+    );
+  }
+}
+
+/** `model add FILE|URL --name NAME --data DIR` */
 export async function modelAdd(file: string, options: { name: string; data: string }): Promise<void> {
-  const record = await registerModel(options.data, file, options.name);
+  const record = /^https?:\/\//i.test(file)
+    ? await registerModelFromUrl(options.data, file, options.name)
+    : await registerModel(options.data, file, options.name);
   process.stdout.write(
     `registered ${record.name}: sha256 ${record.sha256}, ${record.architecture} ${record.quantization}, ${record.parameterCount} parameters, context ${record.contextLength}\n`,
   );
 }
 
-/** `model list --data DIR` */
-export async function modelList(options: { data: string }): Promise<void> {
+/** `model list --router URL` (with node counts) or `model list --data DIR` (the store; node counts unknown). */
+export async function modelList(options: { data?: string; router?: string }): Promise<void> {
+  if (options.router) return modelListFromRouter(options.router);
+  if (!options.data)
+    throw new Error(
+      'Name a running router with --router URL (shows how many nodes serve each model), or its data folder with --data DIR.',
+    );
   const db = openDatabase(options.data);
   try {
     const models = new ModelStore(db).list();
@@ -46,11 +92,29 @@ export async function modelList(options: { data: string }): Promise<void> {
       process.stdout.write('no models registered; add one with `otensor-cli model add FILE --name NAME`\n');
     for (const m of models) {
       process.stdout.write(
-        `${m.name}\t${m.sha256}\t${m.architecture}\t${m.quantization}\t${m.contextLength}\t${m.sizeBytes} bytes\n`,
+        `${m.name}\t${m.sha256}\t${m.architecture}\t${m.quantization}\t${m.contextLength}\t${m.sizeBytes} bytes\tnodes ?\n`,
       );
     }
   } finally {
     db.close();
+  }
+}
+
+async function modelListFromRouter(router: string): Promise<void> {
+  const url = `${router.replace(/\/+$/, '')}/api/models`;
+  const response = await fetch(url).catch((error: unknown) => {
+    throw new Error(
+      `Cannot reach the router at ${router} (${error instanceof Error ? error.message : String(error)}). Check --router, or read its store with --data DIR.`,
+    );
+  });
+  if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}. Check --router.`);
+  const { data } = (await response.json()) as { data: ModelCatalogEntry[] };
+  if (data.length === 0)
+    process.stdout.write('no models registered; add one with `otensor-cli model add FILE|URL --name NAME`\n');
+  for (const m of data) {
+    process.stdout.write(
+      `${m.name}\t${m.sha256}\t${m.architecture}\t${m.quantization}\t${m.context_length}\t${formatBytes(m.size_bytes)}\t${m.nodes} node${m.nodes === 1 ? '' : 's'}${m.downloadable ? '' : '\t(no file on the router)'}\n`,
+    );
   }
 }
 

@@ -26,14 +26,17 @@ model
   .action(async (o) => (await local()).modelCreateTiny(o));
 model
   .command('add <file>')
-  .description("register a GGUF file by its sha256 in a router's store (the router may be running)")
+  .description(
+    "register a GGUF file (a path, or an http(s) URL to download into DIR/models) by its sha256 in a router's store (the router may be running)",
+  )
   .requiredOption('--name <name>', 'the name users ask for')
   .requiredOption('--data <dir>', "the router's data folder")
   .action(async (file, o) => (await local()).modelAdd(file, o));
 model
   .command('list')
-  .description("list models registered in a router's store")
-  .requiredOption('--data <dir>', "the router's data folder")
+  .description('list registered models and how many connected nodes serve each')
+  .option('--router <url>', 'ask a running router (shows node counts)')
+  .option('--data <dir>', "read a router's data folder instead (node counts unknown)")
   .action(async (o) => (await local()).modelList(o));
 
 program
@@ -62,7 +65,12 @@ program
   .command('start')
   .description('start a compute node serving GGUF model files to a router')
   .requiredOption('--router <url>', 'the router, e.g. http://127.0.0.1:8080')
-  .requiredOption('--model <file>', 'a GGUF file to serve (repeat for more)', collect, [])
+  .requiredOption(
+    '--model <file|name>',
+    'a GGUF file, or the name or sha256 of a model registered on the router (fetched once, kept in --data); repeat for more',
+    collect,
+    [],
+  )
   .requiredOption('--data <dir>', "the node's data folder (keeps its identity key)")
   .option('--wallet <address>', 'payout wallet address (0x...)')
   .option('--threads <n>', 'engine threads (default: measured at start)', integer('--threads'))
@@ -85,6 +93,20 @@ program
   .option('--nodes <n>', 'how many node processes', integer('--nodes'), 3)
   .option('--prompts <n>', 'how many prompts', integer('--prompts'), 30)
   .action(async (o) => (await import('./demo.js')).demoCommand(o));
+
+program
+  .command('submit')
+  .description('run a JSONL batch file (OpenAI Batch API format) on a router; Ctrl-C cancels the batch')
+  .requiredOption('--file <file>', 'JSONL requests: custom_id, method, url, body per line')
+  .option(
+    '--out <file>',
+    'where to write the results (default: NAME.results.jsonl beside --file); failed lines go beside it as OUT.errors.jsonl (OUT without .jsonl)',
+  )
+  .requiredOption('--router <url>', 'the router, e.g. http://127.0.0.1:8080')
+  .option('--api-key <key>', 'API key (default: $OTENSOR_API_KEY)')
+  .option('--endpoint <path>', "the batch's endpoint (default: the first line's url)")
+  .option('--poll-ms <n>', 'how often to ask for progress', integer('--poll-ms'), 500)
+  .action(async (o) => (await import('./submit.js')).submitCommand(o));
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,4 +1,12 @@
 export {
+  DownloadError,
+  type DownloadOptions,
+  type DownloadProgress,
+  type DownloadResult,
+  downloadFile,
+  HashMismatchError,
+} from './download.js';
+export {
   type GgufHeader,
   type GgufInfo,
   type GgufTensorInfo,
@@ -24,6 +32,8 @@ export {
   writeGguf,
 } from './gguf-writer.js';
 export { sha256File } from './hash.js';
+export { possessionDigest } from './possession.js';
+export { downloadProgressBar, formatBytes, type ProgressBar } from './progress.js';
 export {
   createTinyModel,
   mulberry32,
@@ -32,4 +42,3 @@ export {
   writeTinyModel,
 } from './tiny-model.js';
 export { buildTinyVocab, TokenType, type Vocab } from './tiny-vocab.js';
-export { possessionDigest } from './possession.js';

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -7,6 +8,7 @@ import { possessionDigest, readGgufInfo, sha256File } from '../models/index.js';
 import { address, createResultSigner, type ModelAnnouncement, PROTOCOL_VERSION } from '../protocol/index.js';
 import { loadIdentity } from './identity.js';
 import { RouterLink } from './link.js';
+import { resolveModelSources } from './model-source.js';
 import { probeHardware } from './probe.js';
 import { Runner } from './runner.js';
 import { chooseThreads } from './threads.js';
@@ -16,6 +18,7 @@ export const nodeConfig = z.object({
     .string()
     .url()
     .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://'),
+  /** GGUF files, or names (or sha256) of models registered on the router, fetched from it when not held. */
   models: z.array(z.string().min(1)).min(1, 'name at least one GGUF model file'),
   dataDir: z.string().min(1),
   /** Payout wallet, separate from the node's own (hot) key. */
@@ -38,7 +41,9 @@ export type RunningNode = {
 };
 
 /** Parses the config, failing with a message that names the bad setting and what to do. */
-function parseConfig(config: NodeConfig): z.output<typeof nodeConfig> & { files: string[] } {
+function parseConfig(
+  config: NodeConfig,
+): z.output<typeof nodeConfig> & { files: string[]; registered: Map<string, string> } {
   const parsed = nodeConfig.safeParse(config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -46,12 +51,13 @@ function parseConfig(config: NodeConfig): z.output<typeof nodeConfig> & { files:
   }
   const files = parsed.data.models.map((m) => resolve(m));
   for (const file of files) {
-    if (!existsSync(file) || !statSync(file).isFile())
+    // Anything else that is not a file is a model name or sha256 to fetch from the router.
+    if (file.endsWith('.gguf') && (!existsSync(file) || !statSync(file).isFile()))
       throw new Error(
-        `Model file not found: ${file}. Pass a GGUF file to --model (or create one with \`otensor-cli model create-tiny --out FILE\`).`,
+        `Model file not found: ${file}. Pass a GGUF file to --model (or create one with \`otensor-cli model create-tiny --out FILE\`), or the name of a model registered on the router.`,
       );
   }
-  return { ...parsed.data, files };
+  return { ...parsed.data, files, registered: new Map() };
 }
 
 /** Starts a compute node: identity, models (hashed as loaded), benchmark, then the link to the router. */
@@ -64,6 +70,17 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     ((line: string) => process.stderr.write(`${new Date().toISOString()} ${prefix} ${line}\n`));
   const quiet = process.env.OTENSOR_LOG === 'warn' || process.env.OTENSOR_LOG === 'error';
   const info = quiet ? () => {} : log;
+
+  // Model names become files: stored ones from earlier runs, others downloaded from the router.
+  const sources = await resolveModelSources(settings.models, {
+    routerUrl: settings.routerUrl,
+    dataDir: settings.dataDir,
+    log: info,
+    progress: !quiet,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  settings.files = sources.map((s) => s.file);
+  for (const source of sources) if (source.sha256) settings.registered.set(source.file, source.sha256);
 
   const engine = await createLlamaEngine({ gpu: settings.gpu });
   const models = new Map<string, LoadedModel>();
@@ -118,6 +135,14 @@ async function loadModels(
         throw error;
       },
     );
+    const registered = settings.registered.get(file);
+    if (registered && registered !== sha256) {
+      await model.dispose();
+      await rm(file, { force: true });
+      throw new Error(
+        `The stored model file ${file} hashes to ${sha256}, not ${registered} as the router registered it, so it was deleted; start the node again to download it anew.`,
+      );
+    }
     if (models.has(sha256)) {
       await model.dispose();
       info(`skipping ${file}: the same model (${sha256.slice(0, 12)}) is already loaded`);

@@ -78,6 +78,14 @@ export class Scheduler {
     return models;
   }
 
+  /** How many connected nodes serve each model sha256. */
+  nodesPerModel(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const node of this.#nodes.values())
+      for (const sha of node.models.keys()) counts.set(sha, (counts.get(sha) ?? 0) + 1);
+    return counts;
+  }
+
   lease(taskId: string): Lease | undefined {
     return this.#leases.get(taskId);
   }

@@ -9,10 +9,12 @@ import {
   TaskStore,
 } from '../store/index.js';
 import { bearerAuth } from './auth.js';
+import { batchRoutes } from './batch-routes.js';
 import type { RouterServices } from './context.js';
 import { Gateway } from './gateway.js';
 import { errorHandler } from './http-errors.js';
 import type { Logger } from './log.js';
+import { modelRoutes } from './model-routes.js';
 import { networkRoutes } from './network-routes.js';
 import { openAiRoutes } from './openai-routes.js';
 import { Scheduler } from './scheduler.js';
@@ -83,10 +85,13 @@ export function buildRouter(init: RouterInit): RouterApp {
   app.setErrorHandler(errorHandler);
   // Nodes count once they can take work (their hello verified and their models proven).
   app.get('/health', async () => ({ status: 'ok', nodes: scheduler.nodeCount }));
+  // Model catalog and files: public, since nodes fetch models and hold no API key.
+  app.register(async (open) => modelRoutes(open, services));
   app.register(async (api) => {
     api.addHook('onRequest', bearerAuth(services.keys));
     openAiRoutes(api, services);
     networkRoutes(api, services);
+    batchRoutes(api, services, { db, log: init.log, queueLimit: init.queueLimit });
   });
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({

@@ -19,6 +19,48 @@ export type ChatCompletion = {
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 };
 
+/** A file of the Batch API (an uploaded request file, or an output or error file). */
+export type FileObject = {
+  id: string;
+  object: 'file';
+  bytes: number;
+  created_at: number;
+  filename: string;
+  purpose: string;
+};
+
+export type BatchStatus =
+  | 'validating'
+  | 'in_progress'
+  | 'finalizing'
+  | 'completed'
+  | 'cancelling'
+  | 'cancelled'
+  | 'failed'
+  | 'expired';
+
+/** A batch job, in OpenAI's shape. */
+export type Batch = {
+  id: string;
+  object: 'batch';
+  endpoint: string;
+  status: BatchStatus;
+  input_file_id: string;
+  output_file_id: string | null;
+  error_file_id: string | null;
+  errors: { data: { code: string; message: string; param: string | null; line: number | null }[] } | null;
+  request_counts: { total: number; completed: number; failed: number };
+  created_at: number;
+  metadata: Record<string, string> | null;
+};
+
+export type BatchParameters = {
+  input_file_id: string;
+  endpoint: '/v1/chat/completions' | '/v1/completions' | '/v1/embeddings';
+  completion_window?: '24h';
+  metadata?: Record<string, string>;
+};
+
 /** An error answer from a router, with its HTTP status and OpenAI error code. */
 export class ApiError extends OmniError {
   override readonly name = 'ApiError';
@@ -105,14 +147,74 @@ export class OmniClient {
     return usage;
   }
 
+  /** Uploads a JSONL request file for a batch (multipart, like OpenAI's `files.create`). */
+  async uploadFile(
+    content: string | Uint8Array,
+    filename: string,
+    purpose = 'batch',
+    signal?: AbortSignal,
+  ): Promise<FileObject> {
+    const form = new FormData();
+    form.append('purpose', purpose);
+    form.append('file', new Blob([content], { type: 'application/jsonl' }), filename);
+    return (await this.#request('POST', '/v1/files', form, signal)).json() as Promise<FileObject>;
+  }
+
+  async file(id: string, signal?: AbortSignal): Promise<FileObject> {
+    return (
+      await this.#request('GET', `/v1/files/${encodeURIComponent(id)}`, undefined, signal)
+    ).json() as Promise<FileObject>;
+  }
+
+  /** A file's content as text (output and error files are JSONL). */
+  async fileContent(id: string, signal?: AbortSignal): Promise<string> {
+    return (
+      await this.#request('GET', `/v1/files/${encodeURIComponent(id)}/content`, undefined, signal)
+    ).text();
+  }
+
+  async createBatch(params: BatchParameters, signal?: AbortSignal): Promise<Batch> {
+    const body = { completion_window: '24h', ...params };
+    return (await this.#request('POST', '/v1/batches', body, signal)).json() as Promise<Batch>;
+  }
+
+  async batch(id: string, signal?: AbortSignal): Promise<Batch> {
+    return (
+      await this.#request('GET', `/v1/batches/${encodeURIComponent(id)}`, undefined, signal)
+    ).json() as Promise<Batch>;
+  }
+
+  /** This key's batches, newest first. */
+  async batches(
+    options: { limit?: number; after?: string } = {},
+    signal?: AbortSignal,
+  ): Promise<{ data: Batch[]; has_more: boolean }> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.after !== undefined) query.set('after', options.after);
+    const path = `/v1/batches${query.size > 0 ? `?${query}` : ''}`;
+    return (await this.#request('GET', path, undefined, signal)).json() as Promise<{
+      data: Batch[];
+      has_more: boolean;
+    }>;
+  }
+
+  async cancelBatch(id: string, signal?: AbortSignal): Promise<Batch> {
+    return (
+      await this.#request('POST', `/v1/batches/${encodeURIComponent(id)}/cancel`, undefined, signal)
+    ).json() as Promise<Batch>;
+  }
+
   async #request(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = {};
     if (this.#options.apiKey) headers.authorization = `Bearer ${this.#options.apiKey}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    // FormData sets its own multipart content type with the boundary.
+    const form = body instanceof FormData;
+    if (body !== undefined && !form) headers['content-type'] = 'application/json';
     const response = await (this.#options.fetch ?? fetch)(`${this.#options.baseUrl}${path}`, {
       method,
       headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(body === undefined ? {} : { body: form ? body : JSON.stringify(body) }),
       ...(signal ? { signal } : {}),
     });
     if (!response.ok) {

@@ -1,4 +1,13 @@
+export {
+  type BatchError,
+  type BatchLine,
+  type BatchRecord,
+  type BatchStatus,
+  BatchStore,
+  inInputOrder,
+} from './batches.js';
 export { type Db, openDatabase } from './database.js';
+export { type FilePurpose, type FileRecord, FileStore } from './files.js';
 export { KeyStore } from './keys.js';
 export { type ModelRecord, ModelStore } from './models.js';
 export { NodeStore } from './nodes.js';

@@ -68,4 +68,48 @@ export const migrations: string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // Batch jobs (issue 3): uploaded files, batches, and one row per input line with its outcome.
+  `
+  CREATE TABLE files (
+    id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    content BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX files_key ON files(key_id, created_at);
+  CREATE TABLE batches (
+    id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    input_file_id TEXT NOT NULL,
+    completion_window TEXT NOT NULL,
+    metadata TEXT,
+    status TEXT NOT NULL,
+    total INTEGER NOT NULL DEFAULT 0,
+    errors TEXT,
+    output_file_id TEXT,
+    error_file_id TEXT,
+    created_at INTEGER NOT NULL,
+    in_progress_at INTEGER,
+    finalizing_at INTEGER,
+    completed_at INTEGER,
+    failed_at INTEGER,
+    cancelling_at INTEGER,
+    cancelled_at INTEGER
+  );
+  CREATE INDEX batches_key ON batches(key_id, created_at);
+  CREATE INDEX batches_open ON batches(status) WHERE status IN ('validating', 'in_progress', 'finalizing', 'cancelling');
+  CREATE TABLE batch_lines (
+    batch_id TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    custom_id TEXT,
+    request TEXT,
+    outcome TEXT,
+    result TEXT,
+    PRIMARY KEY (batch_id, line)
+  ) WITHOUT ROWID;
+  `,
 ];

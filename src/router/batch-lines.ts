@@ -1,0 +1,227 @@
+import {
+  chatCompletionRequest,
+  completionRequest,
+  embeddingRequest,
+  NotFoundError,
+  OmniError,
+  parseBody,
+  type TaskInput,
+} from '../protocol/index.js';
+import type { ResultRecord } from '../store/index.js';
+import type { RouterServices } from './context.js';
+import { toHttpError } from './http-errors.js';
+import { generationParams } from './openai-routes.js';
+import { completionBody } from './respond.js';
+import type { TaskHandle } from './task-manager.js';
+
+export const batchEndpoints = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings'] as const;
+export type BatchEndpoint = (typeof batchEndpoints)[number];
+
+/** Why one line could not run; `param` names the bad field (`body.max_tokens`, `url`, ...). */
+export type LineError = { status: number | null; code: string; message: string; param: string | null };
+
+/** A line that passed the shape checks, or the reason it did not. `line` counts non-blank lines from 0. */
+export type ParsedLine =
+  | { line: number; customId: string; body: Record<string, unknown> }
+  | { line: number; customId: string | null; error: LineError };
+
+/** What a valid line becomes: the task to submit and how to shape its answer. */
+export type PreparedLine = {
+  modelSha256: string;
+  sessionId: string;
+  shape: 'chat' | 'completion' | 'embedding';
+  base64: boolean;
+  input: TaskInput;
+};
+
+const lineError = (code: string, message: string, param: string | null): LineError => ({
+  status: 400,
+  code,
+  message,
+  param,
+});
+
+/** Splits a JSONL file into its non-blank lines. */
+export function splitJsonl(content: string): string[] {
+  return content.split(/\r?\n/).filter((line) => line.trim().length > 0);
+}
+
+/** Checks one line's envelope (`custom_id`, `method`, `url`, `body`); the body itself is checked later. */
+export function parseLine(text: string, line: number, endpoint: string, seen: Set<string>): ParsedLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    // Name the line's custom_id if it can be read at all, so the error can be matched to its request.
+    const customId = /"custom_id"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(text)?.[1] ?? null;
+    const reason = error instanceof Error ? error.message : 'parse error';
+    return {
+      line,
+      customId,
+      error: lineError('invalid_json', `Line ${line + 1} is not valid JSON: ${reason}`, null),
+    };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return {
+      line,
+      customId: null,
+      error: lineError('invalid_request', `Line ${line + 1} is not a JSON object.`, null),
+    };
+  }
+  const request = value as Record<string, unknown>;
+  const customId = typeof request.custom_id === 'string' ? request.custom_id : null;
+  const fail = (code: string, message: string, param: string): ParsedLine => ({
+    line,
+    customId,
+    error: lineError(code, `Line ${line + 1}: ${message}`, param),
+  });
+  if (customId === null || customId.length === 0 || customId.length > 512)
+    return fail('invalid_custom_id', "'custom_id' must be a string of 1 to 512 characters.", 'custom_id');
+  if (seen.has(customId))
+    return fail('duplicate_custom_id', `'custom_id' '${customId}' is used by an earlier line.`, 'custom_id');
+  seen.add(customId);
+  if (request.method !== 'POST')
+    return fail(
+      'invalid_method',
+      `'method' must be 'POST', not ${JSON.stringify(request.method)}.`,
+      'method',
+    );
+  if (request.url !== endpoint)
+    return fail(
+      'invalid_url',
+      `'url' ${JSON.stringify(request.url)} does not match the batch's endpoint '${endpoint}'.`,
+      'url',
+    );
+  const body = request.body;
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    return fail('invalid_body', "'body' must be a JSON object.", 'body');
+  return { line, customId, body: body as Record<string, unknown> };
+}
+
+/** Validates a line's body like the endpoint itself would and turns it into a task; throws OmniError. */
+export function prepareLine(
+  services: RouterServices,
+  keyId: string,
+  endpoint: BatchEndpoint,
+  body: Record<string, unknown>,
+): PreparedLine {
+  const resolve = (name: string) => {
+    const model = services.models.resolve(name);
+    if (!model) throw new NotFoundError('model', `The model '${name}' does not exist.`);
+    return { model, session: services.sessions.implicitFor(keyId, model.sha256, model.name) };
+  };
+  if (endpoint === '/v1/embeddings') {
+    const request = parseBody(embeddingRequest, body);
+    const { model, session } = resolve(request.model);
+    const input = typeof request.input === 'string' ? [request.input] : request.input;
+    return {
+      modelSha256: model.sha256,
+      sessionId: session.id,
+      shape: 'embedding',
+      base64: request.encoding_format === 'base64',
+      input: { kind: 'embedding', input },
+    };
+  }
+  if (endpoint === '/v1/completions') {
+    const request = parseBody(completionRequest, body);
+    const { model, session } = resolve(request.model);
+    const prompt = typeof request.prompt === 'string' ? request.prompt : (request.prompt[0] as string);
+    const params = generationParams(services, model, request, session.params);
+    return {
+      modelSha256: model.sha256,
+      sessionId: session.id,
+      shape: 'completion',
+      base64: false,
+      input: { kind: 'completion', prompt, params },
+    };
+  }
+  const request = parseBody(chatCompletionRequest, body);
+  const { model, session } = resolve(request.model);
+  const maxField = request.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
+  const params = generationParams(
+    services,
+    model,
+    { ...request, max_tokens: request.max_completion_tokens ?? request.max_tokens },
+    session.params,
+    maxField,
+  );
+  const messages = request.messages.map((m) => ({
+    role: m.role === 'developer' ? ('system' as const) : m.role,
+    content: m.content,
+  }));
+  return {
+    modelSha256: model.sha256,
+    sessionId: session.id,
+    shape: 'chat',
+    base64: false,
+    input: { kind: 'chat', messages, params },
+  };
+}
+
+/** An error as a line error; a parameter error inside the body is named `body.<field>`. */
+export function toLineError(error: unknown): LineError {
+  const { status, body } = toHttpError(error);
+  const inBody = error instanceof OmniError && status === 400 && body.error.param;
+  return {
+    status,
+    code: body.error.code,
+    message: body.error.message,
+    param: inBody ? `body.${body.error.param}` : body.error.param,
+  };
+}
+
+/** An output line in OpenAI's batch shape. */
+export function outputLine(
+  customId: string,
+  prepared: PreparedLine,
+  handle: TaskHandle,
+  result: ResultRecord,
+) {
+  const taskId = handle.record.id;
+  const body =
+    prepared.shape === 'embedding'
+      ? {
+          object: 'list',
+          data: (result.output.embeddings ?? []).map((embedding, index) => ({
+            object: 'embedding',
+            index,
+            embedding: prepared.base64
+              ? Buffer.from(new Float32Array(embedding).buffer).toString('base64')
+              : embedding,
+          })),
+          model: handle.record.modelName,
+          usage: { prompt_tokens: result.output.promptTokens, total_tokens: result.output.promptTokens },
+        }
+      : completionBody(prepared.shape, handle, result);
+  return JSON.stringify({
+    id: `batch_req_${taskId}`,
+    custom_id: customId,
+    response: { status_code: 200, request_id: taskId, body },
+    error: null,
+  });
+}
+
+/** An error line: the HTTP-style response when the request was understood, and the error itself. */
+export function errorLine(customId: string | null, line: number, error: LineError, taskId?: string): string {
+  const id = taskId ?? `line_${line}`;
+  return JSON.stringify({
+    id: `batch_req_${id}`,
+    custom_id: customId,
+    response:
+      error.status === null
+        ? null
+        : {
+            status_code: error.status,
+            request_id: id,
+            body: {
+              error: {
+                message: error.message,
+                type: error.status >= 500 ? 'server_error' : 'invalid_request_error',
+                param: error.param,
+                code: error.code,
+              },
+            },
+          },
+    error: { code: error.code, message: error.message, param: error.param, line: line + 1 },
+  });
+}
