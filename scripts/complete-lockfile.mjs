@@ -53,15 +53,31 @@ for (const [path, entry] of Object.entries(packages)) {
     let manifest;
     try {
       manifest = JSON.parse(
-      execFileSync('npm', ['view', `${name}@${range}`, 'version', 'dist.integrity', 'os', 'cpu', 'libc', 'engines', 'license', '--json'], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }),
+        execFileSync(
+          'npm',
+          [
+            'view',
+            `${name}@${range}`,
+            'version',
+            'dist.integrity',
+            'os',
+            'cpu',
+            'libc',
+            'engines',
+            'license',
+            '--json',
+          ],
+          {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'ignore'],
+          },
+        ),
       );
     } catch {
       // Registries that mirror only some platforms lack the others' packages; npm ci still wants an entry.
       // The platform is read from the package's name; elsewhere npm fetches it by name and version as usual.
-      if (!/^\d+\.\d+\.\d+/.test(range)) throw new Error(`${name}@${range} is not in the registry and not pinned`);
+      if (!/^\d+\.\d+\.\d+/.test(range))
+        throw new Error(`${name}@${range} is not in the registry and not pinned`);
       manifest = { version: range, ...platformFromName(name) };
       console.log(`not in this registry, platform from its name: ${name}@${range}`);
     }
