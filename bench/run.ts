@@ -1,13 +1,19 @@
 /** `npm run bench`: runs each benchmark, prints its figures, writes them to bench/results/<name>.json. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { batchBench } from './batch.js';
+import { connectionsBench } from './connections.js';
 import { overheadBench } from './overhead.js';
+import { schedulerBench } from './scheduler.js';
 
 const results = join(import.meta.dirname, 'results');
 mkdirSync(results, { recursive: true });
 
 const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   overhead: () => overheadBench(),
+  batch: () => batchBench(),
+  scheduler: () => schedulerBench(),
+  connections: () => connectionsBench(),
 };
 
 const only = process.argv.slice(2);

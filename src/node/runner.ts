@@ -1,12 +1,14 @@
 import type { PrivateKeyAccount } from 'viem/accounts';
 import { ContextLengthExceededError, type LoadedModel } from '../engine/index.js';
 import {
+  type BatchedResult,
   createNonceSource,
   InvalidParameterError,
   type NodeMessage,
   OmniError,
   outputHash,
   resultClaimText,
+  resultsClaimText,
   type TaskMessage,
   type TaskOutput,
 } from '../protocol/index.js';
@@ -21,6 +23,11 @@ export type RunnerInit = {
   send: (message: NodeMessage) => boolean;
   log: (line: string) => void;
   chunkIntervalMs?: number;
+  /**
+   * Results finishing within this many ms go out together under one signature (`results`). Default 0:
+   * only results finishing in the same turn of the event loop are grouped, so no result waits.
+   */
+  resultBatchMs?: number;
 };
 
 type Job = { task: TaskMessage; abort: AbortController; started: boolean; done: Promise<void> | null };
@@ -41,6 +48,9 @@ export class Runner {
   readonly #jobs = new Map<string, Job>();
   readonly #nonce = createNonceSource();
   #accepting = true;
+  /** Finished results waiting (at most resultBatchMs) to be signed and sent together. */
+  #finished: BatchedResult[] = [];
+  #resultTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
 
   constructor(init: RunnerInit) {
     this.#init = init;
@@ -119,6 +129,43 @@ export class Runner {
       });
       await finished;
     }
+    this.flushResults();
+  }
+
+  /** Sends finished results: one alone as a signed `result`, several as one `results` under one signature. */
+  flushResults(): void {
+    if (this.#resultTimer !== undefined) {
+      clearTimeout(this.#resultTimer as NodeJS.Timeout);
+      clearImmediate(this.#resultTimer as NodeJS.Immediate);
+    }
+    this.#resultTimer = undefined;
+    const batch = this.#finished;
+    this.#finished = [];
+    const nodeId = this.#init.account.address;
+    for (let i = 0; i < batch.length; i += 256) {
+      const part = batch.slice(i, i + 256);
+      const [first] = part;
+      if (part.length === 1 && first) {
+        const signature = this.#init.signResult(resultClaimText({ ...first, nodeId }));
+        this.#init.send({ type: 'result', ...first, signature });
+      } else {
+        const signature = this.#init.signResult(
+          resultsClaimText(
+            nodeId,
+            part.map((r) => ({ ...r, nodeId })),
+          ),
+        );
+        this.#init.send({ type: 'results', results: part, signature });
+      }
+    }
+  }
+
+  #queueResult(result: BatchedResult): void {
+    this.#finished.push(result);
+    if (this.#resultTimer !== undefined) return;
+    const waitMs = this.#init.resultBatchMs ?? 0;
+    this.#resultTimer =
+      waitMs > 0 ? setTimeout(() => this.flushResults(), waitMs) : setImmediate(() => this.flushResults());
   }
 
   #pump(modelSha256: string): void {
@@ -172,24 +219,13 @@ export class Runner {
       if (job.abort.signal.aborted) return;
       const outputSha256 = outputHash(output);
       const nonce = this.#nonce();
-      const claim = {
-        nodeId: this.#init.account.address,
-        taskId: task.taskId,
-        attempt: task.attempt,
-        modelSha256: task.modelSha256,
-        outputSha256,
-        nonce,
-      };
-      const signature = this.#init.signResult(resultClaimText(claim));
-      this.#init.send({
-        type: 'result',
+      this.#queueResult({
         taskId: task.taskId,
         attempt: task.attempt,
         modelSha256: task.modelSha256,
         outputSha256,
         nonce,
         output,
-        signature,
       });
       const ms = performance.now() - start;
       const rate =

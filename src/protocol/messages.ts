@@ -113,6 +113,21 @@ export const taskResultMessage = z.object({
 });
 export type TaskResultMessage = z.infer<typeof taskResultMessage>;
 
+/** One result inside a `results` batch: a `result` without its own type and signature. */
+export const batchedResult = taskResultMessage.omit({ type: true, signature: true });
+export type BatchedResult = z.infer<typeof batchedResult>;
+
+/**
+ * Several results under ONE signature (over resultsClaimText: the hash of their claim texts, in order), so the
+ * router verifies once per batch. Nonces rise strictly within the batch; all must exceed the node's last one.
+ */
+export const taskResultsMessage = z.object({
+  type: z.literal('results'),
+  results: z.array(batchedResult).min(1).max(256),
+  signature: resultSignature,
+});
+export type TaskResultsMessage = z.infer<typeof taskResultsMessage>;
+
 export const taskErrorMessage = z.object({
   type: z.literal('task_error'),
   taskId: id,
@@ -145,6 +160,7 @@ export const nodeMessage = z.discriminatedUnion('type', [
   heartbeatMessage,
   taskChunkMessage,
   taskResultMessage,
+  taskResultsMessage,
   taskErrorMessage,
   releaseMessage,
   proofMessage,

@@ -42,6 +42,19 @@ export function resultClaimText(claim: ResultClaim): string {
   ].join('|');
 }
 
+/**
+ * The text a node signs to claim several results at once: one signature covers the ordered list of their
+ * claim texts (each exactly resultClaimText) through its sha256.
+ */
+export function resultsClaimText(nodeId: string, claims: ResultClaim[]): string {
+  return [
+    'omnitensor/results/v1',
+    nodeId.toLowerCase(),
+    String(claims.length),
+    sha256Hex(claims.map(resultClaimText).join('\n')),
+  ].join('|');
+}
+
 export function helloClaimText(hello: Omit<HelloMessage, 'signature'>): string {
   const { challenge, nodeId, ...body } = hello;
   return ['omnitensor/hello/v1', nodeId.toLowerCase(), challenge, sha256Hex(canonicalJson(body))].join('|');

@@ -219,7 +219,7 @@ export class BatchService {
 
   /** Submits the batch's next lines while the queue has room for them. */
   #fill(active: Active): void {
-    const { scheduler, taskStore } = this.#services;
+    const { scheduler, taskStore, tasks } = this.#services;
     const maxInFlight = this.#init.maxInFlight ?? 1024;
     while (!this.#closed && !active.cancelling) {
       if (active.buffer.length === 0 && !active.exhausted) {
@@ -234,7 +234,7 @@ export class BatchService {
       if (!taskStore.byIdempotencyKey(active.keyId, this.#key(active, next.line))) {
         const prepared = JSON.parse(next.request) as PreparedLine;
         if (!scheduler.canServe(prepared.modelSha256)) break;
-        if (scheduler.queuedCount >= this.#init.maxQueued || active.inFlight >= maxInFlight) break;
+        if (tasks.waiting >= this.#init.maxQueued || active.inFlight >= maxInFlight) break;
       }
       active.buffer.shift();
       if (!this.#submit(active, next)) {

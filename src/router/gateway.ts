@@ -10,7 +10,9 @@ import {
   type RouterMessage,
   recoverSignerKey,
   resultClaimText,
+  resultsClaimText,
   type TaskResultMessage,
+  type TaskResultsMessage,
   verifyResultSignature,
 } from '../protocol/index.js';
 import type { ModelStore, NodeStore } from '../store/index.js';
@@ -52,6 +54,12 @@ const PROOF_TIMEOUT_MS = 15_000;
 
 const MAX_BAD_MESSAGES = 20;
 
+/**
+ * Backpressure: a node whose socket holds more than this many bytes unsent is not reading; it gets no more
+ * tasks and is disconnected (its tasks go elsewhere) rather than letting the router buffer without bound.
+ */
+export const NODE_SEND_BUFFER_LIMIT = 8 * 1024 * 1024;
+
 /** The WebSocket endpoint nodes dial out to (so nodes behind NAT work). Every message is validated. */
 export class Gateway {
   readonly #init: GatewayInit;
@@ -92,13 +100,31 @@ export class Gateway {
   #send(nodeId: string, message: RouterMessage): boolean {
     const connection = this.#byNode.get(nodeId);
     if (!connection || connection.socket.readyState !== connection.socket.OPEN) return false;
+    if (this.#overLimit(connection)) return false;
     connection.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  /** True (and the node is dropped, with a log) when the node has stopped reading what it is sent. */
+  #overLimit(connection: Connection): boolean {
+    const buffered = connection.socket.bufferedAmount;
+    if (buffered <= NODE_SEND_BUFFER_LIMIT) return false;
+    this.#init.log('warn', 'node is not reading its socket; disconnecting it', {
+      node: connection.nodeId ?? 'unauthenticated',
+      bufferedBytes: buffered,
+    });
+    if (connection.nodeId && this.#byNode.get(connection.nodeId) === connection) {
+      this.#byNode.delete(connection.nodeId);
+      this.#init.scheduler.removeNode(connection.nodeId);
+    }
+    connection.socket.terminate();
     return true;
   }
 
   #ping(): void {
     const message = JSON.stringify({ type: 'ping', sentAt: Date.now() } satisfies RouterMessage);
-    for (const connection of this.#byNode.values()) connection.socket.send(message);
+    for (const connection of [...this.#byNode.values()])
+      if (!this.#overLimit(connection)) connection.socket.send(message);
   }
 
   #accept(socket: WebSocket): void {
@@ -178,6 +204,8 @@ export class Gateway {
         return;
       case 'result':
         return this.#result(connection, nodeId, message);
+      case 'results':
+        return this.#results(connection, nodeId, message);
       case 'task_error':
         this.#init.log('warn', 'node reported a task error', {
           node: nodeId,
@@ -294,23 +322,22 @@ export class Gateway {
     this.#init.log('info', 'node connected', { node: nodeId, type: announced.type, models: announced.names });
   }
 
-  async #result(connection: Connection, nodeId: string, message: TaskResultMessage): Promise<void> {
+  /** Why a result cannot be taken for its lease, or undefined when it can (signature aside). */
+  #leaseProblem(nodeId: string, message: Omit<TaskResultMessage, 'type' | 'signature'>): string | undefined {
     const lease = this.#init.scheduler.lease(message.taskId);
     if (!lease || lease.nodeId !== nodeId || lease.attempt !== message.attempt) {
-      return this.#reject(
-        connection,
-        `result for task ${message.taskId} attempt ${message.attempt} not leased to this node`,
-      );
+      return `result for task ${message.taskId} attempt ${message.attempt} not leased to this node`;
     }
     if (message.modelSha256 !== lease.task.modelSha256) {
-      return this.#reject(
-        connection,
-        `result claims model ${message.modelSha256}, task needs ${lease.task.modelSha256}`,
-      );
+      return `result claims model ${message.modelSha256}, task needs ${lease.task.modelSha256}`;
     }
-    if (outputHash(message.output) !== message.outputSha256) {
-      return this.#reject(connection, 'output hash does not match the output');
-    }
+    if (outputHash(message.output) !== message.outputSha256) return 'output hash does not match the output';
+    return undefined;
+  }
+
+  async #result(connection: Connection, nodeId: string, message: TaskResultMessage): Promise<void> {
+    const problem = this.#leaseProblem(nodeId, message);
+    if (problem) return this.#reject(connection, problem);
     const nonce = BigInt(message.nonce);
     if (nonce <= connection.lastNonce)
       return this.#reject(connection, `stale nonce ${message.nonce} (replayed?)`);
@@ -319,18 +346,64 @@ export class Gateway {
       return this.#reject(connection, 'result signature does not match the node id');
     }
     connection.lastNonce = nonce;
+    this.#store(connection, nodeId, message, message.signature, nonce);
+  }
+
+  /**
+   * Several results under one signature: the signature and the nonces are checked for the whole batch
+   * (once), then each result is taken or rejected on its own lease.
+   */
+  async #results(connection: Connection, nodeId: string, message: TaskResultsMessage): Promise<void> {
+    const nonces = message.results.map((r) => BigInt(r.nonce));
+    let previous = connection.lastNonce;
+    for (const [i, nonce] of nonces.entries()) {
+      if (nonce <= previous)
+        return this.#reject(connection, `stale nonce ${message.results[i]?.nonce} in a batch (replayed?)`);
+      previous = nonce;
+    }
+    const claim = resultsClaimText(
+      nodeId,
+      message.results.map((r) => ({ ...r, nodeId })),
+    );
+    if (!connection.publicKey || !verifyResultSignature(claim, message.signature, connection.publicKey)) {
+      return this.#reject(connection, 'results batch signature does not match the node id');
+    }
+    connection.lastNonce = previous;
+    for (const [i, result] of message.results.entries()) {
+      const problem = this.#leaseProblem(nodeId, result);
+      if (problem) this.#reject(connection, problem);
+      else this.#store(connection, nodeId, result, message.signature, nonces[i] as bigint);
+    }
+  }
+
+  /**
+   * Stores a verified result through the group commit. A result from a batch keeps the batch's signature:
+   * the node's results sharing one signature, in nonce order, are the batch it signed (resultsClaimText).
+   */
+  #store(
+    connection: Connection,
+    nodeId: string,
+    message: Omit<TaskResultMessage, 'type' | 'signature'>,
+    signature: string,
+    nonce: bigint,
+  ): void {
     const record = {
       taskId: message.taskId,
       nodeId,
       attempt: message.attempt,
       output: message.output,
       outputSha256: message.outputSha256,
-      signature: message.signature,
+      signature,
       nonce: message.nonce,
     };
     // One transaction: the result, the task's state and the node's nonce move together or not at all.
-    if (!this.#init.tasks.accept(record, () => this.#init.nodes.recordResult(nodeId, nonce))) {
-      this.#init.nodes.setLastNonce(nodeId, nonce);
-    }
+    this.#init.tasks.acceptSoon(
+      record,
+      () => this.#init.nodes.recordResult(nodeId, nonce),
+      // A duplicate still spends its nonce. Callbacks run after the whole group commit, so store the highest
+      // nonce verified on this link (never lower than one a later result in the same commit recorded).
+      () =>
+        this.#init.nodes.setLastNonce(nodeId, connection.lastNonce > nonce ? connection.lastNonce : nonce),
+    );
   }
 }

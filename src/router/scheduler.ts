@@ -109,9 +109,10 @@ export class Scheduler {
   }
 
   /** Throws QueueFullError when no more tasks may wait; call before accepting one. */
-  assertRoom(): void {
-    if (this.#queued >= this.#init.queueLimit) {
-      throw new QueueFullError(Math.max(1, Math.ceil(this.#queued / Math.max(1, this.#totalSlots()) / 2)));
+  assertRoom(alsoWaiting = 0): void {
+    const queued = this.#queued + alsoWaiting;
+    if (queued >= this.#init.queueLimit) {
+      throw new QueueFullError(Math.max(1, Math.ceil(queued / Math.max(1, this.#totalSlots()) / 2)));
     }
   }
 

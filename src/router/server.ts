@@ -124,6 +124,7 @@ export function buildRouter(init: RouterInit): RouterApp {
       clearInterval(leaseTimer);
       await gateway.close();
       await app.close();
+      taskStore.flush();
       db.close();
     },
   };

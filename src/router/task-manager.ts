@@ -57,7 +57,16 @@ export type SubmitRequest = {
   input: TaskInput;
 };
 
-export const newTaskId = () => `task_${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+// Ids: time + a per-process random prefix + a counter, instead of fresh random bytes for every task.
+let idPrefix = randomBytes(4).toString('hex');
+let idCounter = 0;
+export const newTaskId = () => {
+  if (idCounter >= 0xffffff) {
+    idPrefix = randomBytes(4).toString('hex');
+    idCounter = 0;
+  }
+  return `task_${Date.now().toString(36)}${idPrefix}${(idCounter++).toString(16).padStart(6, '0')}`;
+};
 
 /**
  * Owns the life of tasks: writes each to the store before queueing it (so a crash loses none), feeds the
@@ -65,11 +74,18 @@ export const newTaskId = () => `task_${Date.now().toString(36)}${randomBytes(6).
  */
 export class TaskManager {
   readonly #handles = new Map<string, TaskHandle>();
+  /** Tasks accepted whose insert has not committed yet; they count against the queue limit. */
+  #uncommitted = 0;
 
   constructor(
     readonly store: TaskStore,
     readonly scheduler: Scheduler,
   ) {}
+
+  /** Tasks waiting for a node, counting those accepted but not yet committed (group commit). */
+  get waiting(): number {
+    return this.scheduler.queuedCount + this.#uncommitted;
+  }
 
   get inFlight(): number {
     return this.#handles.size;
@@ -103,11 +119,20 @@ export class TaskManager {
       createdAt: Date.now(),
     };
     // A full queue refuses with 429 before anything is stored: a refused task was never accepted.
-    this.scheduler.assertRoom();
+    this.scheduler.assertRoom(this.#uncommitted);
     const handle = new TaskHandle(record);
-    this.store.insert(record);
     this.#handles.set(record.id, handle);
-    this.scheduler.enqueue(queued(record));
+    this.#uncommitted++;
+    // Group commit: the task reaches the scheduler (and a node) only once its row is committed.
+    this.store.insertSoon(record, (error) => {
+      this.#uncommitted--;
+      if (error) {
+        this.#handles.delete(record.id);
+        handle.fail(new OmniError('store_failed', `Task ${record.id} could not be stored: ${error.message}`));
+        return;
+      }
+      if (this.#handles.get(record.id) === handle) this.scheduler.enqueue(queued(record));
+    });
     return handle;
   }
 
@@ -154,6 +179,22 @@ export class TaskManager {
   /** A verified result; false if the task already had one (duplicates are ignored, never paid twice). */
   accept(result: ResultRecord, alsoInTransaction?: () => void): boolean {
     if (!this.store.complete(result, alsoInTransaction)) return false;
+    this.#accepted(result);
+    return true;
+  }
+
+  /**
+   * Like accept, through the store's group commit: `duplicate` runs when the task already had a result. The
+   * client hears of the result only after it committed.
+   */
+  acceptSoon(result: ResultRecord, alsoInTransaction: () => void, duplicate: () => void): void {
+    this.store.completeSoon(result, alsoInTransaction, (inserted, error) => {
+      if (error || !inserted) duplicate();
+      else this.#accepted(result);
+    });
+  }
+
+  #accepted(result: ResultRecord): void {
     this.scheduler.complete(result.taskId);
     const handle = this.#handles.get(result.taskId);
     this.#handles.delete(result.taskId);
@@ -165,7 +206,6 @@ export class TaskManager {
       }
       handle.settle(result);
     }
-    return true;
   }
 
   /** A node reported that it could not run the task. */

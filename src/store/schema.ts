@@ -112,4 +112,8 @@ export const migrations: string[] = [
     PRIMARY KEY (batch_id, line)
   ) WITHOUT ROWID;
   `,
+  // Every batch status check counts a batch's lines by outcome; without this it scans them all.
+  `
+  CREATE INDEX batch_lines_outcome ON batch_lines(batch_id, outcome);
+  `,
 ];

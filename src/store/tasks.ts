@@ -59,9 +59,29 @@ const toTask = (r: TaskRow): TaskRecord => ({
   createdAt: r.created_at,
 });
 
-/** Tasks and their accepted results. A task is written before it is queued, so a crash never loses it. */
+type PendingInsert = { record: TaskRecord; done: (error?: Error) => void };
+type PendingComplete = {
+  result: ResultRecord;
+  also: (() => void) | undefined;
+  done: (inserted: boolean, error?: Error) => void;
+};
+
+/**
+ * Tasks and their accepted results. A task is written before it is queued, so a crash never loses it.
+ *
+ * Group commit: `insertSoon` and `completeSoon` gather writes made in one turn of the event loop and commit
+ * them in ONE transaction (setImmediate), then call back; the caller queues a task, or settles a result,
+ * only in that callback, after the commit. Reads (`get`, `byIdempotencyKey`) see gathered tasks at once, and
+ * every synchronous write commits what is gathered first, so the order of writes is kept.
+ */
 export class TaskStore {
   readonly #db: Db;
+  readonly #pendingInserts = new Map<string, PendingInsert>();
+  readonly #pendingByIdempotency = new Map<string, TaskRecord>();
+  #pendingCompletes: PendingComplete[] = [];
+  #flushScheduled = false;
+  /** Transactions committed by flush and the writes they carried, for benchmarks. */
+  readonly commits = { transactions: 0, writes: 0 };
   readonly #insert;
   readonly #get;
   readonly #byIdempotency;
@@ -110,35 +130,121 @@ export class TaskStore {
   }
 
   insert(task: TaskRecord): void {
+    this.flush();
+    this.#insertRow(task);
+  }
+
+  /** Gathers a task's insert into the next group commit; `done` runs after it committed (or failed). */
+  insertSoon(task: TaskRecord, done: (error?: Error) => void): void {
+    this.#pendingInserts.set(task.id, { record: task, done });
+    if (task.idempotencyKey) this.#pendingByIdempotency.set(idemKey(task.keyId, task.idempotencyKey), task);
+    this.#scheduleFlush();
+  }
+
+  /** Gathers a result into the next group commit; `done(inserted)` runs after it committed. */
+  completeSoon(
+    result: ResultRecord,
+    also: (() => void) | undefined,
+    done: (inserted: boolean, error?: Error) => void,
+  ): void {
+    this.#pendingCompletes.push({ result, also, done });
+    this.#scheduleFlush();
+  }
+
+  /** Commits every gathered write now, in one transaction, and runs their callbacks. */
+  flush(): void {
+    this.#flushScheduled = false;
+    if (this.#pendingInserts.size === 0 && this.#pendingCompletes.length === 0) return;
+    const inserts = [...this.#pendingInserts.values()];
+    const completes = this.#pendingCompletes;
+    this.#pendingCompletes = [];
+    let outcomes: boolean[] | undefined;
+    try {
+      outcomes = this.#db.transaction(() => {
+        for (const pending of inserts) this.#insertRow(pending.record);
+        return completes.map((c) => this.#completeRows(c.result, c.also));
+      })();
+      this.commits.transactions++;
+      this.commits.writes += inserts.length + completes.length;
+    } catch {
+      // One bad write must not fail the others: fall back to one transaction each.
+    }
+    this.#pendingInserts.clear();
+    this.#pendingByIdempotency.clear();
+    if (outcomes) {
+      for (const pending of inserts) safely(() => pending.done());
+      for (const [i, c] of completes.entries()) safely(() => c.done(outcomes[i] as boolean));
+      return;
+    }
+    for (const pending of inserts) {
+      let failure: Error | undefined;
+      try {
+        this.#db.transaction(() => this.#insertRow(pending.record))();
+      } catch (error) {
+        failure = error instanceof Error ? error : new Error(String(error));
+      }
+      safely(() => pending.done(failure));
+    }
+    for (const c of completes) {
+      let inserted = false;
+      let failure: Error | undefined;
+      try {
+        inserted = this.#db.transaction(() => this.#completeRows(c.result, c.also))();
+      } catch (error) {
+        failure = error instanceof Error ? error : new Error(String(error));
+      }
+      safely(() => c.done(inserted, failure));
+    }
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  #insertRow(task: TaskRecord): void {
     this.#insert.run({ ...task, kind: task.input.kind, input: JSON.stringify(task.input) });
   }
 
   get(id: string): TaskRecord | undefined {
+    const pending = this.#pendingInserts.get(id);
+    if (pending) return pending.record;
     const row = this.#get.get(id);
     return row && toTask(row);
   }
 
   byIdempotencyKey(keyId: string, idempotencyKey: string): TaskRecord | undefined {
+    const pending = this.#pendingByIdempotency.get(idemKey(keyId, idempotencyKey));
+    if (pending) return pending;
     const row = this.#byIdempotency.get(keyId, idempotencyKey);
     return row && toTask(row);
   }
 
   /** Tasks accepted but not finished: after a restart these are queued again. */
   open(): TaskRecord[] {
+    this.flush();
     return this.#open.all().map(toTask);
   }
 
   requeue(id: string): void {
+    this.flush();
     this.#requeue.run(id);
   }
 
   markFailed(id: string, error: NonNullable<TaskRecord['error']>): void {
+    this.flush();
     this.#fail.run(JSON.stringify(error), Date.now(), id);
   }
 
   /** Stores the one accepted result of a task; false when the task already had one (a duplicate). */
   complete(result: ResultRecord, alsoInTransaction?: () => void): boolean {
-    return this.#db.transaction(() => {
+    this.flush();
+    return this.#db.transaction(() => this.#completeRows(result, alsoInTransaction))();
+  }
+
+  #completeRows(result: ResultRecord, alsoInTransaction?: () => void): boolean {
+    {
       const inserted = this.#insertResult.run({
         ...result,
         output: JSON.stringify(result.output),
@@ -148,10 +254,11 @@ export class TaskStore {
       this.#finish.run(result.nodeId, result.attempt, Date.now(), result.taskId);
       alsoInTransaction?.();
       return true;
-    })();
+    }
   }
 
   result(taskId: string): ResultRecord | undefined {
+    this.flush();
     const row = this.#result.get(taskId);
     if (!row) return undefined;
     return {
@@ -163,5 +270,18 @@ export class TaskStore {
       signature: row.signature,
       nonce: row.nonce,
     };
+  }
+}
+
+const idemKey = (keyId: string, idempotencyKey: string) => `${keyId}\u0000${idempotencyKey}`;
+
+/** Runs a group-commit callback; one that throws must not stop the others. */
+function safely(callback: () => void): void {
+  try {
+    callback();
+  } catch (error) {
+    console.error(
+      `task store: a commit callback failed: ${error instanceof Error ? error.stack : String(error)}`,
+    );
   }
 }

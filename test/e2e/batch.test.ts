@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Batch, OmniClient } from '../../src/sdk/index.js';
+import { ApiError, type Batch, OmniClient } from '../../src/sdk/index.js';
 import {
   type CliProcess,
   prepareRouterData,
@@ -46,8 +46,18 @@ const chatLine = (id: string, extra: Record<string, unknown> = {}) =>
     ...extra,
   });
 
-const linesOf = (prefix: string, count: number) =>
-  Array.from({ length: count }, (_, i) => chatLine(`${prefix}-${i}`));
+/** Lines of a batch; tests that interrupt a batch ask for longer answers so it is still running then. */
+const linesOf = (prefix: string, count: number, maxTokens = 8) =>
+  Array.from({ length: count }, (_, i) =>
+    chatLine(`${prefix}-${i}`, {
+      body: {
+        model: 'tiny',
+        messages: [{ role: 'user', content: `request ${prefix}-${i}` }],
+        max_tokens: maxTokens,
+        seed: 1,
+      },
+    }),
+  );
 
 type OutputLine = {
   id: string;
@@ -265,7 +275,7 @@ describe('batch jobs through a real router and nodes', () => {
 
   it('otensor-cli submit cancels the batch on Ctrl-C and says so', async () => {
     const input = join(ws.dir, 'many.jsonl');
-    writeFileSync(input, `${linesOf('sigint', 600).join('\n')}\n`);
+    writeFileSync(input, `${linesOf('sigint', 600, 200).join('\n')}\n`);
     const cli = runCli(['submit', '--file', input, '--router', url, '--api-key', apiKey, '--poll-ms', '100']);
     const [, id] = await cli.line(/batch (batch_\w+) created/);
     await new Promise((r) => setTimeout(r, 400));
@@ -282,7 +292,7 @@ describe('batch jobs through a real router and nodes', () => {
   });
 
   it('cancel stops the lines not yet started', async () => {
-    const created = await startBatch(linesOf('cancel', 200), 'cancel');
+    const created = await startBatch(linesOf('cancel', 200, 200), 'cancel');
     await waitFor(created.id, (b) => b.request_counts.completed >= 5);
     const cancelling = await client.cancelBatch(created.id);
     expect(['cancelling', 'cancelled']).toContain(cancelling.status);
@@ -315,7 +325,7 @@ describe('batch jobs through a real router and nodes', () => {
 
   it('finishes every line once when the router is killed with SIGKILL mid-batch and restarted', async () => {
     const total = 300;
-    const created = await startBatch(linesOf('routerkill', total), 'routerkill');
+    const created = await startBatch(linesOf('routerkill', total, 100), 'routerkill');
     const midway = await waitFor(created.id, (b) => b.request_counts.completed >= 20);
     router.child.kill('SIGKILL');
     await router.exited;
@@ -328,11 +338,22 @@ describe('batch jobs through a real router and nodes', () => {
     await waitForNodes(second.url, 2, 30_000);
     // Once the tasks recovered from the crash have drained, interactive requests are not refused (no 429).
     await waitFor(created.id, (b) => b.request_counts.completed >= 120);
-    const interactive = await Promise.all(
-      [1, 2, 3].map(() =>
-        client.chat({ model: 'tiny', messages: [{ role: 'user', content: 'hi' }], max_tokens: 8 }),
-      ),
-    );
+    // Lines recovered from the crash may still fill the small queue for a moment: retry a 429 briefly.
+    const ask = async () => {
+      for (let tries = 0; ; tries++) {
+        try {
+          return await client.chat({
+            model: 'tiny',
+            messages: [{ role: 'user', content: 'hi' }],
+            max_tokens: 8,
+          });
+        } catch (error) {
+          if (!(error instanceof ApiError) || error.status !== 429 || tries > 100) throw error;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    };
+    const interactive = await Promise.all([1, 2, 3].map(ask));
     expect(interactive.every((a) => a.choices.length === 1)).toBe(true);
     expect((await client.batch(created.id)).request_counts.completed).toBeLessThan(total);
 

@@ -12,6 +12,7 @@ import {
   type ProveMessage,
   type RouterMessage,
   resultClaimText,
+  resultsClaimText,
   signText,
 } from '../../src/protocol/index.js';
 import { prepareRouterData, startRouterProcess, type Workspace, workspace } from './harness.js';
@@ -229,6 +230,74 @@ describe('node gateway rejects bad node messages without crashing', () => {
     expect(((await node.next('reject')) as { reason: string }).reason).toMatch(/not leased|stale nonce/);
     expect((await health()).status).toBe('ok');
     expect(router.process.output()).toMatch(/rejected node message/);
+    node.socket.close();
+    await node.closed;
+  });
+
+  it('accepts several results under one batch signature, and rejects a forged or replayed batch', async () => {
+    const node = await hello();
+    await node.next('welcome');
+    await proveFrom(node, ws.model);
+    // The proof is checked asynchronously: ask only once the node can take work (else the answer is a 503).
+    while ((await health()).nodes < 1) await new Promise((r) => setTimeout(r, 20));
+    const ask = (prompt: string) =>
+      fetch(`${url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+        body: JSON.stringify({ model: 'tiny', prompt, max_tokens: 3 }),
+      });
+    const answers = [ask('one'), ask('two')];
+    const tasks = [
+      (await node.next('task')) as { taskId: string; attempt: number },
+      (await node.next('task')) as { taskId: string; attempt: number },
+    ];
+    const nonces = createNonceSource();
+    const results = tasks.map((task, i) => {
+      const output = { text: `batched ${task.taskId}`, promptTokens: 1, completionTokens: i + 1 };
+      return {
+        taskId: task.taskId,
+        attempt: task.attempt,
+        modelSha256: modelSha,
+        outputSha256: outputHash(output),
+        nonce: nonces(),
+        output,
+      };
+    });
+    const claims = results.map((r) => ({ ...r, nodeId: node.account.address }));
+    // Signed by another key: rejected, nothing accepted.
+    const forgerKey = generatePrivateKey();
+    const forger = createResultSigner(forgerKey, privateKeyToAccount(forgerKey).publicKey);
+    node.send({
+      type: 'results',
+      results,
+      signature: forger(resultsClaimText(node.account.address, claims)),
+    });
+    expect(((await node.next('reject')) as { reason: string }).reason).toMatch(/batch signature/);
+    // The node's signature over a different list (one result swapped out) does not cover this list.
+    const [firstClaim] = claims;
+    node.send({
+      type: 'results',
+      results,
+      signature: node.signResult(resultsClaimText(node.account.address, firstClaim ? [firstClaim] : [])),
+    });
+    expect(((await node.next('reject')) as { reason: string }).reason).toMatch(/batch signature/);
+    const batch = {
+      type: 'results',
+      results,
+      signature: node.signResult(resultsClaimText(node.account.address, claims)),
+    };
+    node.send(batch);
+    const texts = await Promise.all(
+      answers.map(async (answer) => {
+        const response = await answer;
+        expect(response.status).toBe(200);
+        return ((await response.json()) as { choices: { text: string }[] }).choices[0]?.text;
+      }),
+    );
+    expect(texts.sort()).toEqual(results.map((r) => r.output.text).sort());
+    // The same batch again is a replay: its nonces are spent.
+    node.send(batch);
+    expect(((await node.next('reject')) as { reason: string }).reason).toMatch(/stale nonce/);
     node.socket.close();
     await node.closed;
   });

@@ -1,0 +1,174 @@
+/**
+ * Scheduler benchmark: dispatches/s and dispatch latency (task accepted by the router -> task message received
+ * by a node) with 1,000 simulated nodes (bench/sim, real WebSockets and signatures, FAKE engine answering at
+ * once) connected to one router in this process. Two load paths: tasks submitted in-process straight to the
+ * task manager (what the router core sustains), and HTTP /v1/completions from a separate load process.
+ */
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import type { TaskInput } from '../src/protocol/index.js';
+import type { TaskHandle } from '../src/router/task-manager.js';
+import { percentile, round, SIM_MODEL_SHA256, type Sim, startSim } from './sim/harness.js';
+
+export type SchedulerOptions = { nodes?: number; tasks?: number; window?: number; httpTasks?: number };
+
+const now = () => performance.timeOrigin + performance.now();
+
+async function latencies(sim: Sim, accepted: Map<string, number>) {
+  const stats = await sim.stats();
+  const samples: number[] = [];
+  let last = 0;
+  for (const s of stats)
+    for (const [taskId, at] of s.received) {
+      const t = accepted.get(taskId);
+      if (t === undefined) continue;
+      samples.push(at - t);
+      if (at > last) last = at;
+    }
+  samples.sort((a, b) => a - b);
+  return { samples, last, rejects: stats.flatMap((s) => s.rejects).slice(0, 5) };
+}
+
+export async function schedulerBench(options: SchedulerOptions = {}) {
+  const nodes = options.nodes ?? 1000;
+  const total = options.tasks ?? 40_000;
+  const window = options.window ?? 4000;
+  const httpTotal = options.httpTasks ?? 10_000;
+  process.stderr.write(`scheduler: connecting ${nodes} simulated nodes (fake engine)...\n`);
+  const t0 = performance.now();
+  const sim = await startSim({ nodes, processes: 1, slots: 8 });
+  const connectSeconds = (performance.now() - t0) / 1000;
+  const { tasks, models } = sim.router.services;
+  const model = models.get(SIM_MODEL_SHA256);
+  if (!model) throw new Error('simulated model not registered');
+  const accepted = new Map<string, number>();
+  const submit = tasks.submit.bind(tasks);
+  tasks.submit = (request) => {
+    const handle = submit(request);
+    accepted.set(handle.record.id, now());
+    return handle;
+  };
+
+  const input: TaskInput = {
+    kind: 'completion',
+    prompt: 'hello',
+    params: { maxTokens: 4, temperature: 0, topP: 1, stop: [] },
+  };
+  // In-process submission: keep `window` tasks in flight, submit in bursts.
+  const inProcessRun = async (batchResults: boolean) => {
+    sim.broadcast(batchResults ? 'batch-on' : 'batch-off');
+    await sim.stats();
+    accepted.clear();
+    process.stderr.write(
+      `scheduler: ${total} tasks submitted in-process, nodes ${batchResults ? 'batching results' : 'one signature per result'}...\n`,
+    );
+    const commitsBefore = { ...sim.router.services.taskStore.commits };
+    let submitted = 0;
+    let done = 0;
+    let failed = 0;
+    const start = now();
+    await new Promise<void>((resolve) => {
+      const settle = () => {
+        done++;
+        if (done === total) resolve();
+        else if (submitted - done < window / 2) setImmediate(feed);
+      };
+      let feeding = false;
+      const feed = () => {
+        if (feeding) return;
+        feeding = true;
+        while (submitted < total && submitted - done < window) {
+          submitted++;
+          const handle: TaskHandle = tasks.submit({
+            keyId: 'bench',
+            sessionId: null,
+            idempotencyKey: null,
+            model,
+            input,
+          });
+          handle.result.then(settle, () => {
+            failed++;
+            settle();
+          });
+        }
+        feeding = false;
+      };
+      feed();
+    });
+    const finished = now();
+    const measured = await latencies(sim, accepted);
+    const commits = sim.router.services.taskStore.commits;
+    const transactions = commits.transactions - commitsBefore.transactions;
+    return {
+      resultsBatchedByNodes: batchResults,
+      tasks: total,
+      window,
+      failed,
+      dispatchesPerSecond: Math.round(measured.samples.length / ((measured.last - start) / 1000)),
+      completedPerSecond: Math.round(total / ((finished - start) / 1000)),
+      dispatchLatencyMs: {
+        p50: round(percentile(measured.samples, 50)),
+        p99: round(percentile(measured.samples, 99)),
+      },
+      groupCommit: {
+        transactions,
+        writesPerTransaction: round((commits.writes - commitsBefore.writes) / Math.max(1, transactions), 1),
+      },
+      rejects: measured.rejects,
+    };
+  };
+  const perResultSignatures = await inProcessRun(false);
+  const batched = await inProcessRun(true);
+
+  // HTTP from a separate process.
+  process.stderr.write(`scheduler: ${httpTotal} tasks over HTTP...\n`);
+  accepted.clear();
+  const concurrency = 256;
+  const http = await new Promise<{ seconds: number; statuses: Record<string, number>; latencies: number[] }>(
+    (resolve, reject) => {
+      const child = fork(
+        join(import.meta.dirname, 'sim', 'http-load.ts'),
+        [
+          JSON.stringify({
+            url: sim.router.url,
+            apiKey: sim.apiKey,
+            total: httpTotal,
+            concurrency,
+            model: 'sim',
+          }),
+        ],
+        { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+      );
+      child.on('message', (m) => resolve(m as never));
+      child.on('exit', (code) => code !== 0 && reject(new Error(`load exited ${code}`)));
+    },
+  );
+  const overHttp = await latencies(sim, accepted);
+  await sim.stop();
+
+  return {
+    engine: 'fake engine (simulated nodes answer at once; real router, real WebSockets, real signatures)',
+    nodes,
+    slotsPerNode: 8,
+    connectSeconds: round(connectSeconds, 1),
+    inProcess: batched,
+    inProcessOneSignaturePerResult: perResultSignatures,
+    batchedResultsSpeedup: round(batched.dispatchesPerSecond / perResultSignatures.dispatchesPerSecond),
+    http: {
+      tasks: httpTotal,
+      concurrency,
+      statuses: http.statuses,
+      requestsPerSecond: Math.round(httpTotal / http.seconds),
+      requestLatencyMs: {
+        p50: round(http.latencies[0] ?? Number.NaN),
+        p99: round(http.latencies[1] ?? Number.NaN),
+      },
+      dispatchLatencyMs: {
+        p50: round(percentile(overHttp.samples, 50)),
+        p99: round(percentile(overHttp.samples, 99)),
+      },
+    },
+    rejects: overHttp.rejects,
+    anchors: { rayTasksPerSecond: 8000, nomadC1mPlacementsPerSecond: 3750, target: 10_000 },
+  };
+}
