@@ -1,7 +1,7 @@
 /**
  * A swarm of simulated compute nodes in one process, for benchmarks only. Each node is a real WebSocket
  * client speaking the real protocol to a real router: a signed hello (EIP-191 over helloClaimText), answers to
- * pings, heartbeats, and results signed exactly like a real node's (createResultSigner over resultClaimText,
+ * pings, heartbeats, and results signed exactly like a real node's (createResultKey over resultClaimText,
  * outputHash, createNonceSource). The engine is FAKE: every task is answered at once with a fixed output, no
  * model runs. Started by bench/sim/harness.ts with fork(); talks to its parent over IPC.
  */
@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import {
   type BatchedResult,
   createNonceSource,
-  createResultSigner,
+  createResultKey,
   type HelloMessage,
   helloClaimText,
   type NodeMessage,
@@ -68,13 +68,15 @@ function send(socket: WebSocket, message: NodeMessage): void {
 async function startNode(index: number): Promise<void> {
   const privateKey = `0x${createHash('sha256').update(`omnitensor-sim-node-${index}`).digest('hex')}` as Hex;
   const account = privateKeyToAccount(privateKey);
-  const signResult = createResultSigner(privateKey, account.publicKey);
+  const resultKey = createResultKey();
+  const signResult = resultKey.sign;
   const nonce = createNonceSource();
   const nodeId = account.address.toLowerCase();
   const hello: Omit<HelloMessage, 'challenge' | 'signature'> = {
     type: 'hello',
     protocol: PROTOCOL_VERSION,
     nodeId: account.address,
+    resultKey: resultKey.publicKey,
     hardware: { nodeType: 'other', cpuCores: 1, cpuModel: 'simulated', memoryBytes: 0, gpus: [], threads: 1 },
     models: [
       {

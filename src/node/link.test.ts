@@ -1,6 +1,6 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { helloClaimText, PROTOCOL_VERSION, verifySigner } from '../protocol/index.js';
+import { createResultKey, helloClaimText, PROTOCOL_VERSION, verifySigner } from '../protocol/index.js';
 import { gatewayUrl, type LinkInit, RouterLink } from './link.js';
 import { FakeRouter, isType } from './testing.js';
 
@@ -9,6 +9,7 @@ const hello: LinkInit['hello'] = {
   type: 'hello',
   protocol: PROTOCOL_VERSION,
   nodeId: account.address,
+  resultKey: createResultKey().publicKey,
   hardware: { nodeType: 'cpu', cpuCores: 1, cpuModel: 'test', memoryBytes: 1, gpus: [], threads: 1 },
   models: [
     {

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { benchmarkModel, createLlamaEngine, type Engine, type LoadedModel } from '../engine/index.js';
 import { possessionDigest, readGgufInfo, sha256File } from '../models/index.js';
-import { address, createResultSigner, type ModelAnnouncement, PROTOCOL_VERSION } from '../protocol/index.js';
+import { address, createResultKey, type ModelAnnouncement, PROTOCOL_VERSION } from '../protocol/index.js';
 import { loadIdentity } from './identity.js';
 import { RouterLink } from './link.js';
 import { resolveModelSources } from './model-source.js';
@@ -178,11 +178,13 @@ type Loaded = {
 
 /** Wires the runner to the link, opens it, and returns the handle whose stop() drains and releases. */
 function connect(settings: Settings, loaded: Loaded, options: NodeOptions): RunningNode {
-  const { account, privateKey, engine, models, log, info } = loaded;
+  const { account, engine, models, log, info } = loaded;
   let link!: RouterLink;
+  // A fresh result key per start; the signed hello certifies it for this node id.
+  const resultKey = createResultKey();
   const runner = new Runner({
     account,
-    signResult: createResultSigner(privateKey, account.publicKey),
+    signResult: resultKey.sign,
     models,
     send: (m) => link.send(m),
     log: info,
@@ -205,6 +207,7 @@ function connect(settings: Settings, loaded: Loaded, options: NodeOptions): Runn
       type: 'hello',
       protocol: PROTOCOL_VERSION,
       nodeId: account.address,
+      resultKey: resultKey.publicKey,
       ...(settings.wallet ? { wallet: settings.wallet } : {}),
       hardware: loaded.hardware,
       models: loaded.announcements,

@@ -5,7 +5,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLlamaEngine, type Engine, type LoadedModel } from '../engine/index.js';
 import { sha256File, writeTinyModel } from '../models/index.js';
-import { createResultSigner, type NodeMessage, type TaskMessage } from '../protocol/index.js';
+import { createResultKey, type NodeMessage, type TaskMessage } from '../protocol/index.js';
 import { Runner } from './runner.js';
 import { threadCandidates } from './threads.js';
 
@@ -34,7 +34,7 @@ function makeRunner() {
   const sent: NodeMessage[] = [];
   const runner = new Runner({
     account,
-    signResult: createResultSigner(privateKey, account.publicKey),
+    signResult: createResultKey().sign,
     models: new Map([[sha, model]]),
     send: (m) => {
       sent.push(m);

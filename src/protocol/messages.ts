@@ -8,7 +8,7 @@ export const sha256Schema = hex(32);
 export const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
 /** EIP-191 signature (65 bytes), used for the hello. */
 const signature = z.string().regex(/^0x[0-9a-fA-F]{130}$/);
-/** ECDSA secp256k1 over sha256, r||s (64 bytes), used for results; see signing.ts. */
+/** Ed25519 (64 bytes) by the result key the hello certified; see signing.ts. */
 const resultSignature = z.string().regex(/^0x[0-9a-fA-F]{128}$/);
 const id = z.string().min(1).max(100);
 
@@ -78,6 +78,8 @@ export const helloMessage = z.object({
   nodeId: address,
   wallet: address.optional(),
   challenge: z.string().min(16).max(128),
+  /** Ed25519 public key (base64url) that signs this node's results on this connection. */
+  resultKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
   hardware,
   models: z.array(modelAnnouncement).min(1).max(64),
   signature,

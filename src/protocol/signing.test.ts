@@ -4,10 +4,11 @@ import { describe, expect, it } from 'vitest';
 import {
   canonicalJson,
   createNonceSource,
-  createResultSigner,
+  createResultKey,
+  helloClaimText,
   outputHash,
-  recoverSignerKey,
   resultClaimText,
+  resultPublicKey,
   signText,
   verifyResultSignature,
   verifySigner,
@@ -73,37 +74,54 @@ describe('canonical JSON and nonces', () => {
   });
 });
 
-describe('result signatures (native ECDSA with the node key)', () => {
-  const privateKey = generatePrivateKey();
-  const node = privateKeyToAccount(privateKey);
-  const signResult = createResultSigner(privateKey, node.publicKey);
+describe('result signatures (Ed25519 result key certified by the hello)', () => {
+  const resultKey = createResultKey();
 
-  it('verifies with the key recovered from the node hello, and only for the exact claim', async () => {
-    const helloText = 'omnitensor/hello/v1|test';
-    const key = await recoverSignerKey(helloText, await signText(node, helloText), node.address);
+  it('verifies with the announced key, and only for the exact claim', () => {
+    const key = resultPublicKey(resultKey.publicKey) as KeyObject;
     expect(key).toBeDefined();
-    const text = resultClaimText({ ...claim, nodeId: node.address });
-    const signature = signResult(text);
-    expect(verifyResultSignature(text, signature, key as KeyObject)).toBe(true);
-    expect(verifyResultSignature(`${text}x`, signature, key as KeyObject)).toBe(false);
-    expect(verifyResultSignature(text, `0x${'00'.repeat(64)}`, key as KeyObject)).toBe(false);
+    const text = resultClaimText(claim);
+    const signature = resultKey.sign(text);
+    expect(verifyResultSignature(text, signature, key)).toBe(true);
+    expect(verifyResultSignature(`${text}x`, signature, key)).toBe(false);
+    expect(verifyResultSignature(text, `0x${'00'.repeat(64)}`, key)).toBe(false);
+    expect(verifyResultSignature(text, 'not hex', key)).toBe(false);
   });
 
-  it('rejects a result signed by another key', async () => {
-    const otherKey = generatePrivateKey();
-    const forged = createResultSigner(otherKey, privateKeyToAccount(otherKey).publicKey);
-    const helloText = 'hello';
-    const key = (await recoverSignerKey(
-      helloText,
-      await signText(node, helloText),
-      node.address,
-    )) as KeyObject;
-    const text = resultClaimText({ ...claim, nodeId: node.address });
-    expect(verifyResultSignature(text, forged(text), key)).toBe(false);
+  it('rejects a result signed by another key', () => {
+    const forger = createResultKey();
+    const text = resultClaimText(claim);
+    expect(
+      verifyResultSignature(text, forger.sign(text), resultPublicKey(resultKey.publicKey) as KeyObject),
+    ).toBe(false);
   });
 
-  it('recovers no key when the hello was signed by someone other than the claimed address', async () => {
-    const other = privateKeyToAccount(generatePrivateKey());
-    expect(await recoverSignerKey('hello', await signText(other, 'hello'), node.address)).toBeUndefined();
+  it('refuses a malformed result key', () => {
+    expect(resultPublicKey('x'.repeat(20))).toBeUndefined();
+    expect(resultPublicKey('%%%')).toBeUndefined();
+  });
+
+  it('binds the result key to the node id through the signed hello', async () => {
+    const hello = {
+      type: 'hello' as const,
+      protocol: 1 as const,
+      nodeId: account.address,
+      challenge: 'c'.repeat(32),
+      resultKey: resultKey.publicKey,
+      hardware: {
+        nodeType: 'cpu' as const,
+        cpuCores: 1,
+        cpuModel: 't',
+        memoryBytes: 1,
+        gpus: [],
+        threads: 1,
+      },
+      models: [],
+    };
+    const signature = await signText(account, helloClaimText(hello));
+    expect(await verifySigner(helloClaimText(hello), signature, account.address)).toBe(true);
+    // Swapping in another result key breaks the hello's signature.
+    const swapped = { ...hello, resultKey: createResultKey().publicKey };
+    expect(await verifySigner(helloClaimText(swapped), signature, account.address)).toBe(false);
   });
 });

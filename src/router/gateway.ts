@@ -8,12 +8,13 @@ import {
   nodeMessage,
   outputHash,
   type RouterMessage,
-  recoverSignerKey,
   resultClaimText,
+  resultPublicKey,
   resultsClaimText,
   type TaskResultMessage,
   type TaskResultsMessage,
   verifyResultSignature,
+  verifySigner,
 } from '../protocol/index.js';
 import type { ModelStore, NodeStore } from '../store/index.js';
 import type { Logger } from './log.js';
@@ -230,8 +231,9 @@ export class Gateway {
       connection.socket.close(4003, 'bad hello');
       return;
     }
-    const publicKey = await recoverSignerKey(helloClaimText(body), signature, hello.nodeId);
-    if (!publicKey) {
+    // The hello's signature certifies the result key it carries; results are then checked with that key.
+    const publicKey = resultPublicKey(hello.resultKey);
+    if (!publicKey || !(await verifySigner(helloClaimText(body), signature, hello.nodeId))) {
       this.#reject(connection, 'hello signature does not match the node id');
       connection.socket.close(4003, 'bad hello');
       return;

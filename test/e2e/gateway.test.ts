@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { possessionDigest, sha256File, writeTinyModel } from '../../src/models/index.js';
 import {
   createNonceSource,
-  createResultSigner,
+  createResultKey,
   type HelloMessage,
   helloClaimText,
   outputHash,
@@ -68,6 +68,7 @@ async function connect() {
 
 async function hello(privateKey = generatePrivateKey(), tamper?: (h: HelloMessage) => HelloMessage) {
   const account = privateKeyToAccount(privateKey);
+  const resultKey = createResultKey();
   const conn = await connect();
   const challenge = (await conn.next('challenge')) as { challenge: string };
   const body: Omit<HelloMessage, 'signature'> = {
@@ -75,6 +76,7 @@ async function hello(privateKey = generatePrivateKey(), tamper?: (h: HelloMessag
     protocol: 1,
     nodeId: account.address,
     challenge: challenge.challenge,
+    resultKey: resultKey.publicKey,
     hardware: { nodeType: 'cpu', cpuCores: 2, cpuModel: 'test', memoryBytes: 1, gpus: [], threads: 1 },
     models: [
       {
@@ -93,7 +95,7 @@ async function hello(privateKey = generatePrivateKey(), tamper?: (h: HelloMessag
   let message: HelloMessage = { ...body, signature: await signText(account, helloClaimText(body)) };
   if (tamper) message = tamper(message);
   conn.send(message);
-  return { ...conn, account, signResult: createResultSigner(privateKey, account.publicKey) };
+  return { ...conn, account, signResult: resultKey.sign };
 }
 
 /** Answers the router's proof-of-possession challenge by hashing the asked range of `file`. */
@@ -138,6 +140,7 @@ describe('node gateway rejects bad node messages without crashing', () => {
       protocol: 1 as const,
       nodeId: account.address,
       challenge: 'f'.repeat(48),
+      resultKey: createResultKey().publicKey,
       hardware: {
         nodeType: 'cpu' as const,
         cpuCores: 2,
@@ -198,8 +201,7 @@ describe('node gateway rejects bad node messages without crashing', () => {
       outputSha256: outputHash(output),
     };
     // Signed by someone else: rejected.
-    const forgerKey = generatePrivateKey();
-    const forger = createResultSigner(forgerKey, privateKeyToAccount(forgerKey).publicKey);
+    const forger = createResultKey().sign;
     const forgedNonce = nonces();
     node.send({
       type: 'result',
@@ -265,8 +267,7 @@ describe('node gateway rejects bad node messages without crashing', () => {
     });
     const claims = results.map((r) => ({ ...r, nodeId: node.account.address }));
     // Signed by another key: rejected, nothing accepted.
-    const forgerKey = generatePrivateKey();
-    const forger = createResultSigner(forgerKey, privateKeyToAccount(forgerKey).publicKey);
+    const forger = createResultKey().sign;
     node.send({
       type: 'results',
       results,
