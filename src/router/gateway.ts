@@ -249,6 +249,7 @@ export class Gateway {
     connection.nodeId = nodeId;
     connection.publicKey = publicKey;
     this.#init.nodes.seen(nodeId, hello.wallet, hello.hardware);
+    this.#init.nodes.recordHello(nodeId, hello.resultKey, hello);
     connection.lastNonce = this.#init.nodes.lastNonce(nodeId);
     const models = new Map<string, number>();
     let slots = 0;

@@ -8,6 +8,7 @@ export class NodeStore {
   readonly #setNonce;
   readonly #count;
   readonly #result;
+  readonly #hello;
 
   constructor(db: Db) {
     this.#upsert = db.prepare(`
@@ -15,6 +16,9 @@ export class NodeStore {
       ON CONFLICT(id) DO UPDATE SET wallet = excluded.wallet, hardware = excluded.hardware, last_seen = excluded.last_seen`);
     this.#nonce = db.prepare<[string], { last_nonce: string }>('SELECT last_nonce FROM nodes WHERE id = ?');
     this.#setNonce = db.prepare('UPDATE nodes SET last_nonce = ? WHERE id = ?');
+    this.#hello = db.prepare(
+      'INSERT OR IGNORE INTO node_hellos (node_id, result_key, hello, created_at) VALUES (?, ?, ?, ?)',
+    );
     this.#result = db.prepare(
       'UPDATE nodes SET last_nonce = ?, tasks_done = tasks_done + 1, last_seen = ? WHERE id = ?',
     );
@@ -26,6 +30,11 @@ export class NodeStore {
   seen(id: string, wallet: string | undefined, hardware: Hardware): void {
     const now = Date.now();
     this.#upsert.run(id, wallet ?? null, JSON.stringify(hardware), now, now);
+  }
+
+  /** Keeps a verified hello: the evidence that its result key speaks for the node. */
+  recordHello(id: string, resultKey: string, hello: unknown): void {
+    this.#hello.run(id, resultKey, JSON.stringify(hello), Date.now());
   }
 
   lastNonce(id: string): bigint {

@@ -116,4 +116,15 @@ export const migrations: string[] = [
   `
   CREATE INDEX batch_lines_outcome ON batch_lines(batch_id, outcome);
   `,
+  // Each verified hello, kept so a result can be re-checked later: the hello's EIP-191 signature binds the
+  // result key that signed the node's results on that connection to the node id.
+  `
+  CREATE TABLE node_hellos (
+    node_id TEXT NOT NULL,
+    result_key TEXT NOT NULL,
+    hello TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (node_id, result_key)
+  ) WITHOUT ROWID;
+  `,
 ];

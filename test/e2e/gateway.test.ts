@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -232,6 +233,13 @@ describe('node gateway rejects bad node messages without crashing', () => {
     expect(((await node.next('reject')) as { reason: string }).reason).toMatch(/not leased|stale nonce/);
     expect((await health()).status).toBe('ok');
     expect(router.process.output()).toMatch(/rejected node message/);
+    // The hello that certified the result key is kept as evidence for a later re-check.
+    const db = new Database(join(ws.dir, 'router', 'router.db'), { readonly: true });
+    const stored = db
+      .prepare('SELECT hello FROM node_hellos WHERE node_id = ?')
+      .get(node.account.address.toLowerCase()) as { hello: string } | undefined;
+    db.close();
+    expect(JSON.parse(stored?.hello ?? '{}').signature).toMatch(/^0x/);
     node.socket.close();
     await node.closed;
   });
