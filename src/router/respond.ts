@@ -6,6 +6,9 @@ import type { TaskHandle } from './task-manager.js';
 
 export type Shape = 'chat' | 'completion';
 
+/** Bytes of unsent stream a client may leave in the router before its stream is dropped. */
+export const STREAM_BUFFER_LIMIT = 4 * 1024 * 1024;
+
 const usageOf = (result: ResultRecord) => ({
   prompt_tokens: result.output.promptTokens,
   completion_tokens: result.output.completionTokens,
@@ -101,6 +104,12 @@ export function streamTask(
   const onText = (text: string) => {
     start();
     write(chunk(text, null));
+    // A client that does not read must not make the router buffer without bound: past the limit the
+    // stream is dropped (the task still finishes; its answer stays fetchable by task id or idempotency key).
+    if (res.writableLength > STREAM_BUFFER_LIMIT) {
+      detach();
+      res.destroy(new Error('client is not reading the stream'));
+    }
   };
   const onDone = (result: ResultRecord) => {
     start();
