@@ -87,3 +87,14 @@ export function parseBody<T extends z.ZodTypeAny>(schema: T, body: unknown): z.i
     issue?.code === 'invalid_type' && issue.received === 'undefined' ? 'is required' : issue?.message;
   throw new InvalidParameterError(param, `Invalid value for '${param}': ${detail ?? 'invalid'}.`);
 }
+
+/** A batch's lifecycle, as OpenAI's Batch API names it. */
+export type BatchStatus =
+  | 'validating'
+  | 'in_progress'
+  | 'finalizing'
+  | 'completed'
+  | 'cancelling'
+  | 'cancelled'
+  | 'failed'
+  | 'expired';

@@ -1,4 +1,4 @@
-import { OmniError } from '../protocol/index.js';
+import { type BatchStatus, OmniError } from '../protocol/index.js';
 
 export type ClientOptions = { baseUrl: string; apiKey?: string; fetch?: typeof fetch };
 
@@ -28,16 +28,6 @@ export type FileObject = {
   filename: string;
   purpose: string;
 };
-
-export type BatchStatus =
-  | 'validating'
-  | 'in_progress'
-  | 'finalizing'
-  | 'completed'
-  | 'cancelling'
-  | 'cancelled'
-  | 'failed'
-  | 'expired';
 
 /** A batch job, in OpenAI's shape. */
 export type Batch = {

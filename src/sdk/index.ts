@@ -1,8 +1,8 @@
+export type { BatchStatus } from '../protocol/index.js';
 export {
   ApiError,
   type Batch,
   type BatchParameters,
-  type BatchStatus,
   type ChatCompletion,
   type ChatParameters,
   type ClientOptions,

@@ -1,14 +1,6 @@
+import type { BatchStatus } from '../protocol/index.js';
 import type { Db } from './database.js';
 import type { FileStore } from './files.js';
-
-export type BatchStatus =
-  | 'validating'
-  | 'in_progress'
-  | 'finalizing'
-  | 'completed'
-  | 'cancelling'
-  | 'cancelled'
-  | 'failed';
 
 /** A problem with the batch as a whole (an empty or oversized input file), not with one line. */
 export type BatchError = { code: string; message: string; param: string | null; line: number | null };

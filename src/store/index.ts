@@ -2,7 +2,6 @@ export {
   type BatchError,
   type BatchLine,
   type BatchRecord,
-  type BatchStatus,
   BatchStore,
   inInputOrder,
 } from './batches.js';
