@@ -5,15 +5,13 @@
  * Every configuration starts a fresh router (in this process, fresh data folder) and fresh node processes
  * (the real CLI, real engine, `--threads 1 --slots 1`).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createKey, registerModel } from '../src/cli/local-commands.js';
+import { join } from 'node:path';
 import { writeTinyModel } from '../src/models/index.js';
-import { startRouter } from '../src/router/index.js';
-import { type Batch, type ChatParameters, OmniClient } from '../src/sdk/index.js';
+import type { Batch, ChatParameters, OmniClient } from '../src/sdk/index.js';
+import { startBenchNetwork } from './local-network.js';
 
 export type BatchBenchOptions = { lines?: number; maxTokens?: number; threads?: number; nodes?: number };
 
@@ -30,7 +28,6 @@ type Run = {
   routerAndClientCpuMsPerLine: number;
 };
 
-const cli = resolve(import.meta.dirname, '../bin/otensor-cli.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const requestBody = (i: number, maxTokens: number): ChatParameters => ({
@@ -55,56 +52,18 @@ export async function batchBench(options: BatchBenchOptions = {}) {
 
   /** A fresh router data folder and `nodeCount` fresh node processes, warmed up. */
   const network = async (nodeCount: number): Promise<Network> => {
-    const routerData = join(dir, `router-${++configuration}`);
-    await registerModel(routerData, modelPath, 'tiny');
-    const apiKey = createKey(routerData);
-    const router = await startRouter({ port: 0, dataDir: routerData });
-    const nodes: ChildProcess[] = [];
-    for (let i = 0; i < nodeCount; i++) {
-      nodes.push(
-        spawn(
-          process.execPath,
-          [
-            cli,
-            'node',
-            'start',
-            '--router',
-            router.url,
-            '--model',
-            modelPath,
-            '--data',
-            join(dir, `node-${i}`),
-            '--threads',
-            String(threads),
-            '--slots',
-            '1',
-          ],
-          { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, OTENSOR_LOG: 'warn' } },
-        ),
-      );
-    }
-    const client = new OmniClient({ baseUrl: router.url, apiKey });
-    const deadline = Date.now() + 60_000;
-    while ((await client.health()).nodes < nodeCount) {
-      if (Date.now() > deadline) throw new Error(`${nodeCount} nodes did not connect within 60 s`);
-      await sleep(100);
-    }
+    const { router, apiKey, client, stop } = await startBenchNetwork({
+      routerData: join(dir, `router-${++configuration}`),
+      nodeData: (i) => join(dir, `node-${i}`),
+      modelPath,
+      nodes: nodeCount,
+      threads,
+    });
     // Warm every node (first-use allocations) before measuring.
     await Promise.all(
       Array.from({ length: 2 * nodeCount }, (_, i) => client.chat(requestBody(-1 - i, maxTokens))),
     );
-    return {
-      url: router.url,
-      apiKey,
-      client,
-      async stop() {
-        for (const node of nodes) node.kill('SIGINT');
-        await Promise.all(
-          nodes.map((node) => (node.exitCode === null ? new Promise((r) => node.once('exit', r)) : null)),
-        );
-        await router.stop();
-      },
-    };
+    return { url: router.url, apiKey, client, stop };
   };
 
   /** `cpu` is this process's CPU use over the run (`process.cpuUsage(start)`): the router plus the client. */
