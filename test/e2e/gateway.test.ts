@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { possessionDigest, sha256File, writeTinyModel } from '../../src/models/index.js';
@@ -67,17 +67,18 @@ async function connect() {
   };
 }
 
-async function hello(privateKey = generatePrivateKey(), tamper?: (h: HelloMessage) => HelloMessage) {
-  const account = privateKeyToAccount(privateKey);
-  const resultKey = createResultKey();
-  const conn = await connect();
-  const challenge = (await conn.next('challenge')) as { challenge: string };
+/** A signed hello from `account` answering `challenge`, announcing the tiny model. */
+async function signedHello(
+  account: PrivateKeyAccount,
+  challenge: string,
+  resultKey: string,
+): Promise<HelloMessage> {
   const body: Omit<HelloMessage, 'signature'> = {
     type: 'hello',
     protocol: 1,
     nodeId: account.address,
-    challenge: challenge.challenge,
-    resultKey: resultKey.publicKey,
+    challenge,
+    resultKey,
     hardware: { nodeType: 'cpu', cpuCores: 2, cpuModel: 'test', memoryBytes: 1, gpus: [], threads: 1 },
     models: [
       {
@@ -93,7 +94,15 @@ async function hello(privateKey = generatePrivateKey(), tamper?: (h: HelloMessag
       },
     ],
   };
-  let message: HelloMessage = { ...body, signature: await signText(account, helloClaimText(body)) };
+  return { ...body, signature: await signText(account, helloClaimText(body)) };
+}
+
+async function hello(privateKey = generatePrivateKey(), tamper?: (h: HelloMessage) => HelloMessage) {
+  const account = privateKeyToAccount(privateKey);
+  const resultKey = createResultKey();
+  const conn = await connect();
+  const challenge = (await conn.next('challenge')) as { challenge: string };
+  let message = await signedHello(account, challenge.challenge, resultKey.publicKey);
   if (tamper) message = tamper(message);
   conn.send(message);
   return { ...conn, account, signResult: resultKey.sign };
@@ -135,36 +144,7 @@ describe('node gateway rejects bad node messages without crashing', () => {
     await first.next('welcome');
     const replay = await connect();
     await replay.next('challenge');
-    const account = first.account;
-    const body = {
-      type: 'hello' as const,
-      protocol: 1 as const,
-      nodeId: account.address,
-      challenge: 'f'.repeat(48),
-      resultKey: createResultKey().publicKey,
-      hardware: {
-        nodeType: 'cpu' as const,
-        cpuCores: 2,
-        cpuModel: 'test',
-        memoryBytes: 1,
-        gpus: [],
-        threads: 1,
-      },
-      models: [
-        {
-          sha256: modelSha,
-          name: 'tiny',
-          architecture: 'llama',
-          quantization: 'Q8_0',
-          parameterCount: 1,
-          contextLength: 2048,
-          sizeBytes: 1,
-          tokensPerSecond: 1,
-          slots: 1,
-        },
-      ],
-    };
-    replay.send({ ...body, signature: await signText(account, helloClaimText(body)) });
+    replay.send(await signedHello(first.account, 'f'.repeat(48), createResultKey().publicKey));
     expect(((await replay.next('reject')) as { reason: string }).reason).toMatch(/challenge/);
     first.socket.close();
     await first.closed;
