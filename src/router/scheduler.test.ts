@@ -129,4 +129,37 @@ describe('scheduler', () => {
     scheduler.enqueue(task('t1'));
     expect(assigned.at(-1)?.nodeId).toBe('here');
   });
+
+  it('never gives a task to a node or wallet it must avoid, and lets the tasks behind it go first', () => {
+    const { scheduler, assigned, task } = setup();
+    scheduler.addNode({ id: 'worker', slots: 1, wallet: '0xw1', models: new Map([[MODEL, 500]]) });
+    scheduler.addNode({ id: 'twin', slots: 1, wallet: '0xw1', models: new Map([[MODEL, 400]]) });
+    const check = { ...task('check'), avoid: { nodes: new Set(['worker']), wallets: new Set(['0xw1']) } };
+    scheduler.enqueue(check);
+    scheduler.enqueue(task('plain'));
+    expect(assigned.map((l) => [l.task.id, l.nodeId])).toEqual([['plain', 'worker']]);
+    expect(scheduler.queuedCount).toBe(1);
+    scheduler.addNode({ id: 'other', slots: 1, wallet: '0xw2', models: new Map([[MODEL, 10]]) });
+    expect(assigned.at(-1)).toMatchObject({ nodeId: 'other', task: { id: 'check' } });
+  });
+
+  it('with many nodes, fills every free slot once and never overfills a node', () => {
+    const { scheduler, assigned, task } = setup({ queueLimit: 10_000 });
+    for (let i = 0; i < 500; i++)
+      scheduler.addNode({ id: `n${i}`, slots: 2, models: new Map([[MODEL, 50 + (i % 7)]]) });
+    for (let i = 0; i < 1200; i++) scheduler.enqueue(task(`t${i}`));
+    expect(assigned).toHaveLength(1000);
+    expect(scheduler.queuedCount).toBe(200);
+    const perNode = new Map<string, number>();
+    for (const lease of assigned) perNode.set(lease.nodeId, (perNode.get(lease.nodeId) ?? 0) + 1);
+    expect(Math.max(...perNode.values())).toBe(2);
+    scheduler.removeNode('n0');
+    expect(scheduler.nodesPerModel().get(MODEL)).toBe(499);
+    expect(scheduler.queuedCount).toBe(202);
+    const elsewhere = assigned.find((l) => l.nodeId !== 'n0') as Lease;
+    scheduler.complete(elsewhere.task.id);
+    // The freed slot goes to one of n0's tasks, retried first with a new attempt number.
+    expect(assigned).toHaveLength(1001);
+    expect(assigned.at(-1)).toMatchObject({ nodeId: elsewhere.nodeId, attempt: 2 });
+  });
 });

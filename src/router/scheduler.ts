@@ -1,4 +1,12 @@
 import { QueueFullError } from '../protocol/index.js';
+import { FreeNodes } from './free-nodes.js';
+
+/**
+ * How many free nodes a dispatch looks at when a model has more than that: the best of a random sample
+ * ("power of d choices", as Sparrow does) instead of a scan of every node, so a dispatch costs the same with
+ * 10 or 10,000 nodes. With this many or fewer free nodes the choice is exact.
+ */
+const SAMPLE = 16;
 
 /** What the scheduler knows of a connected node. */
 export type NodeInfo = {
@@ -7,6 +15,8 @@ export type NodeInfo = {
   slots: number;
   /** Measured tokens/s per model sha256 the node has proved it holds. */
   models: Map<string, number>;
+  /** The payout wallet its owner named; two nodes with the same wallet are never independent. */
+  wallet?: string | null;
 };
 
 type NodeState = NodeInfo & {
@@ -25,6 +35,8 @@ export type QueuedTask = {
   attempts: number;
   /** Attempts made by this router process; bounded by maxAttempts (a router crash is not the task's fault). */
   tries?: number;
+  /** Nodes that must not get this task (e.g. the node whose result it checks, or its wallet's other nodes). */
+  avoid?: { nodes?: ReadonlySet<string>; wallets?: ReadonlySet<string> };
 };
 
 export type Lease = { task: QueuedTask; nodeId: string; attempt: number; deadline: number };
@@ -52,6 +64,10 @@ export class Scheduler {
   /** Waiting tasks per model; retries go to the front. */
   readonly #queues = new Map<string, QueuedTask[]>();
   readonly #leases = new Map<string, Lease>();
+  /** Per model: the nodes with a free slot. */
+  readonly #free = new Map<string, FreeNodes<NodeState>>();
+  /** Per model: how many connected nodes hold it. */
+  readonly #holders = new Map<string, number>();
   #queued = 0;
 
   constructor(init: SchedulerInit) {
@@ -68,22 +84,16 @@ export class Scheduler {
   }
 
   canServe(modelSha256: string): boolean {
-    for (const node of this.#nodes.values()) if (node.models.has(modelSha256)) return true;
-    return false;
+    return (this.#holders.get(modelSha256) ?? 0) > 0;
   }
 
   servableModels(): Set<string> {
-    const models = new Set<string>();
-    for (const node of this.#nodes.values()) for (const sha of node.models.keys()) models.add(sha);
-    return models;
+    return new Set(this.#holders.keys());
   }
 
   /** How many connected nodes serve each model sha256. */
   nodesPerModel(): Map<string, number> {
-    const counts = new Map<string, number>();
-    for (const node of this.#nodes.values())
-      for (const sha of node.models.keys()) counts.set(sha, (counts.get(sha) ?? 0) + 1);
-    return counts;
+    return new Map(this.#holders);
   }
 
   lease(taskId: string): Lease | undefined {
@@ -91,7 +101,12 @@ export class Scheduler {
   }
 
   addNode(info: NodeInfo): void {
-    this.#nodes.set(info.id, { ...info, running: new Set(), rttMs: 1, successes: 0, failures: 0 });
+    const old = this.#nodes.get(info.id);
+    if (old) this.#forget(old);
+    const node: NodeState = { ...info, running: new Set(), rttMs: 1, successes: 0, failures: 0 };
+    this.#nodes.set(info.id, node);
+    for (const sha of info.models.keys()) this.#holders.set(sha, (this.#holders.get(sha) ?? 0) + 1);
+    this.#refresh(node);
     for (const sha of info.models.keys()) this.#pump(sha);
   }
 
@@ -99,7 +114,7 @@ export class Scheduler {
   removeNode(nodeId: string): void {
     const node = this.#nodes.get(nodeId);
     if (!node) return;
-    this.#nodes.delete(nodeId);
+    this.#forget(node);
     for (const taskId of node.running) this.#retry(taskId, `node ${nodeId} disconnected`);
   }
 
@@ -131,6 +146,7 @@ export class Scheduler {
     if (node) {
       node.running.delete(taskId);
       node.successes++;
+      this.#refresh(node);
       this.#pumpNode(node);
     }
   }
@@ -188,7 +204,32 @@ export class Scheduler {
     const node = this.#nodes.get(lease.nodeId);
     if (node) {
       node.running.delete(lease.task.id);
+      this.#refresh(node);
       this.#pumpNode(node);
+    }
+  }
+
+  #forget(node: NodeState): void {
+    this.#nodes.delete(node.id);
+    for (const sha of node.models.keys()) {
+      this.#free.get(sha)?.delete(node);
+      const left = (this.#holders.get(sha) ?? 1) - 1;
+      if (left > 0) this.#holders.set(sha, left);
+      else this.#holders.delete(sha);
+    }
+  }
+
+  /** Puts the node in (or takes it out of) its models' free sets after its running count changed. */
+  #refresh(node: NodeState): void {
+    const free = this.#nodes.get(node.id) === node && node.running.size < node.slots;
+    for (const sha of node.models.keys()) {
+      let set = this.#free.get(sha);
+      if (!set) {
+        set = new FreeNodes();
+        this.#free.set(sha, set);
+      }
+      if (free) set.add(node);
+      else set.delete(node);
     }
   }
 
@@ -222,49 +263,86 @@ export class Scheduler {
     }
   }
 
-  /** Hands out queued tasks of one model while some node has a free slot for it. */
+  /**
+   * Hands out queued tasks of one model while some node has a free slot for it. A task whose constraints no
+   * free node meets stays in place and the ones behind it go first.
+   */
   #pump(modelSha256: string): void {
     const queue = this.#queues.get(modelSha256);
-    while (queue && queue.length > 0) {
-      const node = this.#best(modelSha256);
-      if (!node) return;
-      const task = queue.shift() as QueuedTask;
-      this.#queued--;
-      task.attempts++;
-      task.tries = (task.tries ?? 0) + 1;
-      const tokensPerSecond = node.models.get(modelSha256) ?? 1;
-      const expectedMs = (task.maxTokens / Math.max(tokensPerSecond, 1)) * 1000;
-      const lease: Lease = {
-        task,
-        nodeId: node.id,
-        attempt: task.attempts,
-        deadline: this.#now() + this.#init.leaseGraceMs + expectedMs * 4,
-      };
-      this.#leases.set(task.id, lease);
-      node.running.add(task.id);
-      if (!this.#init.assign(lease)) {
-        // The link is gone: forget the node (its close will be reported too) and try the task elsewhere.
-        this.removeNode(node.id);
+    if (!queue) return;
+    let position = 0;
+    while (position < queue.length) {
+      if ((this.#free.get(modelSha256)?.size ?? 0) === 0) return;
+      const task = queue[position] as QueuedTask;
+      const node = this.#best(modelSha256, task);
+      if (!node) {
+        position++;
+        continue;
       }
+      if (position === 0) queue.shift();
+      else queue.splice(position, 1);
+      this.#queued--;
+      this.#give(task, node);
     }
   }
 
-  /** The node with a free slot that should finish this model's task soonest and most reliably. */
-  #best(modelSha256: string): NodeState | undefined {
+  #give(task: QueuedTask, node: NodeState): void {
+    task.attempts++;
+    task.tries = (task.tries ?? 0) + 1;
+    const tokensPerSecond = node.models.get(task.modelSha256) ?? 1;
+    const expectedMs = (task.maxTokens / Math.max(tokensPerSecond, 1)) * 1000;
+    const lease: Lease = {
+      task,
+      nodeId: node.id,
+      attempt: task.attempts,
+      deadline: this.#now() + this.#init.leaseGraceMs + expectedMs * 4,
+    };
+    this.#leases.set(task.id, lease);
+    node.running.add(task.id);
+    if (node.running.size >= node.slots) this.#refresh(node);
+    if (!this.#init.assign(lease)) {
+      // The link is gone: forget the node (its close will be reported too) and try the task elsewhere.
+      this.removeNode(node.id);
+    }
+  }
+
+  /**
+   * The free node that should finish this task soonest and most reliably: exact among up to SAMPLE free
+   * nodes, the best of a random SAMPLE beyond that (a full scan only when no sampled node may take it).
+   */
+  #best(modelSha256: string, task: QueuedTask): NodeState | undefined {
+    const free = this.#free.get(modelSha256);
+    if (!free || free.size === 0) return undefined;
     let best: NodeState | undefined;
     let bestScore = -1;
-    for (const node of this.#nodes.values()) {
-      const tokensPerSecond = node.models.get(modelSha256);
-      if (tokensPerSecond === undefined || node.running.size >= node.slots) continue;
-      const successRate = (node.successes + 1) / (node.successes + node.failures + 2);
-      const freeShare = 1 - node.running.size / node.slots;
-      const score = (Math.max(tokensPerSecond, 1) * successRate * (0.5 + freeShare)) / (1 + node.rttMs / 50);
+    const consider = (node: NodeState) => {
+      if (!this.#allowed(node, task)) return;
+      const score = this.#score(node, modelSha256);
       if (score > bestScore) {
         best = node;
         bestScore = score;
       }
+    };
+    if (free.size <= SAMPLE) {
+      for (const node of free.values()) consider(node);
+      return best;
     }
+    for (let i = 0; i < SAMPLE; i++) consider(free.at(Math.floor(Math.random() * free.size)));
+    if (!best && task.avoid) for (const node of free.values()) consider(node);
     return best;
+  }
+
+  #allowed(node: NodeState, task: QueuedTask): boolean {
+    if (!task.avoid) return true;
+    if (task.avoid.nodes?.has(node.id)) return false;
+    return !(node.wallet && task.avoid.wallets?.has(node.wallet));
+  }
+
+  #score(node: NodeState, modelSha256: string): number {
+    const tokensPerSecond = node.models.get(modelSha256) ?? 1;
+    const successRate = (node.successes + 1) / (node.successes + node.failures + 2);
+    const freeShare = 1 - node.running.size / node.slots;
+    return (Math.max(tokensPerSecond, 1) * successRate * (0.5 + freeShare)) / (1 + node.rttMs / 50);
   }
 
   #totalSlots(): number {
