@@ -16,6 +16,8 @@ export const routerConfig = z.object({
     .int()
     .min(1024)
     .default(8 * 1024 * 1024),
+  /** Threads checking result signatures; default one per core beyond the first, at most 4 (0: inline). */
+  verifyThreads: z.number().int().min(0).max(64).optional(),
 });
 export type RouterConfig = z.input<typeof routerConfig>;
 

@@ -18,6 +18,7 @@ import { modelRoutes } from './model-routes.js';
 import { networkRoutes } from './network-routes.js';
 import { openAiRoutes } from './openai-routes.js';
 import { Scheduler } from './scheduler.js';
+import { SignaturePool } from './signature-pool.js';
 import { TaskManager } from './task-manager.js';
 
 export type RouterInit = {
@@ -28,6 +29,8 @@ export type RouterInit = {
   leaseGraceMs: number;
   defaultMaxTokens: number;
   bodyLimitBytes: number;
+  /** Worker threads that check result signatures; default one per core beyond the first, at most 4. */
+  verifyThreads?: number | undefined;
   log: Logger;
 };
 
@@ -68,7 +71,16 @@ export function buildRouter(init: RouterInit): RouterApp {
     },
   });
   tasks = new TaskManager(taskStore, scheduler);
-  gateway = new Gateway({ scheduler, tasks, nodes, models, log: init.log, heartbeatMs: init.heartbeatMs });
+  const signatures = new SignaturePool(init.verifyThreads);
+  gateway = new Gateway({
+    scheduler,
+    tasks,
+    nodes,
+    models,
+    signatures,
+    log: init.log,
+    heartbeatMs: init.heartbeatMs,
+  });
 
   const services: RouterServices = {
     keys: new KeyStore(db),
@@ -124,6 +136,7 @@ export function buildRouter(init: RouterInit): RouterApp {
       clearInterval(leaseTimer);
       await gateway.close();
       await app.close();
+      await signatures.stop();
       taskStore.flush();
       db.close();
     },
