@@ -40,6 +40,10 @@ export type SwarmConfig = {
 export type SwarmStats = {
   connected: number;
   tasks: number;
+  /** Result signatures made: one per result, or one per group when results are batched. */
+  signatures: number;
+  /** CPU time this swarm process has used, ms (user + system). */
+  cpuMs: number;
   /** [taskId, receivedAt (ms, performance.timeOrigin + now)] for every task received. */
   received: [string, number][];
   /** Delay from a router ping's sentAt to its arrival at a node, ms. */
@@ -57,7 +61,15 @@ const OUTPUT: TaskOutput = {
 };
 const OUTPUT_SHA = outputHash(OUTPUT);
 
-const stats: SwarmStats = { connected: 0, tasks: 0, received: [], pingDelays: [], rejects: [] };
+const stats: SwarmStats = {
+  connected: 0,
+  tasks: 0,
+  signatures: 0,
+  cpuMs: 0,
+  received: [],
+  pingDelays: [],
+  rejects: [],
+};
 let record = true;
 const sockets: WebSocket[] = [];
 
@@ -97,12 +109,14 @@ async function startNode(index: number): Promise<void> {
     const batch = finished;
     finished = [];
     if (!config.batchResults || batch.length === 1) {
+      stats.signatures += batch.length;
       for (const r of batch)
         send(socket, { type: 'result', ...r, signature: signResult(resultClaimText({ ...r, nodeId })) });
       return;
     }
     for (let i = 0; i < batch.length; i += 256) {
       const part = batch.slice(i, i + 256);
+      stats.signatures++;
       const claims = part.map((r) => ({ ...r, nodeId }));
       send(socket, {
         type: 'results',
@@ -156,7 +170,11 @@ async function startNode(index: number): Promise<void> {
             nonce: nonce(),
             output: OUTPUT,
           });
-          if (finished.length === 1) setImmediate(flush);
+          if (finished.length > 1) return;
+          if (holding) held.add(flush);
+          // Like a busy node, wait a moment for more results to share one signature.
+          else if (config.batchResults) setTimeout(flush, 2);
+          else setImmediate(flush);
           return;
         }
         case 'reject':
@@ -181,9 +199,15 @@ async function connectAll(): Promise<void> {
   await Promise.all(Array.from({ length: config.connectConcurrency }, worker));
 }
 
+/** While holding, tasks are received and recorded but not answered (to time dispatch alone). */
+let holding = false;
+const held = new Set<() => void>();
+
 process.on('message', (raw) => {
   const message = raw as { cmd: string };
   if (message.cmd === 'stats') {
+    const cpu = process.cpuUsage();
+    stats.cpuMs = (cpu.user + cpu.system) / 1000;
     process.send?.({ type: 'stats', stats });
     stats.received = [];
     stats.pingDelays = [];
@@ -193,10 +217,17 @@ process.on('message', (raw) => {
     record = false;
   } else if (message.cmd === 'batch-on' || message.cmd === 'batch-off') {
     config.batchResults = message.cmd === 'batch-on';
+  } else if (message.cmd === 'hold') {
+    holding = true;
+  } else if (message.cmd === 'release') {
+    holding = false;
+    for (const flush of held) flush();
+    held.clear();
   } else if (message.cmd === 'reset') {
     stats.received = [];
     stats.pingDelays = [];
     stats.tasks = 0;
+    stats.signatures = 0;
   } else if (message.cmd === 'stop') {
     for (const socket of sockets) socket.terminate();
     process.exit(0);
