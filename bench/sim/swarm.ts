@@ -172,8 +172,7 @@ async function startNode(index: number): Promise<void> {
           });
           if (finished.length > 1) return;
           if (holding) held.add(flush);
-          // Like a busy node, wait a moment for more results to share one signature.
-          else if (config.batchResults) setTimeout(flush, 2);
+          // As a real node does: results finished in the same turn share one signature.
           else setImmediate(flush);
           return;
         }
