@@ -11,6 +11,12 @@ const integer = (name: string) => (value: string) => {
   return parsed;
 };
 const collect = (value: string, previous: string[]) => [...previous, value];
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const duration = (name: string) => (value: string) => {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(value);
+  if (!match) throw new InvalidArgumentError(`${name} must be a duration like 90s, 30m or 24h.`);
+  return Number(match[1]) * (UNIT_MS[match[2] as string] as number);
+};
 
 const program = new Command('otensor-cli')
   .description('OmniTensor: run a router, join it with compute nodes, and send it work.')
@@ -57,6 +63,12 @@ program
   .requiredOption('--data <dir>', 'data folder for the store')
   .option('--host <host>', 'address to listen on (0.0.0.0 for remote nodes)', '127.0.0.1')
   .option('--queue-limit <n>', 'tasks that may wait before clients get 429', integer('--queue-limit'), 1000)
+  .option(
+    '--batch-window <duration>',
+    'how long a batch may run before its unanswered lines expire',
+    duration('--batch-window'),
+    24 * 3_600_000,
+  )
   .action(async (o) => (await starts()).routerStart(o));
 
 program

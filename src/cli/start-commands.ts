@@ -25,6 +25,7 @@ export async function routerStart(options: {
   data: string;
   host: string;
   queueLimit: number;
+  batchWindow: number;
 }): Promise<void> {
   const { startRouter } = await import('../router/index.js');
   const router = await startRouter({
@@ -32,6 +33,7 @@ export async function routerStart(options: {
     host: options.host,
     dataDir: options.data,
     queueLimit: options.queueLimit,
+    batchWindowMs: options.batchWindow,
   });
   process.stdout.write(`router: ${router.url}\n`);
   stopOnSignal(() => router.stop());

@@ -47,11 +47,11 @@ export function batchView(batch: BatchRecord, counts: { completed: number; faile
     error_file_id: batch.errorFileId,
     created_at: seconds(batch.createdAt),
     in_progress_at: seconds(batch.inProgressAt),
-    expires_at: seconds(batch.createdAt + 24 * 3600_000),
+    expires_at: seconds(batch.expiresAt),
     finalizing_at: seconds(batch.finalizingAt),
     completed_at: seconds(batch.completedAt),
     failed_at: seconds(batch.failedAt),
-    expired_at: null,
+    expired_at: seconds(batch.expiredAt),
     cancelling_at: seconds(batch.cancellingAt),
     cancelled_at: seconds(batch.cancelledAt),
     request_counts: { total: batch.total, completed: counts.completed, failed: counts.failed },
@@ -72,13 +72,14 @@ function limitOf(query: unknown): number {
 export function batchRoutes(
   api: FastifyInstance,
   services: RouterServices,
-  options: { db: Db; log: Logger; queueLimit: number },
+  options: { db: Db; log: Logger; queueLimit: number; batchWindowMs: number },
 ): void {
   const batches = new BatchService({
     db: options.db,
     services,
     log: options.log,
     maxQueued: Math.max(1, Math.min(64, Math.floor(options.queueLimit / 4))),
+    windowMs: options.batchWindowMs,
   });
   const { files } = batches;
   api.addHook('onReady', async () => batches.start());
@@ -130,6 +131,11 @@ export function batchRoutes(
   api.get<{ Params: { id: string } }>('/v1/files/:id', async (request) =>
     fileView(ownFile(request.keyId, request.params.id)),
   );
+  api.delete<{ Params: { id: string } }>('/v1/files/:id', async (request) => {
+    const file = ownFile(request.keyId, request.params.id);
+    files.delete(file.id);
+    return { id: file.id, object: 'file', deleted: true };
+  });
   api.get<{ Params: { id: string } }>('/v1/files/:id/content', async (request, reply) => {
     const file = ownFile(request.keyId, request.params.id);
     return reply.type('application/jsonl').send(files.content(file.id));

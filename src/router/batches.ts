@@ -4,6 +4,7 @@ import { type BatchLine, type BatchRecord, BatchStore, type Db, FileStore } from
 import {
   type BatchEndpoint,
   errorLine,
+  type LineError,
   outputLine,
   type PreparedLine,
   parseLine,
@@ -25,6 +26,16 @@ export type BatchServiceInit = {
   /** Lines of one batch submitted and not yet answered, at most. */
   maxInFlight?: number;
   pumpMs?: number;
+  /** How long a batch may run before it expires (OpenAI's completion window, 24 h). */
+  windowMs?: number;
+};
+
+const DAY_MS = 24 * 3600_000;
+const EXPIRED: LineError = {
+  status: null,
+  code: 'batch_expired',
+  message: 'This request could not be executed before the completion window expired.',
+  param: null,
 };
 
 type Pending = { line: number; customId: string | null; request: string };
@@ -33,7 +44,10 @@ type Pending = { line: number; customId: string | null; request: string };
 type Active = {
   id: string;
   keyId: string;
+  expiresAt: number;
   cancelling: boolean;
+  /** Tasks of lines submitted and not yet answered, by line. */
+  running: Map<number, string>;
   /** Next line number to load pending lines from. */
   cursor: number;
   buffer: Pending[];
@@ -56,6 +70,7 @@ export class BatchService {
   readonly #services: RouterServices;
   readonly #active = new Map<string, Active>();
   #timer: NodeJS.Timeout | undefined;
+  readonly #windowMs: number;
   #closed = false;
 
   constructor(init: BatchServiceInit) {
@@ -63,6 +78,7 @@ export class BatchService {
     this.#services = init.services;
     this.files = new FileStore(init.db);
     this.store = new BatchStore(init.db, this.files);
+    this.#windowMs = init.windowMs ?? DAY_MS;
   }
 
   /** Picks up batches left open by an earlier process and starts the pump. */
@@ -92,7 +108,7 @@ export class BatchService {
       metadata: Record<string, string> | null;
     },
   ): BatchRecord {
-    const batch = this.store.create({ id: newBatchId(), keyId, ...request });
+    const batch = this.store.create({ id: newBatchId(), keyId, ...request }, this.#windowMs);
     setImmediate(() => {
       if (!this.#closed) this.#validate(batch);
     });
@@ -186,7 +202,9 @@ export class BatchService {
     const active: Active = {
       id: batch.id,
       keyId: batch.keyId,
+      expiresAt: batch.expiresAt,
       cancelling,
+      running: new Map(),
       cursor: 0,
       buffer: [],
       exhausted: false,
@@ -210,7 +228,35 @@ export class BatchService {
 
   #pumpAll(): void {
     if (this.#closed) return;
-    for (const active of this.#active.values()) this.#fill(active);
+    const now = Date.now();
+    for (const active of [...this.#active.values()]) {
+      if (now >= active.expiresAt) this.#expire(active);
+      else this.#fill(active);
+    }
+  }
+
+  /**
+   * The completion window is over: as OpenAI's Batch API does, the lines still without an answer (waiting,
+   * or running) end as `batch_expired` errors, their tasks are called off, and the answers already in stay.
+   */
+  #expire(active: Active): void {
+    this.#active.delete(active.id);
+    active.cancelling = true;
+    active.buffer = [];
+    active.exhausted = true;
+    this.store.finalize(active.id, 'expired', (line) => errorLine(line.customId, line.line, EXPIRED));
+    const { scheduler, tasks, gateway } = this.#services;
+    for (const taskId of active.running.values()) {
+      const lease = scheduler.lease(taskId);
+      tasks.abandon(taskId, 'batch expired');
+      if (lease) gateway.cancel(lease.nodeId, taskId, lease.attempt);
+    }
+    const counts = this.store.counts(active.id);
+    this.#init.log('warn', 'batch expired', {
+      batch: active.id,
+      completed: counts.completed,
+      failed: counts.failed,
+    });
   }
 
   #key(active: Active, line: number): string {
@@ -266,6 +312,7 @@ export class BatchService {
       return true;
     }
     active.inFlight++;
+    active.running.set(row.line, handle.record.id);
     handle.result.then(
       (result) =>
         this.#finishLine(active, row.line, 'ok', outputLine(customId, prepared, handle, result), true),
@@ -289,6 +336,7 @@ export class BatchService {
     wasInFlight: boolean,
   ): void {
     if (this.#closed) return;
+    active.running.delete(line);
     if (wasInFlight) active.inFlight--;
     this.store.finishLine(active.id, line, outcome, text);
     if (wasInFlight) this.#fill(active);

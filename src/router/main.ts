@@ -16,6 +16,12 @@ export const routerConfig = z.object({
     .int()
     .min(1024)
     .default(8 * 1024 * 1024),
+  /** A batch's completion window: lines unanswered by then end as `batch_expired` (OpenAI: 24 h). */
+  batchWindowMs: z
+    .number()
+    .int()
+    .min(1000)
+    .default(24 * 3600_000),
   /** Threads checking result signatures; default one per core beyond the first, at most 4 (0: inline). */
   verifyThreads: z.number().int().min(0).max(64).optional(),
 });

@@ -29,6 +29,8 @@ export type RouterInit = {
   leaseGraceMs: number;
   defaultMaxTokens: number;
   bodyLimitBytes: number;
+  /** How long a batch may run before it expires. */
+  batchWindowMs: number;
   /** Worker threads that check result signatures; default one per core beyond the first, at most 4. */
   verifyThreads?: number | undefined;
   log: Logger;
@@ -103,7 +105,12 @@ export function buildRouter(init: RouterInit): RouterApp {
     api.addHook('onRequest', bearerAuth(services.keys));
     openAiRoutes(api, services);
     networkRoutes(api, services);
-    batchRoutes(api, services, { db, log: init.log, queueLimit: init.queueLimit });
+    batchRoutes(api, services, {
+      db,
+      log: init.log,
+      queueLimit: init.queueLimit,
+      batchWindowMs: init.batchWindowMs,
+    });
   });
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({

@@ -234,6 +234,12 @@ export class TaskManager {
     this.#fail(handle, failure);
   }
 
+  /** Calls a task off (its batch expired): it leaves the queue or its node, and its waiters get an error. */
+  abandon(taskId: string, reason: string): void {
+    const handle = this.#handles.get(taskId);
+    if (handle) this.#fail(handle, new TaskFailedError(taskId, handle.record.attempts, reason));
+  }
+
   /** The scheduler ran out of attempts. */
   gaveUp(taskId: string, attempts: number, reason: string): void {
     const handle = this.#handles.get(taskId);

@@ -41,6 +41,9 @@ export type Batch = {
   errors: { data: { code: string; message: string; param: string | null; line: number | null }[] } | null;
   request_counts: { total: number; completed: number; failed: number };
   created_at: number;
+  /** When the completion window ends (seconds); lines unanswered by then expire. */
+  expires_at: number;
+  expired_at: number | null;
   metadata: Record<string, string> | null;
 };
 
@@ -161,6 +164,13 @@ export class OmniClient {
     return (
       await this.#request('GET', `/v1/files/${encodeURIComponent(id)}/content`, undefined, signal)
     ).text();
+  }
+
+  /** Deletes one of this key's files. */
+  async deleteFile(id: string, signal?: AbortSignal): Promise<{ id: string; deleted: boolean }> {
+    return (
+      await this.#request('DELETE', `/v1/files/${encodeURIComponent(id)}`, undefined, signal)
+    ).json() as Promise<{ id: string; deleted: boolean }>;
   }
 
   async createBatch(params: BatchParameters, signal?: AbortSignal): Promise<Batch> {

@@ -33,14 +33,17 @@ describe('batch output ordering', () => {
   it('writes output and error files in input order whatever order lines finished in, each line once', () => {
     const { db, files, batches } = stores();
     const input = files.add({ keyId: 'k1', purpose: 'batch', filename: 'in.jsonl' }, Buffer.from('x\n'));
-    batches.create({
-      id: 'batch_1',
-      keyId: 'k1',
-      endpoint: '/v1/chat/completions',
-      inputFileId: input.id,
-      completionWindow: '24h',
-      metadata: null,
-    });
+    batches.create(
+      {
+        id: 'batch_1',
+        keyId: 'k1',
+        endpoint: '/v1/chat/completions',
+        inputFileId: input.id,
+        completionWindow: '24h',
+        metadata: null,
+      },
+      86_400_000,
+    );
     const lines = Array.from({ length: 6 }, (_, line) => ({
       line,
       customId: `c${line}`,
@@ -62,6 +65,39 @@ describe('batch output ordering', () => {
     expect(files.content(done.errorFileId as string)?.toString()).toBe('E1\nE3\n');
     // Finalizing again changes nothing.
     expect(batches.finalize('batch_1', 'completed').outputFileId).toBe(done.outputFileId);
+    db.close();
+  });
+
+  it('expires a batch: unanswered lines get the expiry error, answered ones stay, and it is stamped', () => {
+    const { db, files, batches } = stores();
+    const input = files.add({ keyId: 'k1', purpose: 'batch', filename: 'in.jsonl' }, Buffer.from('x\n'));
+    const created = batches.create(
+      {
+        id: 'batch_2',
+        keyId: 'k1',
+        endpoint: '/v1/chat/completions',
+        inputFileId: input.id,
+        completionWindow: '24h',
+        metadata: null,
+      },
+      5_000,
+    );
+    expect(created.expiresAt).toBe(created.createdAt + 5_000);
+    const lines = [0, 1, 2].map((line) => ({
+      line,
+      customId: `c${line}`,
+      request: '{}',
+      outcome: null,
+      result: null,
+    }));
+    batches.startLines('batch_2', lines);
+    batches.finishLine('batch_2', 1, 'ok', 'R1');
+    const expired = batches.finalize('batch_2', 'expired', (l) => `expired ${l.customId}`);
+    expect(expired.status).toBe('expired');
+    expect(expired.expiredAt).not.toBeNull();
+    expect(files.content(expired.outputFileId as string)?.toString()).toBe('R1\n');
+    expect(files.content(expired.errorFileId as string)?.toString()).toBe('expired c0\nexpired c2\n');
+    expect(batches.counts('batch_2')).toEqual({ total: 3, completed: 1, failed: 2, pending: 0 });
     db.close();
   });
 });

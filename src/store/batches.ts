@@ -24,6 +24,9 @@ export type BatchRecord = {
   failedAt: number | null;
   cancellingAt: number | null;
   cancelledAt: number | null;
+  /** When the completion window ends; lines without an answer by then end as `batch_expired` errors. */
+  expiresAt: number;
+  expiredAt: number | null;
 };
 
 /** One input line: `request` is the prepared task (JSON) or null when the line was rejected up front. */
@@ -54,6 +57,8 @@ type Row = {
   failed_at: number | null;
   cancelling_at: number | null;
   cancelled_at: number | null;
+  expires_at: number | null;
+  expired_at: number | null;
 };
 
 const toRecord = (r: Row): BatchRecord => ({
@@ -75,6 +80,9 @@ const toRecord = (r: Row): BatchRecord => ({
   failedAt: r.failed_at,
   cancellingAt: r.cancelling_at,
   cancelledAt: r.cancelled_at,
+  // Batches created before expiry was recorded get OpenAI's 24 hours.
+  expiresAt: r.expires_at ?? r.created_at + 24 * 3600_000,
+  expiredAt: r.expired_at,
 });
 
 /** The stamp column written when a batch enters a status. */
@@ -85,6 +93,7 @@ const stampOf: Partial<Record<BatchStatus, string>> = {
   failed: 'failed_at',
   cancelling: 'cancelling_at',
   cancelled: 'cancelled_at',
+  expired: 'expired_at',
 };
 
 /** Joins result lines in input order, whatever order they finished in. */
@@ -104,7 +113,7 @@ export class BatchStore {
     this.#files = files;
     this.#statements = {
       insert: db.prepare(
-        'INSERT INTO batches (id, key_id, endpoint, input_file_id, completion_window, metadata, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO batches (id, key_id, endpoint, input_file_id, completion_window, metadata, status, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       get: db.prepare<[string], Row>('SELECT * FROM batches WHERE id = ?'),
       list: db.prepare<[string, number, number], Row>(
@@ -138,8 +147,10 @@ export class BatchStore {
     };
   }
 
+  /** Records a new batch (validating); it expires `windowMs` from now. */
   create(
     batch: Pick<BatchRecord, 'id' | 'keyId' | 'endpoint' | 'inputFileId' | 'completionWindow' | 'metadata'>,
+    windowMs: number,
   ) {
     const s = this.#statements;
     const createdAt = Date.now();
@@ -152,6 +163,7 @@ export class BatchStore {
       batch.metadata === null ? null : JSON.stringify(batch.metadata),
       'validating',
       createdAt,
+      createdAt + windowMs,
     );
     return this.get(batch.id) as BatchRecord;
   }
@@ -221,12 +233,22 @@ export class BatchStore {
     return counts;
   }
 
-  /** Writes the output and error files (lines in input order) and ends the batch, in one transaction. */
-  finalize(id: string, status: 'completed' | 'cancelled'): BatchRecord {
+  /**
+   * Writes the output and error files (lines in input order) and ends the batch, in one transaction. An
+   * expired batch first gives each line still without an answer the error `unanswered(line)`.
+   */
+  finalize(
+    id: string,
+    status: 'completed' | 'cancelled' | 'expired',
+    unanswered?: (line: { line: number; customId: string | null }) => string,
+  ): BatchRecord {
     const s = this.#statements;
     this.#db.transaction(() => {
       const batch = this.get(id);
-      if (!batch || batch.status === 'completed' || batch.status === 'cancelled') return;
+      if (!batch || ['completed', 'cancelled', 'expired'].includes(batch.status)) return;
+      if (status === 'expired' && unanswered)
+        for (const line of this.pending(id, 0, Number.MAX_SAFE_INTEGER))
+          s.finishLine.run('error', unanswered(line), id, line.line);
       const write = (outcome: string, name: string) => {
         const rows = s.results.all(id, outcome);
         if (rows.length === 0) return null;

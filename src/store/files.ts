@@ -41,8 +41,10 @@ export class FileStore {
   readonly #get;
   readonly #content;
   readonly #list;
+  readonly #delete;
 
   constructor(db: Db) {
+    this.#delete = db.prepare<[string]>('DELETE FROM files WHERE id = ?');
     this.#insert = db.prepare(
       'INSERT INTO files (id, key_id, purpose, filename, bytes, content, created_at) VALUES (@id, @keyId, @purpose, @filename, @bytes, @content, @createdAt)',
     );
@@ -74,6 +76,11 @@ export class FileStore {
 
   content(id: string): Buffer | undefined {
     return this.#content.get(id)?.content;
+  }
+
+  /** Deletes a file; false when there was none. Batches keep their lines, so deleting an input is safe. */
+  delete(id: string): boolean {
+    return this.#delete.run(id).changes > 0;
   }
 
   list(keyId: string, limit: number): FileRecord[] {

@@ -126,5 +126,77 @@ export const migrations: string[] = [
     created_at INTEGER NOT NULL,
     PRIMARY KEY (node_id, result_key)
   ) WITHOUT ROWID;
+  `, // The ledger (issue 5): append-only entries with their postings (amounts are signed decimal TEXT: 18 decimals
+  // overflow int64), a balance cache the ledger's verify() re-derives, and the state behind escrows, stakes,
+  // withdrawals and epochs. Postings are clustered by entry (verify walks them in order) and indexed by
+  // account (an account's history).
+  `
+  CREATE TABLE ledger_entries (
+    seq INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    reason TEXT NOT NULL,
+    reference TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE ledger_postings (
+    seq INTEGER NOT NULL,
+    account TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    PRIMARY KEY (seq, account)
+  ) WITHOUT ROWID;
+  CREATE INDEX ledger_postings_account ON ledger_postings(account, seq);
+  CREATE TABLE ledger_balances (
+    account TEXT PRIMARY KEY,
+    balance TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE ledger_escrows (
+    session TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    status TEXT NOT NULL,
+    holds TEXT NOT NULL,
+    opened_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    closed_at INTEGER
+  ) WITHOUT ROWID;
+  CREATE INDEX ledger_escrows_live ON ledger_escrows(status) WHERE status = 'open' OR holds != '{}';
+  CREATE TABLE ledger_stakes (
+    node TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    unbondings TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE ledger_withdrawals (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    status TEXT NOT NULL,
+    settlement TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX ledger_withdrawals_account ON ledger_withdrawals(account, created_at);
+  CREATE INDEX ledger_withdrawals_pending ON ledger_withdrawals(status) WHERE status = 'pending';
+  CREATE TABLE ledger_epochs (
+    id INTEGER PRIMARY KEY,
+    started_at INTEGER NOT NULL,
+    start_seq INTEGER NOT NULL,
+    stakes TEXT NOT NULL,
+    closed_at INTEGER,
+    summary TEXT
+  );
+  CREATE TABLE ledger_rewards (
+    epoch INTEGER NOT NULL,
+    node TEXT NOT NULL,
+    account TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    report TEXT NOT NULL,
+    PRIMARY KEY (epoch, node)
+  ) WITHOUT ROWID;
+  CREATE INDEX ledger_rewards_account ON ledger_rewards(account, epoch);
+  `,
+  // Batches that outlive their completion window end as 'expired' (OpenAI's Batch API): when, and when they did.
+  `
+  ALTER TABLE batches ADD COLUMN expires_at INTEGER;
+  ALTER TABLE batches ADD COLUMN expired_at INTEGER;
   `,
 ];

@@ -190,7 +190,18 @@ describe('batch jobs through a real router and nodes', () => {
         endpoint: '/v1/responses' as '/v1/completions',
       }),
     ).rejects.toMatchObject({ status: 400, param: 'endpoint' });
-    await waitFor(created.id, finished);
+    const done = await waitFor(created.id, finished);
+    // Deleting: only the owner can, the file is gone after, and the finished batch keeps its output.
+    await expect(stranger.deleteFile(created.input_file_id)).rejects.toMatchObject({ status: 404 });
+    await expect(client.deleteFile(created.input_file_id)).resolves.toEqual({
+      id: created.input_file_id,
+      object: 'file',
+      deleted: true,
+    });
+    await expect(client.file(created.input_file_id)).rejects.toMatchObject({ status: 404 });
+    await expect(client.deleteFile(created.input_file_id)).rejects.toMatchObject({ status: 404 });
+    expect((await client.batch(created.id)).status).toBe('completed');
+    expect((await outputs(done)).output.map((o) => o.custom_id)).toEqual(['own-0', 'own-1']);
   });
 
   it('works through the official openai client', async () => {
