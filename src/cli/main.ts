@@ -85,6 +85,16 @@ program
   )
   .requiredOption('--data <dir>', "the node's data folder (keeps its identity key)")
   .option('--wallet <address>', 'payout wallet address (0x...)')
+  .option(
+    '--role <role>',
+    "worker (generates answers), validator (checks other nodes' answers) or both",
+    (value: string) => {
+      if (!['worker', 'validator', 'both'].includes(value))
+        throw new InvalidArgumentError('--role must be worker, validator or both.');
+      return value;
+    },
+    'worker',
+  )
   .option('--threads <n>', 'engine threads (default: measured at start)', integer('--threads'))
   .option('--slots <n>', 'requests per model at once', integer('--slots'))
   .option('--no-gpu', 'run on the CPU even when a GPU is present')

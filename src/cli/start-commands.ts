@@ -45,6 +45,7 @@ export async function nodeStart(options: {
   model: string[];
   data: string;
   wallet?: string;
+  role?: string;
   threads?: number;
   slots?: number;
   gpu: boolean;
@@ -55,6 +56,12 @@ export async function nodeStart(options: {
     models: options.model,
     dataDir: options.data,
     ...(options.wallet ? { wallet: options.wallet } : {}),
+    roles:
+      options.role === 'both'
+        ? ['worker', 'validator']
+        : options.role === 'validator'
+          ? ['validator']
+          : ['worker'],
     ...(options.threads ? { threads: options.threads } : {}),
     ...(options.slots ? { slots: options.slots } : {}),
     gpu: options.gpu ? 'auto' : false,

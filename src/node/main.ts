@@ -23,6 +23,11 @@ export const nodeConfig = z.object({
   dataDir: z.string().min(1),
   /** Payout wallet, separate from the node's own (hot) key. */
   wallet: address.optional(),
+  /** Generate answers (worker), check other nodes' answers (validator), or both. */
+  roles: z
+    .array(z.enum(['worker', 'validator']))
+    .min(1)
+    .default(['worker']),
   threads: z.number().int().min(1).max(1024).optional(),
   slots: z.number().int().min(1).max(64).optional(),
   gpu: z.union([z.literal('auto'), z.literal(false)]).default('auto'),
@@ -209,6 +214,7 @@ function connect(settings: Settings, loaded: Loaded, options: NodeOptions): Runn
       nodeId: account.address,
       resultKey: resultKey.publicKey,
       ...(settings.wallet ? { wallet: settings.wallet } : {}),
+      roles: settings.roles,
       hardware: loaded.hardware,
       models: loaded.announcements,
     },

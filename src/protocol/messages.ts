@@ -77,6 +77,12 @@ export const helloMessage = z.object({
   protocol: z.literal(PROTOCOL_VERSION),
   nodeId: address,
   wallet: address.optional(),
+  /** Generate (worker), check others' results (validator), or both; absent means worker. */
+  roles: z
+    .array(z.enum(['worker', 'validator']))
+    .min(1)
+    .max(2)
+    .optional(),
   challenge: z.string().min(16).max(128),
   /** Ed25519 public key (base64url) that signs this node's results on this connection. */
   resultKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/),

@@ -19,7 +19,7 @@ import {
 import type { ModelStore, NodeStore } from '../store/index.js';
 import type { Logger } from './log.js';
 import { possessionChallenges } from './possession.js';
-import type { Lease, Scheduler } from './scheduler.js';
+import type { Lease, NodeRole, Scheduler } from './scheduler.js';
 import type { SignaturePool } from './signature-pool.js';
 import type { TaskManager } from './task-manager.js';
 
@@ -58,7 +58,14 @@ type Connection = {
   /** Possession proofs awaited, by nonce; the node gets work once they are settled. */
   pendingProofs: Map<string, { sha256: string; expected: Promise<string> }>;
   /** Announced models (sha256 -> tokens/s) not yet given to the scheduler, and the node's slots. */
-  announced: { models: Map<string, number>; slots: number; names: string; type: string } | null;
+  announced: {
+    models: Map<string, number>;
+    slots: number;
+    names: string;
+    type: string;
+    wallet: string | null;
+    roles: Set<NodeRole>;
+  } | null;
   proofTimer: NodeJS.Timeout | undefined;
 };
 
@@ -290,6 +297,8 @@ export class Gateway {
       slots,
       names: hello.models.map((m) => `${m.name}@${m.tokensPerSecond.toFixed(0)}tok/s`).join(','),
       type: hello.hardware.nodeType,
+      wallet: hello.wallet?.toLowerCase() ?? null,
+      roles: new Set(hello.roles ?? ['worker']),
     };
     const challenges = possessionChallenges(this.#init.models, hello.models);
     for (const challenge of challenges) {
@@ -340,8 +349,19 @@ export class Gateway {
       connection.socket.close(4005, 'no model proven');
       return;
     }
-    this.#init.scheduler.addNode({ id: nodeId, slots: announced.slots, models: announced.models });
-    this.#init.log('info', 'node connected', { node: nodeId, type: announced.type, models: announced.names });
+    this.#init.scheduler.addNode({
+      id: nodeId,
+      slots: announced.slots,
+      models: announced.models,
+      wallet: announced.wallet,
+      roles: announced.roles,
+    });
+    this.#init.log('info', 'node connected', {
+      node: nodeId,
+      type: announced.type,
+      roles: [...announced.roles].join('+'),
+      models: announced.names,
+    });
   }
 
   /** Why a result cannot be taken for its lease, or undefined when it can (signature aside). */

@@ -162,4 +162,29 @@ describe('scheduler', () => {
     expect(assigned).toHaveLength(1001);
     expect(assigned.at(-1)).toMatchObject({ nodeId: elsewhere.nodeId, attempt: 2 });
   });
+
+  it('gives checks only to validators and work only to workers', () => {
+    const { scheduler, assigned, task } = setup();
+    scheduler.addNode({
+      id: 'checker',
+      slots: 2,
+      roles: new Set(['validator']),
+      models: new Map([[MODEL, 900]]),
+    });
+    scheduler.enqueue(task('work'));
+    expect(assigned).toHaveLength(0);
+    expect(scheduler.canServe(MODEL)).toBe(false);
+    expect(scheduler.canServe(MODEL, 'validator')).toBe(true);
+    scheduler.enqueue({ ...task('check'), role: 'validator' });
+    expect(assigned.map((l) => [l.task.id, l.nodeId])).toEqual([['check', 'checker']]);
+    scheduler.addNode({
+      id: 'both',
+      slots: 1,
+      roles: new Set(['worker', 'validator']),
+      models: new Map([[MODEL, 10]]),
+    });
+    expect(assigned.at(-1)).toMatchObject({ nodeId: 'both', task: { id: 'work' } });
+    expect(scheduler.nodesPerModel().get(MODEL)).toBe(1);
+    expect(scheduler.nodesPerModel('validator').get(MODEL)).toBe(2);
+  });
 });

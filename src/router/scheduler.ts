@@ -17,9 +17,18 @@ export type NodeInfo = {
   models: Map<string, number>;
   /** The payout wallet its owner named; two nodes with the same wallet are never independent. */
   wallet?: string | null;
+  /** What the node does: generate (worker), check others' results (validator), or both. Default worker. */
+  roles?: ReadonlySet<NodeRole>;
 };
 
+export type NodeRole = 'worker' | 'validator';
+
+/** Queues and free-node sets are per pool: a role and a model. */
+const poolOf = (role: NodeRole, modelSha256: string) => `${role}/${modelSha256}`;
+const WORKER_ONLY: ReadonlySet<NodeRole> = new Set(['worker']);
+
 type NodeState = NodeInfo & {
+  pools: string[];
   running: Set<string>;
   rttMs: number;
   successes: number;
@@ -35,6 +44,8 @@ export type QueuedTask = {
   attempts: number;
   /** Attempts made by this router process; bounded by maxAttempts (a router crash is not the task's fault). */
   tries?: number;
+  /** The role a node needs to take it (default worker); checks of results go to validators. */
+  role?: NodeRole;
   /** Nodes that must not get this task (e.g. the node whose result it checks, or its wallet's other nodes). */
   avoid?: { nodes?: ReadonlySet<string>; wallets?: ReadonlySet<string> };
 };
@@ -57,16 +68,18 @@ export type SchedulerInit = {
  * Gives each task to the best node that holds its model and has a free slot. Pure bookkeeping, no I/O:
  * the gateway and the task manager call in, and `assign` calls out.
  */
+const taskPool = (task: QueuedTask) => poolOf(task.role ?? 'worker', task.modelSha256);
+
 export class Scheduler {
   readonly #init: SchedulerInit;
   readonly #now: () => number;
   readonly #nodes = new Map<string, NodeState>();
-  /** Waiting tasks per model; retries go to the front. */
+  /** Waiting tasks per pool; retries go to the front. */
   readonly #queues = new Map<string, QueuedTask[]>();
   readonly #leases = new Map<string, Lease>();
-  /** Per model: the nodes with a free slot. */
+  /** Per pool: the nodes with a free slot. */
   readonly #free = new Map<string, FreeNodes<NodeState>>();
-  /** Per model: how many connected nodes hold it. */
+  /** Per pool: how many connected nodes are in it. */
   readonly #holders = new Map<string, number>();
   #queued = 0;
 
@@ -83,17 +96,22 @@ export class Scheduler {
     return this.#nodes.size;
   }
 
-  canServe(modelSha256: string): boolean {
-    return (this.#holders.get(modelSha256) ?? 0) > 0;
+  /** True when a connected node in `role` (default worker) holds the model. */
+  canServe(modelSha256: string, role: NodeRole = 'worker'): boolean {
+    return (this.#holders.get(poolOf(role, modelSha256)) ?? 0) > 0;
   }
 
   servableModels(): Set<string> {
-    return new Set(this.#holders.keys());
+    return new Set(this.nodesPerModel().keys());
   }
 
-  /** How many connected nodes serve each model sha256. */
-  nodesPerModel(): Map<string, number> {
-    return new Map(this.#holders);
+  /** How many connected workers serve each model sha256. */
+  nodesPerModel(role: NodeRole = 'worker'): Map<string, number> {
+    const counts = new Map<string, number>();
+    const prefix = `${role}/`;
+    for (const [pool, count] of this.#holders)
+      if (pool.startsWith(prefix)) counts.set(pool.slice(prefix.length), count);
+    return counts;
   }
 
   lease(taskId: string): Lease | undefined {
@@ -103,11 +121,14 @@ export class Scheduler {
   addNode(info: NodeInfo): void {
     const old = this.#nodes.get(info.id);
     if (old) this.#forget(old);
-    const node: NodeState = { ...info, running: new Set(), rttMs: 1, successes: 0, failures: 0 };
+    const pools: string[] = [];
+    for (const role of info.roles ?? WORKER_ONLY)
+      for (const sha of info.models.keys()) pools.push(poolOf(role, sha));
+    const node: NodeState = { ...info, pools, running: new Set(), rttMs: 1, successes: 0, failures: 0 };
     this.#nodes.set(info.id, node);
-    for (const sha of info.models.keys()) this.#holders.set(sha, (this.#holders.get(sha) ?? 0) + 1);
+    for (const pool of pools) this.#holders.set(pool, (this.#holders.get(pool) ?? 0) + 1);
     this.#refresh(node);
-    for (const sha of info.models.keys()) this.#pump(sha);
+    for (const pool of pools) this.#pump(pool);
   }
 
   /** Forgets a node; its running tasks go back to the queue. */
@@ -134,7 +155,7 @@ export class Scheduler {
   /** Puts an accepted (or recovered) task in the queue and hands it out if a node is free. */
   enqueue(task: QueuedTask): void {
     this.#push(task, false);
-    this.#pump(task.modelSha256);
+    this.#pump(taskPool(task));
   }
 
   /** A node finished a task (the task manager has already accepted the result). */
@@ -171,7 +192,7 @@ export class Scheduler {
     this.#release(lease);
     lease.task.tries = Math.max(0, (lease.task.tries ?? 1) - 1);
     this.#push(lease.task, true);
-    this.#pump(lease.task.modelSha256);
+    this.#pump(taskPool(lease.task));
   }
 
   /** Drops a task wherever it is (queued or leased), e.g. when it was answered by an earlier attempt. */
@@ -211,22 +232,22 @@ export class Scheduler {
 
   #forget(node: NodeState): void {
     this.#nodes.delete(node.id);
-    for (const sha of node.models.keys()) {
-      this.#free.get(sha)?.delete(node);
-      const left = (this.#holders.get(sha) ?? 1) - 1;
-      if (left > 0) this.#holders.set(sha, left);
-      else this.#holders.delete(sha);
+    for (const pool of node.pools) {
+      this.#free.get(pool)?.delete(node);
+      const left = (this.#holders.get(pool) ?? 1) - 1;
+      if (left > 0) this.#holders.set(pool, left);
+      else this.#holders.delete(pool);
     }
   }
 
   /** Puts the node in (or takes it out of) its models' free sets after its running count changed. */
   #refresh(node: NodeState): void {
     const free = this.#nodes.get(node.id) === node && node.running.size < node.slots;
-    for (const sha of node.models.keys()) {
-      let set = this.#free.get(sha);
+    for (const pool of node.pools) {
+      let set = this.#free.get(pool);
       if (!set) {
         set = new FreeNodes();
-        this.#free.set(sha, set);
+        this.#free.set(pool, set);
       }
       if (free) set.add(node);
       else set.delete(node);
@@ -242,14 +263,15 @@ export class Scheduler {
       return;
     }
     this.#push(lease.task, true);
-    this.#pump(lease.task.modelSha256);
+    this.#pump(taskPool(lease.task));
   }
 
   #push(task: QueuedTask, front: boolean): void {
-    let queue = this.#queues.get(task.modelSha256);
+    const pool = taskPool(task);
+    let queue = this.#queues.get(pool);
     if (!queue) {
       queue = [];
-      this.#queues.set(task.modelSha256, queue);
+      this.#queues.set(pool, queue);
     }
     if (front) queue.unshift(task);
     else queue.push(task);
@@ -257,9 +279,9 @@ export class Scheduler {
   }
 
   #pumpNode(node: NodeState): void {
-    for (const sha of node.models.keys()) {
+    for (const pool of node.pools) {
       if (node.running.size >= node.slots) return;
-      this.#pump(sha);
+      this.#pump(pool);
     }
   }
 
@@ -267,14 +289,14 @@ export class Scheduler {
    * Hands out queued tasks of one model while some node has a free slot for it. A task whose constraints no
    * free node meets stays in place and the ones behind it go first.
    */
-  #pump(modelSha256: string): void {
-    const queue = this.#queues.get(modelSha256);
+  #pump(pool: string): void {
+    const queue = this.#queues.get(pool);
     if (!queue) return;
     let position = 0;
     while (position < queue.length) {
-      if ((this.#free.get(modelSha256)?.size ?? 0) === 0) return;
+      if ((this.#free.get(pool)?.size ?? 0) === 0) return;
       const task = queue[position] as QueuedTask;
-      const node = this.#best(modelSha256, task);
+      const node = this.#best(pool, task);
       if (!node) {
         position++;
         continue;
@@ -310,14 +332,14 @@ export class Scheduler {
    * The free node that should finish this task soonest and most reliably: exact among up to SAMPLE free
    * nodes, the best of a random SAMPLE beyond that (a full scan only when no sampled node may take it).
    */
-  #best(modelSha256: string, task: QueuedTask): NodeState | undefined {
-    const free = this.#free.get(modelSha256);
+  #best(pool: string, task: QueuedTask): NodeState | undefined {
+    const free = this.#free.get(pool);
     if (!free || free.size === 0) return undefined;
     let best: NodeState | undefined;
     let bestScore = -1;
     const consider = (node: NodeState) => {
       if (!this.#allowed(node, task)) return;
-      const score = this.#score(node, modelSha256);
+      const score = this.#score(node, task.modelSha256);
       if (score > bestScore) {
         best = node;
         bestScore = score;
