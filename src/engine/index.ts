@@ -11,4 +11,11 @@ export type {
   GpuDescription,
   LoadedModel,
   LoadModelOptions,
+  NextTokenDistribution,
+  OutputEnd,
+  ScoredToken,
+  ScoreInput,
+  ScoreParams,
+  TokenScores,
 } from './types.js';
+export { SAMPLING_TOP_K } from './types.js';

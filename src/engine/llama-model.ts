@@ -10,8 +10,20 @@ import {
 } from 'node-llama-cpp';
 import { renderChat } from './chat-format.js';
 import { assertFitsContext, ContextLengthExceededError } from './errors.js';
+import { scoreOutput } from './scoring.js';
 import { SlotPool } from './slot-pool.js';
-import type { ChatMessage, EmbedResult, GenerateParams, GenerateResult, LoadedModel } from './types.js';
+import { stopTriggerStrings, TokenPieces } from './token-pieces.js';
+import {
+  type ChatMessage,
+  type EmbedResult,
+  type GenerateParams,
+  type GenerateResult,
+  type LoadedModel,
+  SAMPLING_TOP_K,
+  type ScoreInput,
+  type ScoreParams,
+  type TokenScores,
+} from './types.js';
 
 type Slot = { sequence: LlamaContextSequence; completion: LlamaCompletion };
 
@@ -27,6 +39,7 @@ export class LlamaLoadedModel implements LoadedModel {
   private embedding: Promise<LlamaEmbeddingContext> | undefined;
   private embedQueue: Promise<unknown> = Promise.resolve();
   private disposed = false;
+  private readonly pieces: TokenPieces;
 
   constructor(
     readonly path: string,
@@ -44,6 +57,7 @@ export class LlamaLoadedModel implements LoadedModel {
       slots.push({ sequence, completion: new LlamaCompletion({ contextSequence: sequence }) });
     }
     this.pool = new SlotPool(slots);
+    this.pieces = new TokenPieces(model);
   }
 
   countTokens(text: string): number {
@@ -57,8 +71,11 @@ export class LlamaLoadedModel implements LoadedModel {
 
   complete(prompt: string, params: GenerateParams, onText: (text: string) => void): Promise<GenerateResult> {
     // Same tokenization LlamaCompletion applies to a string input, done here so we can count it.
-    const tokens = this.model.tokenize(prompt, false, this.bosCount ? 'trimLeadingSpace' : undefined);
-    return this.generate(tokens, [], params, onText);
+    return this.generate(this.promptTokens(prompt), [], params, onText);
+  }
+
+  private promptTokens(prompt: string): Token[] {
+    return this.model.tokenize(prompt, false, this.bosCount ? 'trimLeadingSpace' : undefined);
   }
 
   chat(
@@ -85,6 +102,8 @@ export class LlamaLoadedModel implements LoadedModel {
         ? {
             temperature: params.temperature,
             topP: params.topP,
+            // The library's default today; pinned because likelihood verification re-applies this sampler.
+            topK: SAMPLING_TOP_K,
             ...(params.seed === undefined ? {} : { seed: params.seed }),
           }
         : { temperature: 0 };
@@ -119,6 +138,32 @@ export class LlamaLoadedModel implements LoadedModel {
       // The streamed pieces are the source of truth, so streaming and non-streaming callers agree.
       return { text: pieces.join(''), promptTokens, completionTokens, finishReason };
     });
+  }
+
+  async score(input: ScoreInput, output: string, params: ScoreParams): Promise<TokenScores> {
+    if (this.disposed) throw new Error('model is disposed');
+    // The same prompt tokens and template stops generation used, so the scored sequence is the generated one.
+    const rendered =
+      'messages' in input
+        ? renderChat(this.model, this.chatWrapper, input.messages)
+        : { tokens: this.promptTokens(input.prompt), stopTriggers: [] };
+    const bos = this.model.tokens.bos;
+    const prefix = this.bosCount && bos !== null ? [bos, ...rendered.tokens] : rendered.tokens;
+    const outputTokens = output === '' ? 0 : this.model.tokenize(output, false, 'trimLeadingSpace').length;
+    // Room for the output plus the few greedy steps that check a stop string after it.
+    assertFitsContext(prefix.length, outputTokens + 8, this.contextLength);
+    const stops = [...params.stop.filter((s) => s.length > 0), ...stopTriggerStrings(rendered.stopTriggers)];
+    return this.pool.use(params.signal, ({ sequence }) =>
+      scoreOutput({
+        model: this.model,
+        sequence,
+        pieces: this.pieces,
+        prefix,
+        output,
+        stops,
+        signal: params.signal,
+      }),
+    );
   }
 
   private embeddingContext(): Promise<LlamaEmbeddingContext> {

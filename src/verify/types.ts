@@ -1,0 +1,96 @@
+/** Shapes shared by the judges, the policy and the verdict records. */
+
+/** How a result is checked; `auto` resolves to one of the others per task (see policy.ts). */
+export type ValidationLevel =
+  | { kind: 'none' }
+  | { kind: 'checksum' }
+  | { kind: 'redundant'; k: number }
+  | { kind: 'likelihood' }
+  | { kind: 'embedding' }
+  | { kind: 'auto' };
+
+/** A level that actually checks something (what a verdict records). */
+export type CheckLevel = 'checksum' | 'redundant' | 'likelihood' | 'embedding';
+
+/** pass/fail are final; undecided means this check cannot tell and a stronger one must follow. */
+export type Outcome = 'pass' | 'fail' | 'undecided';
+
+/** Who did a piece of work: a node id (its key's address) and the payout wallet its owner named. */
+export type Worker = { nodeId: string; wallet: string };
+
+/** The decoding parameters of the request the output answers (the engine's GenerateParams, minus signal). */
+export type DecodingParams = {
+  maxTokens: number;
+  temperature: number;
+  topP: number;
+  seed?: number | undefined;
+  stop: string[];
+};
+
+/** What the node claimed about the output besides its text. */
+export type OutputClaim = {
+  finishReason: 'stop' | 'length';
+  completionTokens: number;
+};
+
+/** The result of one judge: an outcome, a short reason a person can read, and the evidence behind it. */
+export type Judgment<E> = { outcome: Outcome; reason: string; evidence: E };
+
+export type ChecksumEvidence = {
+  claimedSha256: string;
+  checkSha256: string;
+};
+
+export type RedundantEvidence = {
+  k: number;
+  /** Output hash per node, as submitted. */
+  hashes: Array<{ nodeId: string; wallet: string; outputSha256: string }>;
+  /** Independent votes per hash: nodes sharing a payout wallet count once. */
+  votes: Record<string, number>;
+  majoritySha256: string | null;
+};
+
+export type LikelihoodThresholds = {
+  /** Greedy: a token may trail the top token by at most this many logits (near-tie noise). */
+  greedyMargin: number;
+  /** Greedy: tokens inside the margin but not the top one, as a share of the output, before it fails. */
+  greedyMaxNearTieShare: number;
+  /** Sampled: the sequence's log-probability under the sampler, as a z-score against its expectation. */
+  sampledMinZ: number;
+  /** Sampled: tokens the sampler could not have drawn (outside top-k or top-p), as a share of the output. */
+  sampledMaxViolationShare: number;
+  /** Sampled: tolerance on the top-p boundary, in cumulative probability. */
+  topPTolerance: number;
+  /** Sampled 'length' claims: allowed difference between scored and claimed token counts, as a share. */
+  sampledLengthSlack: number;
+};
+
+export type TokenFinding = { position: number; token: number; rank: number; gap: number };
+
+export type LikelihoodEvidence = {
+  mode: 'greedy' | 'sampled';
+  tokens: number;
+  evaluatedTokens: number;
+  /** Greedy: tokens that are not the model's top token. */
+  nonTop: number;
+  /** Largest logit gap to the top token over the output. */
+  maxGap: number;
+  /** Sampled: mean log-probability of the output's tokens under the sampler (temperature, top-k, top-p). */
+  meanLogProb: number | null;
+  z: number | null;
+  violations: number;
+  /** Whether the end matches the claimed finish reason, and why not. */
+  endOk: boolean;
+  endReason: string;
+  /** The worst few tokens, for a person reviewing a dispute. */
+  worst: TokenFinding[];
+  thresholds: LikelihoodThresholds;
+};
+
+export type EmbeddingEvidence = { cosine: number; threshold: number; dimensions: number };
+
+export type Evidence =
+  | ({ level: 'checksum' } & ChecksumEvidence)
+  | ({ level: 'redundant' } & RedundantEvidence)
+  | ({ level: 'likelihood' } & LikelihoodEvidence)
+  | ({ level: 'embedding' } & EmbeddingEvidence);
