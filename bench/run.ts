@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { batchBench } from './batch.js';
 import { connectionsBench } from './connections.js';
+import { ledgerBench } from './ledger.js';
 import { overheadBench } from './overhead.js';
 import { schedulerBench } from './scheduler.js';
 
@@ -14,6 +15,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   batch: () => batchBench(),
   scheduler: () => schedulerBench(),
   connections: () => connectionsBench(),
+  ledger: () => ledgerBench(),
 };
 
 const only = process.argv.slice(2);

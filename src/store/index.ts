@@ -1,3 +1,4 @@
+export { LOGIN_TOKEN_PREFIX, type LoginToken, LoginTokenStore } from './accounts.js';
 export {
   type BatchError,
   type BatchLine,
@@ -7,8 +8,33 @@ export {
 } from './batches.js';
 export { type Db, openDatabase } from './database.js';
 export { type FilePurpose, type FileRecord, FileStore } from './files.js';
-export { KeyStore } from './keys.js';
+export {
+  accountOf,
+  type KeyCreateOptions,
+  type KeyIdentity,
+  type KeyRole,
+  KeyStore,
+  LOGIN_KEY_LABEL,
+} from './keys.js';
+export {
+  type AccountEntry,
+  type EpochRecord,
+  type EscrowRecord,
+  type EscrowStatus,
+  type LedgerBatch,
+  type LedgerEntry,
+  type LedgerPosting,
+  type LedgerState,
+  LedgerStore,
+  type RewardRecord,
+  type ScannedPosting,
+  type StakeRecord,
+  type Unbonding,
+  type WithdrawalRecord,
+  type WithdrawalStatus,
+} from './ledger.js';
 export { type ModelRecord, ModelStore } from './models.js';
 export { NodeStore } from './nodes.js';
 export { type SessionParams, type SessionRecord, SessionStore } from './sessions.js';
 export { type ResultRecord, type TaskRecord, type TaskStatus, TaskStore } from './tasks.js';
+export { type StoredVerdict, VerdictStore } from './verdicts.js';

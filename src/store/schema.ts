@@ -126,10 +126,12 @@ export const migrations: string[] = [
     created_at INTEGER NOT NULL,
     PRIMARY KEY (node_id, result_key)
   ) WITHOUT ROWID;
-  `, // The ledger (issue 5): append-only entries with their postings (amounts are signed decimal TEXT: 18 decimals
-  // overflow int64), a balance cache the ledger's verify() re-derives, and the state behind escrows, stakes,
-  // withdrawals and epochs. Postings are clustered by entry (verify walks them in order) and indexed by
-  // account (an account's history).
+  `,
+  // The ledger (issue 5). The log: append-only entries and their postings, clustered by entry (amounts are
+  // signed decimal TEXT: 18 decimals overflow int64). Derived from it and written at checkpoints, not with
+  // every group commit (a per-account index dirtied a page per account on each commit): each account's
+  // history and a balance cache, both complete up to ledger_checkpoint.seq; verify() re-derives and compares
+  // them. Beside them, the state of escrows, stakes, withdrawals and epochs.
   `
   CREATE TABLE ledger_entries (
     seq INTEGER PRIMARY KEY,
@@ -144,11 +146,21 @@ export const migrations: string[] = [
     amount TEXT NOT NULL,
     PRIMARY KEY (seq, account)
   ) WITHOUT ROWID;
-  CREATE INDEX ledger_postings_account ON ledger_postings(account, seq);
+  CREATE TABLE ledger_history (
+    account TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    amount TEXT NOT NULL,
+    PRIMARY KEY (account, seq)
+  ) WITHOUT ROWID;
   CREATE TABLE ledger_balances (
     account TEXT PRIMARY KEY,
     balance TEXT NOT NULL
   ) WITHOUT ROWID;
+  CREATE TABLE ledger_checkpoint (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL
+  );
+  INSERT INTO ledger_checkpoint (id, seq) VALUES (1, 0);
   CREATE TABLE ledger_escrows (
     session TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
@@ -198,5 +210,39 @@ export const migrations: string[] = [
   `
   ALTER TABLE batches ADD COLUMN expires_at INTEGER;
   ALTER TABLE batches ADD COLUMN expired_at INTEGER;
+  `,
+  // Accounts and login (issue 5): an API key belongs to an account (a lowercase Ethereum address) and has a
+  // role; a login token (only its sha256 is kept) acts as one of its account's keys until it expires.
+  `
+  ALTER TABLE api_keys ADD COLUMN account TEXT;
+  ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'user';
+  CREATE INDEX api_keys_account ON api_keys(account, label) WHERE account IS NOT NULL;
+  CREATE TABLE login_tokens (
+    hash TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    key_id TEXT NOT NULL REFERENCES api_keys(id),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX login_tokens_expiry ON login_tokens(expires_at);
+  `,
+  // Verification verdicts with their evidence (re-judgeable), and the reputation they add up to.
+  `
+  CREATE TABLE verdicts (
+    id TEXT PRIMARY KEY,
+    task_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    node_id TEXT NOT NULL,
+    validator_id TEXT NOT NULL,
+    model_sha256 TEXT NOT NULL,
+    level TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX verdicts_node ON verdicts(node_id, at);
+  CREATE INDEX verdicts_task ON verdicts(task_id);
+  CREATE INDEX verdicts_at ON verdicts(at);
   `,
 ];
