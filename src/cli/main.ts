@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 // Commands load their modules when run, so `keys create` does not pay for loading the inference engine.
 const local = () => import('./local-commands.js');
 const starts = () => import('./start-commands.js');
+const accounts = () => import('./account-commands.js');
 
 const integer = (name: string) => (value: string) => {
   const parsed = Number(value);
@@ -49,10 +50,32 @@ program
   .command('keys')
   .description('API keys')
   .command('create')
-  .description('create an API key and print it alone on stdout')
+  .description(
+    'create an API key for an account and print it alone on stdout (the account goes to stderr); without --account, a new wallet is made for it',
+  )
   .requiredOption('--data <dir>', "the router's data folder")
   .option('--label <label>', 'a note to remember the key by')
-  .action(async (o) => (await local()).keysCreate(o));
+  .option('--account <address>', 'the account (0x address) the key belongs to')
+  .option('--operator', 'give the key the operator role')
+  .action(async (o) => (await accounts()).keysCreateCommand(o));
+
+program
+  .command('login')
+  .description(
+    "log in to a router with your account's key (signs its challenge; the key is never sent) and save the token in your config folder",
+  )
+  .option('--router <url>', 'the router, e.g. http://127.0.0.1:8080 (default: the last one logged in to)')
+  .option('--key-file <file>', 'a file holding the private key (hex)')
+  .option(
+    '--key <hex>',
+    'the private key itself (lands in shell history: prefer --key-file or OTENSOR_PRIVATE_KEY)',
+  )
+  .action(async (o) => (await accounts()).loginCommand(o));
+
+program
+  .command('logout')
+  .description('end the saved login token on its router and forget it')
+  .action(async () => (await accounts()).logoutCommand());
 
 program
   .command('router')

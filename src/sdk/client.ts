@@ -54,6 +54,12 @@ export type BatchParameters = {
   metadata?: Record<string, string>;
 };
 
+/** A text to sign to log in, and when it stops working (seconds). */
+export type LoginChallenge = { challenge: string; expires_at: number };
+
+/** A login token (use it as the API key), its account, and when it stops working (seconds). */
+export type LoginResult = { token: string; account: string; expires_at: number };
+
 /** An error answer from a router, with its HTTP status and OpenAI error code. */
 export class ApiError extends OmniError {
   override readonly name = 'ApiError';
@@ -79,6 +85,32 @@ export class OmniClient {
     return (await this.#request('GET', '/health', undefined, signal)).json() as Promise<{
       status: string;
       nodes: number;
+    }>;
+  }
+
+  /** A login challenge for `address`: sign its text (EIP-191) and pass it to `login` before `expires_at` (s). */
+  async loginChallenge(address: string, signal?: AbortSignal): Promise<LoginChallenge> {
+    return (
+      await this.#request('POST', '/api/auth/challenge', { address }, signal)
+    ).json() as Promise<LoginChallenge>;
+  }
+
+  /** Trades a signed challenge for a login token, which works as `apiKey` until `expires_at` (s). */
+  async login(
+    address: string,
+    challenge: string,
+    signature: string,
+    signal?: AbortSignal,
+  ): Promise<LoginResult> {
+    return (
+      await this.#request('POST', '/api/auth/login', { address, challenge, signature }, signal)
+    ).json() as Promise<LoginResult>;
+  }
+
+  /** Ends the login token this client holds as `apiKey`; `revoked` is false when it had already ended. */
+  async logout(signal?: AbortSignal): Promise<{ revoked: boolean }> {
+    return (await this.#request('POST', '/api/auth/logout', undefined, signal)).json() as Promise<{
+      revoked: boolean;
     }>;
   }
 
