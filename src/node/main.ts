@@ -10,7 +10,7 @@ import { loadIdentity } from './identity.js';
 import { RouterLink } from './link.js';
 import { resolveModelSources } from './model-source.js';
 import { probeHardware } from './probe.js';
-import { Runner } from './runner.js';
+import { Runner, type RunnerInit } from './runner.js';
 import { chooseThreads } from './threads.js';
 
 export const nodeConfig = z.object({
@@ -36,7 +36,12 @@ export const nodeConfig = z.object({
 });
 export type NodeConfig = z.input<typeof nodeConfig>;
 
-export type NodeOptions = { log?: (line: string) => void; signal?: AbortSignal };
+export type NodeOptions = {
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+  /** Fault injection for tests and benchmarks only (see RunnerInit.tamper): makes this node cheat. */
+  tamper?: RunnerInit['tamper'];
+};
 
 export type RunningNode = {
   nodeId: string;
@@ -193,6 +198,7 @@ function connect(settings: Settings, loaded: Loaded, options: NodeOptions): Runn
     models,
     send: (m) => link.send(m),
     log: info,
+    tamper: options.tamper,
   });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

@@ -28,6 +28,11 @@ export type RunnerInit = {
    * only results finishing in the same turn of the event loop are grouped, so no result waits.
    */
   resultBatchMs?: number;
+  /**
+   * Fault injection for tests and the adversarial benchmark ONLY: rewrites an output before it is hashed
+   * and signed, as a cheating node would. Never set by the CLI.
+   */
+  tamper?: ((task: TaskMessage, output: TaskOutput) => Promise<TaskOutput> | TaskOutput) | undefined;
 };
 
 type Job = { task: TaskMessage; abort: AbortController; started: boolean; done: Promise<void> | null };
@@ -200,6 +205,12 @@ export class Runner {
       if (input.kind === 'embedding') {
         const result = await model.embed(input.input, job.abort.signal);
         output = { embeddings: result.vectors, promptTokens: result.promptTokens, completionTokens: 0 };
+      } else if (input.kind === 'score') {
+        const scores = await model.score(input.target, input.output, {
+          stop: input.stop,
+          signal: job.abort.signal,
+        });
+        output = { scores, promptTokens: scores.promptTokens, completionTokens: 0 };
       } else {
         const { seed, ...rest } = input.params;
         const params = { ...rest, ...(seed === undefined ? {} : { seed }), signal: job.abort.signal };
@@ -216,6 +227,7 @@ export class Runner {
           finishReason: result.finishReason,
         };
       }
+      if (this.#init.tamper) output = await this.#init.tamper(task, output);
       if (job.abort.signal.aborted) return;
       const outputSha256 = outputHash(output);
       const nonce = this.#nonce();

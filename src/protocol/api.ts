@@ -18,6 +18,8 @@ const sampling = {
   stream_options: z.object({ include_usage: z.boolean().optional() }).optional().nullable(),
   n: z.literal(1).optional().nullable(),
   user: z.string().optional(),
+  /** OmniTensor: how the answer is checked (none, checksum, redundant:k, likelihood, embedding, auto). */
+  validation: z.string().max(40).optional().nullable(),
 };
 
 /** OpenAI message content may be a string or an array of text parts; only text is supported. */
@@ -55,6 +57,7 @@ export const embeddingRequest = z
     model: z.string().min(1),
     input: z.union([z.string(), z.array(z.string()).min(1).max(256)]),
     encoding_format: z.enum(['float', 'base64']).optional(),
+    validation: z.string().max(40).optional().nullable(),
   })
   .passthrough();
 export type EmbeddingRequest = z.infer<typeof embeddingRequest>;
@@ -65,6 +68,7 @@ export const sessionRequest = z.object({
   temperature: z.number().min(0).max(2).optional(),
   top_p: z.number().gt(0).max(1).optional(),
   seed: z.number().int().optional(),
+  validation: z.string().max(40).optional(),
 });
 export type SessionRequest = z.infer<typeof sessionRequest>;
 

@@ -27,18 +27,66 @@ export const generationParams = z.object({
 });
 export type GenerationParams = z.infer<typeof generationParams>;
 
+/**
+ * A check of another node's answer (validators only): one teacher-forced pass of the model over the
+ * original prompt (or messages) followed by the claimed output, returning per-token scores.
+ */
+export const scoreInput = z.object({
+  kind: z.literal('score'),
+  target: z.union([z.object({ prompt: z.string() }), z.object({ messages: z.array(chatMessage).min(1) })]),
+  output: z.string(),
+  stop: z.array(z.string()).max(4),
+});
+export type ScoreTaskInput = z.infer<typeof scoreInput>;
+
 /** What a task asks the node to do. */
 export const taskInput = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('chat'), messages: z.array(chatMessage).min(1), params: generationParams }),
   z.object({ kind: z.literal('completion'), prompt: z.string(), params: generationParams }),
   z.object({ kind: z.literal('embedding'), input: z.array(z.string()).min(1) }),
+  scoreInput,
 ]);
 export type TaskInput = z.infer<typeof taskInput>;
+
+const distribution = {
+  logSumExp: z.number(),
+  topTokens: z.array(z.number().int()).max(256),
+  topLogits: z.array(z.number()).max(256),
+};
+
+/** Per-token scores of a claimed output (the engine's TokenScores), as a validator returns them. */
+export const tokenScores = z.object({
+  tokens: z
+    .array(
+      z.object({
+        ...distribution,
+        token: z.number().int(),
+        text: z.string(),
+        logit: z.number(),
+        rank: z.number().int(),
+      }),
+    )
+    .max(100_000),
+  end: z.object({
+    ...distribution,
+    eog: z.boolean(),
+    continuation: z.string(),
+    stop: z.enum(['full', 'partial', 'none']),
+    stopLogit: z.number().nullable(),
+    tails: z
+      .array(z.object({ position: z.number().int(), token: z.number().int(), logit: z.number() }))
+      .max(64),
+  }),
+  promptTokens: z.number().int().min(0),
+  evaluatedTokens: z.number().int().min(0),
+  resegmentations: z.number().int().min(0),
+});
 
 /** What a node returns for a task; `output` is what the output hash covers. */
 export const taskOutput = z.object({
   text: z.string().optional(),
   embeddings: z.array(z.array(z.number())).optional(),
+  scores: tokenScores.optional(),
   promptTokens: z.number().int().min(0),
   completionTokens: z.number().int().min(0),
   finishReason: z.enum(['stop', 'length']).optional(),

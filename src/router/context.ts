@@ -1,7 +1,16 @@
-import type { KeyStore, ModelRecord, ModelStore, SessionStore, TaskStore } from '../store/index.js';
+import type {
+  KeyStore,
+  ModelRecord,
+  ModelStore,
+  NodeStore,
+  SessionStore,
+  TaskStore,
+  VerdictStore,
+} from '../store/index.js';
 import type { Gateway } from './gateway.js';
 import type { Scheduler } from './scheduler.js';
 import type { TaskManager } from './task-manager.js';
+import type { Verification } from './verification.js';
 
 /** The services the HTTP routes use; built once in the composition root. */
 export type RouterServices = {
@@ -12,6 +21,9 @@ export type RouterServices = {
   tasks: TaskManager;
   scheduler: Scheduler;
   gateway: Gateway;
+  verification: Verification;
+  nodes: NodeStore;
+  verdicts: VerdictStore;
   defaultMaxTokens: number;
 };
 

@@ -1,7 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { NotFoundError, parseBody, sessionPromptRequest, sessionRequest } from '../protocol/index.js';
+import {
+  InvalidParameterError,
+  NotFoundError,
+  parseBody,
+  sessionPromptRequest,
+  sessionRequest,
+} from '../protocol/index.js';
 import type { RouterServices } from './context.js';
-import { generationParams, runGeneration, servableModel } from './openai-routes.js';
+import { generationParams, runGeneration, servableModel, validationOf } from './openai-routes.js';
 
 /** The network's own API under /api: sessions (seed 004) and task lookup. */
 export function networkRoutes(app: FastifyInstance, services: RouterServices): void {
@@ -14,8 +20,10 @@ export function networkRoutes(app: FastifyInstance, services: RouterServices): v
       ...(body.temperature === undefined ? {} : { temperature: body.temperature }),
       ...(body.top_p === undefined ? {} : { topP: body.top_p }),
       ...(body.seed === undefined ? {} : { seed: body.seed }),
+      ...(body.validation === undefined ? {} : { validation: body.validation }),
     };
     generationParams(services, model, {}, params);
+    validationOf(body.validation);
     const session = services.sessions.create({
       keyId: request.keyId,
       modelSha256: model.sha256,
@@ -55,7 +63,39 @@ export function networkRoutes(app: FastifyInstance, services: RouterServices): v
       shape: 'chat',
       stream: body.stream === true,
       includeUsage: true,
+      validation: validationOf(undefined, session.params),
     });
+  });
+
+  // A node's public record: its reputation per model and its latest verdicts (with their evidence).
+  app.get<{ Params: { id: string } }>('/api/nodes/:id', async (request) => {
+    const id = request.params.id.toLowerCase();
+    if (!/^0x[0-9a-f]{40}$/.test(id))
+      throw new InvalidParameterError('id', 'A node id is its address: 0x and 40 hex digits.');
+    const verdicts = services.verdicts.byNode(id, 50);
+    const node = services.nodes.get(id);
+    if (!node && verdicts.length === 0) throw new NotFoundError('node', `No node '${request.params.id}'.`);
+    const models = new Set(verdicts.map((v) => v.modelSha256));
+    return {
+      id,
+      connected: services.scheduler.isConnected(id),
+      ...(node ? { first_seen: node.firstSeen, last_seen: node.lastSeen, tasks_done: node.tasksDone } : {}),
+      reputation: [...models].map((sha) => {
+        const r = services.verification.reputation(id, sha);
+        return { model_sha256: sha, score: r.score, passes: r.passes, fails: r.fails, streak: r.streak };
+      }),
+      verdicts: verdicts.map((v) => ({
+        id: v.id,
+        task_id: v.taskId,
+        attempt: v.attempt,
+        level: v.level,
+        outcome: v.outcome,
+        reason: v.reason,
+        validator: v.validatorId,
+        evidence: v.evidence,
+        at: v.at,
+      })),
+    };
   });
 
   app.get<{ Params: { id: string } }>('/api/tasks/:id', async (request) => {

@@ -11,8 +11,9 @@ import {
   type TaskInput,
 } from '../protocol/index.js';
 import type { ModelRecord, SessionParams } from '../store/index.js';
+import { parseValidationLevel, type ValidationLevel } from '../verify/index.js';
 import type { RouterServices } from './context.js';
-import { completionBody, type Shape, streamTask, taskHeaders } from './respond.js';
+import { completionBody, type Shape, streamTask, taskHeaders, validationField } from './respond.js';
 
 type SamplingFields = {
   max_tokens?: number | null | undefined;
@@ -58,6 +59,15 @@ export function generationParams(
   };
 }
 
+/** The request's validation level, else the session's, else `auto`. */
+export function validationOf(
+  field: string | null | undefined,
+  defaults: SessionParams = {},
+): ValidationLevel {
+  if (field != null) return parseValidationLevel(field, 'validation');
+  return parseValidationLevel(defaults.validation ?? 'auto', 'validation');
+}
+
 function idempotencyKey(request: FastifyRequest): string | null {
   const value = request.headers['idempotency-key'];
   if (value === undefined) return null;
@@ -82,6 +92,7 @@ export async function runGeneration(
     shape: Shape;
     stream: boolean;
     includeUsage: boolean;
+    validation: ValidationLevel;
   },
 ) {
   const handle = services.tasks.submit({
@@ -90,6 +101,7 @@ export async function runGeneration(
     idempotencyKey: idempotencyKey(request),
     model: job.model,
     input: job.input,
+    validation: job.validation,
   });
   if (job.stream) return streamTask(reply, job.shape, handle, job.includeUsage);
   const result = await handle.result;
@@ -121,6 +133,7 @@ export function openAiRoutes(app: FastifyInstance, services: RouterServices): vo
       shape: 'chat',
       stream: body.stream === true,
       includeUsage: body.stream_options?.include_usage === true,
+      validation: validationOf(body.validation, session.params),
     });
   });
 
@@ -136,6 +149,7 @@ export function openAiRoutes(app: FastifyInstance, services: RouterServices): vo
       shape: 'completion',
       stream: body.stream === true,
       includeUsage: body.stream_options?.include_usage === true,
+      validation: validationOf(body.validation, session.params),
     });
   });
 
@@ -150,6 +164,7 @@ export function openAiRoutes(app: FastifyInstance, services: RouterServices): vo
       idempotencyKey: idempotencyKey(request),
       model,
       input: { kind: 'embedding', input },
+      validation: validationOf(body.validation, session.params),
     });
     const result = await handle.result;
     const vectors = result.output.embeddings ?? [];
@@ -166,6 +181,7 @@ export function openAiRoutes(app: FastifyInstance, services: RouterServices): vo
       })),
       model: model.name,
       usage: { prompt_tokens: result.output.promptTokens, total_tokens: result.output.promptTokens },
+      ...validationField(handle),
     });
   });
 

@@ -29,6 +29,7 @@ export function completionBody(shape: Shape, handle: TaskHandle, result: ResultR
       choices: [{ index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason }],
       usage: usageOf(result),
       system_fingerprint: `node_${result.nodeId.slice(2, 10)}`,
+      ...validationField(handle),
     };
   }
   return {
@@ -36,6 +37,7 @@ export function completionBody(shape: Shape, handle: TaskHandle, result: ResultR
     object: 'text_completion',
     choices: [{ index: 0, text, logprobs: null, finish_reason }],
     usage: usageOf(result),
+    ...validationField(handle),
   };
 }
 
@@ -46,7 +48,24 @@ function idOf(shape: Shape, handle: TaskHandle): string {
 export function taskHeaders(handle: TaskHandle, result?: ResultRecord): Record<string, string> {
   const headers: Record<string, string> = { 'x-omnitensor-task-id': handle.record.id };
   if (result) headers['x-omnitensor-node'] = result.nodeId;
+  const validation = handle.validation;
+  if (validation) {
+    headers['x-omnitensor-validation'] = validation.requested;
+    headers['x-omnitensor-verdict'] = validation.verdict;
+    if (validation.checkedBy.length > 0) headers['x-omnitensor-checked-by'] = validation.checkedBy.join(',');
+  }
   return headers;
+}
+
+/** The `omnitensor.validation` field of an answer: the level asked for, the check made and its verdict. */
+export function validationField(handle: TaskHandle) {
+  const v = handle.validation;
+  if (!v) return {};
+  return {
+    omnitensor: {
+      validation: { requested: v.requested, level: v.level, verdict: v.verdict, checked_by: v.checkedBy },
+    },
+  };
 }
 
 /**

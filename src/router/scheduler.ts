@@ -88,6 +88,22 @@ export class Scheduler {
     this.#now = init.now ?? Date.now;
   }
 
+  get maxAttempts(): number {
+    return this.#init.maxAttempts;
+  }
+
+  /** Whether a node (any letter case of its address) is connected and taking work. */
+  isConnected(nodeId: string): boolean {
+    const id = nodeId.toLowerCase();
+    for (const key of this.#nodes.keys()) if (key.toLowerCase() === id) return true;
+    return false;
+  }
+
+  /** The payout wallet a connected node named, if any. */
+  walletOf(nodeId: string): string | null {
+    return this.#nodes.get(nodeId)?.wallet ?? null;
+  }
+
   get queuedCount(): number {
     return this.#queued;
   }

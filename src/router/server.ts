@@ -2,11 +2,13 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import {
   type Db,
   KeyStore,
+  LoginTokenStore,
   ModelStore,
   NodeStore,
   openDatabase,
   SessionStore,
   TaskStore,
+  VerdictStore,
 } from '../store/index.js';
 import { bearerAuth } from './auth.js';
 import { batchRoutes } from './batch-routes.js';
@@ -14,12 +16,14 @@ import type { RouterServices } from './context.js';
 import { Gateway } from './gateway.js';
 import { errorHandler } from './http-errors.js';
 import type { Logger } from './log.js';
+import { loginRoutes } from './login-routes.js';
 import { modelRoutes } from './model-routes.js';
 import { networkRoutes } from './network-routes.js';
 import { openAiRoutes } from './openai-routes.js';
 import { Scheduler } from './scheduler.js';
 import { SignaturePool } from './signature-pool.js';
 import { TaskManager } from './task-manager.js';
+import { Verification } from './verification.js';
 
 export type RouterInit = {
   dataDir: string;
@@ -33,6 +37,8 @@ export type RouterInit = {
   batchWindowMs: number;
   /** Worker threads that check result signatures; default one per core beyond the first, at most 4. */
   verifyThreads?: number | undefined;
+  /** How long a wallet login's token works; default 7 days. */
+  loginTokenTtlMs?: number | undefined;
   log: Logger;
 };
 
@@ -73,6 +79,9 @@ export function buildRouter(init: RouterInit): RouterApp {
     },
   });
   tasks = new TaskManager(taskStore, scheduler);
+  const verdicts = new VerdictStore(db);
+  const verification = new Verification({ tasks, scheduler, models, verdicts, log: init.log });
+  tasks.setReviewer(verification);
   const signatures = new SignaturePool(init.verifyThreads);
   gateway = new Gateway({
     scheduler,
@@ -92,6 +101,9 @@ export function buildRouter(init: RouterInit): RouterApp {
     tasks,
     scheduler,
     gateway,
+    verification,
+    nodes,
+    verdicts,
     defaultMaxTokens: init.defaultMaxTokens,
   };
 
@@ -101,8 +113,13 @@ export function buildRouter(init: RouterInit): RouterApp {
   app.get('/health', async () => ({ status: 'ok', nodes: scheduler.nodeCount }));
   // Model catalog and files: public, since nodes fetch models and hold no API key.
   app.register(async (open) => modelRoutes(open, services));
+  // Wallet login: public, since it is how a user without an API key gets a credential.
+  const loginTokens = new LoginTokenStore(db);
+  app.register(async (open) =>
+    loginRoutes(open, { keys: services.keys, loginTokens }, { tokenTtlMs: init.loginTokenTtlMs }),
+  );
   app.register(async (api) => {
-    api.addHook('onRequest', bearerAuth(services.keys));
+    api.addHook('onRequest', bearerAuth({ keys: services.keys, loginTokens }));
     openAiRoutes(api, services);
     networkRoutes(api, services);
     batchRoutes(api, services, {

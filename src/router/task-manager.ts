@@ -8,7 +8,34 @@ import {
   type TaskInput,
 } from '../protocol/index.js';
 import type { ModelRecord, ResultRecord, TaskRecord, TaskStore } from '../store/index.js';
-import type { Lease, Scheduler } from './scheduler.js';
+import type { Lease, NodeRole, QueuedTask, Scheduler } from './scheduler.js';
+
+/** Where a task may run: checks go to validators, and never to the node or wallet whose work they check. */
+export type Placement = {
+  role?: NodeRole;
+  avoid?: { nodes: Set<string>; wallets: Set<string> };
+  /** The task checks another task's result: it is not itself checked. */
+  check?: boolean;
+};
+
+/** How the result a client got was checked. */
+export type Validation = {
+  /** The level asked for (`auto` unless the request, session or key says otherwise). */
+  requested: string;
+  /** The check actually made, or 'none'. */
+  level: string;
+  verdict: 'pass' | 'unchecked';
+  /** Validator node ids, or 'router' for hash comparisons. */
+  checkedBy: string[];
+};
+
+/** Decides and runs result checks (src/router/verification.ts); the task manager holds results meanwhile. */
+export type Reviewer<Plan = unknown> = {
+  /** The check this attempt will get (null: none), decided when it is leased; the node never learns it. */
+  plan(handle: TaskHandle, lease: Lease): Plan | null;
+  /** Checks a held result; resolves pass or fail, never rejects. Sets `handle.validation` on pass. */
+  review(handle: TaskHandle, plan: Plan, result: ResultRecord, lease: Lease): Promise<'pass' | 'fail'>;
+};
 
 /** Everything a client waiting on a task hears: streamed text, then the result or an error. */
 export type TaskEvents = {
@@ -24,6 +51,12 @@ export class TaskHandle extends EventEmitter<TaskEvents> {
   /** Text the current attempt has streamed so far. */
   attemptText = '';
   attempt = 0;
+  /** The validation level asked for (parsed by src/verify), or undefined for the default. */
+  requested: unknown;
+  placement: Placement = {};
+  /** The check planned for the current attempt; while set, its text is held until the check passes. */
+  plan: unknown = null;
+  validation: Validation | null = null;
   readonly result: Promise<ResultRecord>;
   #resolve!: (r: ResultRecord) => void;
   #reject!: (e: OmniError) => void;
@@ -55,6 +88,9 @@ export type SubmitRequest = {
   idempotencyKey: string | null;
   model: ModelRecord;
   input: TaskInput;
+  placement?: Placement;
+  /** The validation level asked for (a src/verify ValidationLevel). */
+  validation?: unknown;
 };
 
 // Ids: time + a per-process random prefix + a counter, instead of fresh random bytes for every task.
@@ -76,6 +112,7 @@ export class TaskManager {
   readonly #handles = new Map<string, TaskHandle>();
   /** Tasks accepted whose insert has not committed yet; they count against the queue limit. */
   #uncommitted = 0;
+  #reviewer: Reviewer | null = null;
 
   constructor(
     readonly store: TaskStore,
@@ -89,6 +126,11 @@ export class TaskManager {
 
   get inFlight(): number {
     return this.#handles.size;
+  }
+
+  /** Results are checked by this reviewer from now on (set once, after both are built). */
+  setReviewer(reviewer: Reviewer): void {
+    this.#reviewer = reviewer;
   }
 
   handle(taskId: string): TaskHandle | undefined {
@@ -121,6 +163,8 @@ export class TaskManager {
     // A full queue refuses with 429 before anything is stored: a refused task was never accepted.
     this.scheduler.assertRoom(this.#uncommitted);
     const handle = new TaskHandle(record);
+    handle.placement = request.placement ?? {};
+    handle.requested = request.validation;
     this.#handles.set(record.id, handle);
     this.#uncommitted++;
     // Group commit: the task reaches the scheduler (and a node) only once its row is committed.
@@ -131,7 +175,7 @@ export class TaskManager {
         handle.fail(new OmniError('store_failed', `Task ${record.id} could not be stored: ${error.message}`));
         return;
       }
-      if (this.#handles.get(record.id) === handle) this.scheduler.enqueue(queued(record));
+      if (this.#handles.get(record.id) === handle) this.scheduler.enqueue(queued(record, handle.placement));
     });
     return handle;
   }
@@ -141,6 +185,15 @@ export class TaskManager {
     const open = this.store.open();
     for (const record of open) {
       if (this.#handles.has(record.id)) continue;
+      // A check whose router crashed is moot: the task it checked runs again and gets a new check.
+      if (record.idempotencyKey?.startsWith(CHECK_KEY_PREFIX)) {
+        this.store.markFailed(record.id, {
+          code: 'check_abandoned',
+          message: 'router restarted',
+          status: 502,
+        });
+        continue;
+      }
       this.store.requeue(record.id);
       this.#handles.set(record.id, new TaskHandle({ ...record, status: 'queued' }));
       this.scheduler.enqueue(queued(record));
@@ -154,6 +207,7 @@ export class TaskManager {
     if (!handle) return;
     handle.attempt = lease.attempt;
     handle.attemptText = '';
+    handle.plan = this.#reviewer?.plan(handle, lease) ?? null;
   }
 
   /** Streamed text from the node running the current attempt. */
@@ -162,6 +216,8 @@ export class TaskManager {
     const lease = this.scheduler.lease(taskId);
     if (!handle || !lease || lease.attempt !== attempt || lease.nodeId !== nodeId) return;
     handle.attemptText += text;
+    // A result under check is held back whole: the client gets verified text or none.
+    if (handle.plan !== null) return;
     // A retry replays the same seed, so its text repeats what was already delivered: pass on only the rest.
     if (handle.attemptText.length <= handle.delivered.length) return;
     if (!handle.attemptText.startsWith(handle.delivered)) {
@@ -188,6 +244,28 @@ export class TaskManager {
    * client hears of the result only after it committed.
    */
   acceptSoon(result: ResultRecord, alsoInTransaction: () => void, duplicate: () => void): void {
+    const handle = this.#handles.get(result.taskId);
+    const lease = this.scheduler.lease(result.taskId);
+    if (handle && lease && handle.plan !== null && this.#reviewer) {
+      // Held for checking: the node's nonce moves on and its slot is free, but the result waits.
+      alsoInTransaction();
+      this.scheduler.complete(result.taskId);
+      this.#reviewer.review(handle, handle.plan, result, lease).then((outcome) => {
+        if (this.#handles.get(result.taskId) !== handle) return;
+        if (outcome === 'pass')
+          this.#commit(
+            result,
+            () => {},
+            () => {},
+          );
+        else this.#redo(handle, lease);
+      });
+      return;
+    }
+    this.#commit(result, alsoInTransaction, duplicate);
+  }
+
+  #commit(result: ResultRecord, alsoInTransaction: () => void, duplicate: () => void): void {
     this.store.completeSoon(result, alsoInTransaction, (inserted, error) => {
       if (error || !inserted) duplicate();
       else this.#accepted(result);
@@ -234,6 +312,25 @@ export class TaskManager {
     this.#fail(handle, failure);
   }
 
+  /** A result failed its check: run the task again elsewhere, never on that node or its wallet. */
+  #redo(handle: TaskHandle, lease: Lease): void {
+    const tries = lease.task.tries ?? 1;
+    if (tries >= this.scheduler.maxAttempts) {
+      this.#fail(
+        handle,
+        new TaskFailedError(handle.record.id, lease.attempt, 'every attempt failed verification'),
+      );
+      return;
+    }
+    const avoid = handle.placement.avoid ?? { nodes: new Set<string>(), wallets: new Set<string>() };
+    avoid.nodes.add(lease.nodeId);
+    const wallet = this.scheduler.walletOf(lease.nodeId);
+    if (wallet) avoid.wallets.add(wallet);
+    handle.placement = { ...handle.placement, avoid };
+    handle.plan = null;
+    this.scheduler.enqueue({ ...queued(handle.record, handle.placement), attempts: lease.attempt, tries });
+  }
+
   /** Calls a task off (its batch expired): it leaves the queue or its node, and its waiters get an error. */
   abandon(taskId: string, reason: string): void {
     const handle = this.#handles.get(taskId);
@@ -272,13 +369,34 @@ export class TaskManager {
 
 /** A task without a seed gets one now, so every attempt of it samples the same tokens. */
 function withSeed(input: TaskInput): TaskInput {
-  if (input.kind === 'embedding' || input.params.seed !== undefined) return input;
+  if (input.kind === 'embedding' || input.kind === 'score' || input.params.seed !== undefined) return input;
   return { ...input, params: { ...input.params, seed: randomBytes(4).readUInt32BE() & 0x7fffffff } };
 }
 
-function queued(record: TaskRecord) {
-  const maxTokens = record.input.kind === 'embedding' ? 1 : record.input.params.maxTokens;
-  return { id: record.id, modelSha256: record.modelSha256, maxTokens, attempts: record.attempts };
+/** Idempotency keys of check tasks start with this. */
+export const CHECK_KEY_PREFIX = 'check:';
+
+function queued(record: TaskRecord, placement: Placement = {}): QueuedTask {
+  const { input } = record;
+  // A score reads the output in one pass: size its lease like generating a tenth of it (~4 chars a token).
+  const maxTokens =
+    input.kind === 'embedding'
+      ? 1
+      : input.kind === 'score'
+        ? Math.ceil(input.output.length / 40) + 1
+        : input.params.maxTokens;
+  return {
+    id: record.id,
+    modelSha256: record.modelSha256,
+    maxTokens,
+    attempts: record.attempts,
+    ...(placement.role
+      ? { role: placement.role }
+      : input.kind === 'score'
+        ? { role: 'validator' as const }
+        : {}),
+    ...(placement.avoid ? { avoid: placement.avoid } : {}),
+  };
 }
 
 function statusOf(error: OmniError): number {

@@ -9,8 +9,13 @@ export class NodeStore {
   readonly #count;
   readonly #result;
   readonly #hello;
+  readonly #get;
 
   constructor(db: Db) {
+    this.#get = db.prepare<
+      [string],
+      { id: string; wallet: string | null; first_seen: number; last_seen: number; tasks_done: number }
+    >('SELECT id, wallet, first_seen, last_seen, tasks_done FROM nodes WHERE lower(id) = ?');
     this.#upsert = db.prepare(`
       INSERT INTO nodes (id, wallet, hardware, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(id) DO UPDATE SET wallet = excluded.wallet, hardware = excluded.hardware, last_seen = excluded.last_seen`);
@@ -24,6 +29,20 @@ export class NodeStore {
     );
     this.#count = db.prepare(
       'UPDATE nodes SET tasks_done = tasks_done + ?, tasks_failed = tasks_failed + ?, last_seen = ? WHERE id = ?',
+    );
+  }
+
+  /** A node by id (any letter case). */
+  get(id: string) {
+    const row = this.#get.get(id.toLowerCase());
+    return (
+      row && {
+        id: row.id,
+        wallet: row.wallet,
+        firstSeen: row.first_seen,
+        lastSeen: row.last_seen,
+        tasksDone: row.tasks_done,
+      }
     );
   }
 

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from './database.js';
 
-export type SessionParams = { maxTokens?: number; temperature?: number; topP?: number; seed?: number };
+export type SessionParams = {
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  /** The validation level for the session's requests (see src/verify). */
+  validation?: string;
+};
 
 export type SessionRecord = {
   id: string;

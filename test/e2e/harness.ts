@@ -16,7 +16,17 @@ export type CliProcess = {
 };
 
 export function runCli(args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, [cli, ...args], {
+  return runNode([cli, ...args], env);
+}
+
+/** Starts a cheating node (bench/sim/cheater-node.ts): a real node that rewrites its answers. */
+export function runCheater(config: Record<string, unknown>): CliProcess {
+  const script = resolve(import.meta.dirname, '../../bench/sim/cheater-node.ts');
+  return runNode(['--import', 'tsx', script, JSON.stringify(config)]);
+}
+
+function runNode(argv: string[], env: Record<string, string> = {}): CliProcess {
+  const child = spawn(process.execPath, argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, OTENSOR_LOG: 'info', ...env },
   });

@@ -66,7 +66,13 @@ async function sendPrompts(
 function resultsPerTask(dir: string): Map<string, number> {
   const db = new Database(join(dir, 'router', 'router.db'), { readonly: true });
   try {
-    const rows = db.prepare('SELECT task_id, COUNT(*) AS n FROM results GROUP BY task_id').all() as {
+    // Users' tasks only: checks of results (validation `auto`) are tasks of their own, keyed 'check:...'.
+    const rows = db
+      .prepare(
+        `SELECT r.task_id, COUNT(*) AS n FROM results r JOIN tasks t ON t.id = r.task_id
+         WHERE t.idempotency_key IS NULL OR t.idempotency_key NOT LIKE 'check:%' GROUP BY r.task_id`,
+      )
+      .all() as {
       task_id: string;
       n: number;
     }[];
