@@ -7,10 +7,11 @@ import {
   parseBody,
   type TaskInput,
 } from '../protocol/index.js';
-import type { ResultRecord } from '../store/index.js';
+import type { ResultRecord, SessionParams } from '../store/index.js';
+import { formatValidationLevel, parseValidationLevel } from '../verify/index.js';
 import type { RouterServices } from './context.js';
 import { toHttpError } from './http-errors.js';
-import { generationParams } from './openai-routes.js';
+import { generationParams, validationOf } from './openai-routes.js';
 import { completionBody } from './respond.js';
 import type { TaskHandle } from './task-manager.js';
 
@@ -32,6 +33,8 @@ export type PreparedLine = {
   shape: 'chat' | 'completion' | 'embedding';
   base64: boolean;
   input: TaskInput;
+  /** The line's validation level as asked (checked when the line was read); absent means the session's. */
+  validation?: string;
 };
 
 const lineError = (code: string, message: string, param: string | null): LineError => ({
@@ -120,6 +123,7 @@ export function prepareLine(
       shape: 'embedding',
       base64: request.encoding_format === 'base64',
       input: { kind: 'embedding', input },
+      ...validationField(request.validation, session.params),
     };
   }
   if (endpoint === '/v1/completions') {
@@ -133,6 +137,7 @@ export function prepareLine(
       shape: 'completion',
       base64: false,
       input: { kind: 'completion', prompt, params },
+      ...validationField(request.validation, session.params),
     };
   }
   const request = parseBody(chatCompletionRequest, body);
@@ -155,7 +160,18 @@ export function prepareLine(
     shape: 'chat',
     base64: false,
     input: { kind: 'chat', messages, params },
+    ...validationField(request.validation, session.params),
   };
+}
+
+/** The line's validation level, checked now so a bad one fails the line up front, naming the field. */
+function validationField(field: string | null | undefined, defaults: SessionParams) {
+  return { validation: formatValidationLevel(validationOf(field, defaults)) };
+}
+
+/** The validation level a prepared line asks for. */
+export function lineValidation(prepared: PreparedLine) {
+  return parseValidationLevel(prepared.validation ?? 'auto');
 }
 
 /** An error as a line error; a parameter error inside the body is named `body.<field>`. */

@@ -5,6 +5,7 @@ import {
   type BatchEndpoint,
   errorLine,
   type LineError,
+  lineValidation,
   outputLine,
   type PreparedLine,
   parseLine,
@@ -305,6 +306,7 @@ export class BatchService {
         idempotencyKey: this.#key(active, row.line),
         model,
         input: prepared.input,
+        validation: lineValidation(prepared),
       });
     } catch (error) {
       if (error instanceof QueueFullError) return false;

@@ -187,4 +187,13 @@ describe('scheduler', () => {
     expect(scheduler.nodesPerModel().get(MODEL)).toBe(1);
     expect(scheduler.nodesPerModel('validator').get(MODEL)).toBe(2);
   });
+
+  it('prefers the node with the better verified reputation when all else is equal', () => {
+    const { scheduler, assigned, task } = setup();
+    scheduler.useReputation((nodeId) => (nodeId === 'proven' ? 0.95 : 0));
+    scheduler.addNode({ id: 'new', slots: 1, models: new Map([[MODEL, 100]]) });
+    scheduler.addNode({ id: 'proven', slots: 1, models: new Map([[MODEL, 100]]) });
+    scheduler.enqueue(task('t1'));
+    expect(assigned[0]?.nodeId).toBe('proven');
+  });
 });

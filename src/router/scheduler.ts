@@ -82,10 +82,16 @@ export class Scheduler {
   /** Per pool: how many connected nodes are in it. */
   readonly #holders = new Map<string, number>();
   #queued = 0;
+  #reputation: ((nodeId: string, modelSha256: string) => number) | null = null;
 
   constructor(init: SchedulerInit) {
     this.#init = init;
     this.#now = init.now ?? Date.now;
+  }
+
+  /** Where verified reputation (0..1 per node and model) comes from; reputable nodes are preferred. */
+  useReputation(source: (nodeId: string, modelSha256: string) => number): void {
+    this.#reputation = source;
   }
 
   get maxAttempts(): number {
@@ -380,7 +386,11 @@ export class Scheduler {
     const tokensPerSecond = node.models.get(modelSha256) ?? 1;
     const successRate = (node.successes + 1) / (node.successes + node.failures + 2);
     const freeShare = 1 - node.running.size / node.slots;
-    return (Math.max(tokensPerSecond, 1) * successRate * (0.5 + freeShare)) / (1 + node.rttMs / 50);
+    // Verified reputation counts for up to half: a new node still gets work (and builds a record).
+    const reputation = 0.5 + 0.5 * (this.#reputation?.(node.id, modelSha256) ?? 0);
+    return (
+      (Math.max(tokensPerSecond, 1) * successRate * reputation * (0.5 + freeShare)) / (1 + node.rttMs / 50)
+    );
   }
 
   #totalSlots(): number {

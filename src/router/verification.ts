@@ -63,6 +63,8 @@ export class Verification implements Reviewer<Plan> {
   readonly #init: VerificationInit;
   readonly #random: () => number;
   readonly #reputation = new Map<string, ReputationRecord>();
+  /** reputationScore of each record, kept beside it: the scheduler reads it on every dispatch. */
+  readonly #scores = new Map<string, number>();
   readonly #listeners: ((event: VerdictEvent) => void)[] = [];
   /** Engine tokens spent on checks, for the verification-cost figure. */
   readonly cost = { checkTasks: 0, checkTokens: 0 };
@@ -75,7 +77,11 @@ export class Verification implements Reviewer<Plan> {
         .all()
         .map((v) => ({ nodeId: v.nodeId, modelSha256: v.modelSha256, outcome: v.outcome, at: v.at })),
     );
-    for (const [key, record] of rebuilt) this.#reputation.set(key, record);
+    for (const [key, record] of rebuilt) {
+      this.#reputation.set(key, record);
+      this.#scores.set(key, reputationScore(record));
+    }
+    if (this.#scores.size > 0) this.#useScores();
   }
 
   /** Calls `listener` with each final verdict from now on. */
@@ -133,6 +139,11 @@ export class Verification implements Reviewer<Plan> {
       this.#init.log('warn', 'check failed to run', { task: result.taskId, error: String(error) });
       return 'fail';
     }
+  }
+
+  /** The scheduler prefers reputable nodes once there are verdicts at all (until then it has no need to ask). */
+  #useScores(): void {
+    this.#init.scheduler.useReputation((nodeId, sha) => this.#scores.get(reputationKey(nodeId, sha)) ?? 0);
   }
 
   #canCheck(level: CheckLevel, lease: Lease): boolean {
@@ -297,7 +308,10 @@ export class Verification implements Reviewer<Plan> {
       if (!this.#init.verdicts.add(stored)) continue;
       if (verdict.outcome === 'undecided') continue;
       const key = reputationKey(verdict.nodeId, verdict.modelSha256);
-      this.#reputation.set(key, recordVerdict(this.#reputation.get(key) ?? EMPTY_RECORD, verdict.outcome));
+      const record = recordVerdict(this.#reputation.get(key) ?? EMPTY_RECORD, verdict.outcome);
+      this.#reputation.set(key, record);
+      if (this.#scores.size === 0) this.#useScores();
+      this.#scores.set(key, reputationScore(record));
       if (verdict.outcome === 'fail')
         this.#init.log('warn', 'result failed verification', {
           task: verdict.taskId,

@@ -10,6 +10,8 @@ export type ChatParameters = {
   top_p?: number;
   seed?: number;
   stop?: string | string[];
+  /** How the answer is checked: none, checksum, redundant:k, likelihood, embedding or auto (default). */
+  validation?: string;
 };
 
 export type ChatCompletion = {
