@@ -234,6 +234,11 @@ export class Verification implements Reviewer<Plan> {
     }
   }
 
+  /**
+   * The output against a reference answer from another worker. Two answers that differ cannot say which
+   * is wrong (the reference may be the cheat), so a mismatch brings a second reference and the pair that
+   * agrees decides, as `checksum` does with hashes.
+   */
   async #embedding(
     handle: TaskHandle,
     lease: Lease,
@@ -242,29 +247,64 @@ export class Verification implements Reviewer<Plan> {
     subject: (nodeId: string, attempt: number, validatorId: string) => Subject,
   ): Promise<VerdictRecord[]> {
     const { input } = handle.record;
-    const reference = await this.#run(handle, lease, 'worker', [worker], input);
-    let output: number[][];
-    let expected: number[][];
-    let validatorId = reference.nodeId;
-    if (input.kind === 'embedding') {
-      output = result.output.embeddings ?? [];
-      expected = reference.output.embeddings ?? [];
-    } else {
-      // Text: a validator embeds both answers with its copy of the model.
-      const both = await this.#run(handle, lease, 'validator', [worker], {
-        kind: 'embedding',
-        input: [result.output.text ?? '', reference.output.text ?? ''],
-      });
-      validatorId = both.nodeId;
-      const [a, b] = both.output.embeddings ?? [];
-      output = a ? [a] : [];
-      expected = b ? [b] : [];
+    const references: ResultRecord[] = [await this.#run(handle, lease, 'worker', [worker], input)];
+    for (;;) {
+      const answers = [result, ...references];
+      const { vectors, validatorId } = await this.#vectors(handle, lease, worker, answers);
+      const judge = (a: number, b: number) => {
+        const judgments = (vectors[a] as number[][]).map((v, i) =>
+          judgeEmbedding(v, (vectors[b] as number[][])[i] as number[]),
+        );
+        // The least similar pair of vectors decides.
+        return judgments.reduce((x, y) => (x.evidence.cosine <= y.evidence.cosine ? x : y));
+      };
+      const last = references.length;
+      const mine = judge(0, last);
+      const now = Date.now();
+      if (mine.outcome === 'pass') {
+        // Agreeing with a later reference clears the worker; an earlier reference that disagreed with
+        // both was the odd one out.
+        const modelSha256 = lease.task.modelSha256;
+        const odd = references.slice(0, -1).map((r, i) => {
+          const about = { taskId: r.taskId, attempt: r.attempt, nodeId: r.nodeId, validatorId, modelSha256 };
+          return makeVerdict(about, 'embedding', judge(i + 1, 0), now);
+        });
+        return [
+          makeVerdict(subject(result.nodeId, result.attempt, validatorId), 'embedding', mine, now),
+          ...odd,
+        ];
+      }
+      if (last >= 2 && judge(1, last).outcome === 'pass') {
+        return [makeVerdict(subject(result.nodeId, result.attempt, validatorId), 'embedding', mine, now)];
+      }
+      if (last >= 2) return [];
+      const heard = [worker, ...references.map((r) => this.#worker(r.nodeId))];
+      references.push(await this.#run(handle, lease, 'worker', heard, input));
     }
-    if (output.length === 0 || output.length !== expected.length) throw new Error('embeddings missing');
-    // The least similar pair decides.
-    const judgments = output.map((vector, i) => judgeEmbedding(vector, expected[i] as number[]));
-    const worst = judgments.reduce((a, b) => (a.evidence.cosine <= b.evidence.cosine ? a : b));
-    return [makeVerdict(subject(result.nodeId, result.attempt, validatorId), 'embedding', worst, Date.now())];
+  }
+
+  /** The embedding vectors of each answer: as returned for embedding tasks, else from a validator. */
+  async #vectors(
+    handle: TaskHandle,
+    lease: Lease,
+    worker: Party,
+    answers: ResultRecord[],
+  ): Promise<{ vectors: number[][][]; validatorId: string }> {
+    if (handle.record.input.kind === 'embedding') {
+      const vectors = answers.map((a) => a.output.embeddings ?? []);
+      if (vectors.some((v) => v.length === 0 || v.length !== vectors[0]?.length))
+        throw new Error('embeddings missing');
+      return { vectors, validatorId: answers[answers.length - 1]?.nodeId ?? 'router' };
+    }
+    // Text: a validator embeds every answer with its own copy of the model.
+    const heard = [worker, ...answers.slice(1).map((a) => this.#worker(a.nodeId))];
+    const embedded = await this.#run(handle, lease, 'validator', heard, {
+      kind: 'embedding',
+      input: answers.map((a) => a.output.text ?? ''),
+    });
+    const vectors = (embedded.output.embeddings ?? []).map((v) => [v]);
+    if (vectors.length !== answers.length) throw new Error('embeddings missing');
+    return { vectors, validatorId: embedded.nodeId };
   }
 
   /** Runs one check task and waits for its result. */

@@ -112,6 +112,7 @@ async function catchCheater(
       ),
     );
     for (const answer of answers) {
+      if (answer.status !== 200) console.log("BAD", JSON.stringify(answer.body));
       expect(answer.status).toBe(200);
       // A replayed answer may happen to be the right one for another prompt too; then it is no cheat.
       if (!options.coincidences) expect(answer.node?.toLowerCase()).not.toBe(cheaterId);
@@ -162,6 +163,25 @@ describe('verified results', () => {
     } finally {
       await stop(cheater);
     }
+  });
+
+  it('embedding compares a text answer with a reference answer, and an embedding request with a recomputed one', async () => {
+    const cheater = await startCheater('c-embed', 'random');
+    try {
+      await catchCheater(cheater.id, 'embedding', 'embedding');
+    } finally {
+      await stop(cheater);
+    }
+    const response = await fetch(`${url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'tiny', input: ['one text', 'another text'], validation: 'embedding' }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-omnitensor-verdict')).toBe('pass');
+    const body = (await response.json()) as { data: unknown[]; omnitensor: unknown };
+    expect(body.data).toHaveLength(2);
+    expect(body.omnitensor).toMatchObject({ validation: { level: 'embedding', verdict: 'pass' } });
   });
 
   it('never lets a node check its twin: two nodes with one wallet are not independent', async () => {
