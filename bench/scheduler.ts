@@ -62,6 +62,16 @@ export async function schedulerBench(options: SchedulerOptions = {}) {
     prompt: 'hello',
     params: { maxTokens: 4, temperature: 0, topP: 1, stop: [] },
   };
+  const submitOne = () =>
+    tasks.submit({
+      keyId: 'bench',
+      sessionId: null,
+      idempotencyKey: null,
+      model,
+      input,
+      // Dispatch is measured here; checking results (which doubles the work) is the adversarial bench's.
+      validation: { kind: 'none' },
+    });
   // In-process submission: keep `window` tasks in flight, submit in bursts.
   const inProcessRun = async (batchResults: boolean) => {
     sim.broadcast(batchResults ? 'batch-on' : 'batch-off');
@@ -89,15 +99,7 @@ export async function schedulerBench(options: SchedulerOptions = {}) {
         feeding = true;
         while (submitted < total && submitted - done < window) {
           submitted++;
-          const handle: TaskHandle = tasks.submit({
-            keyId: 'bench',
-            sessionId: null,
-            idempotencyKey: null,
-            model,
-            input,
-            // Dispatch is measured here; checking results (which doubles the work) is the adversarial bench's.
-            validation: { kind: 'none' },
-          });
+          const handle: TaskHandle = submitOne();
           handle.result.then(settle, () => {
             failed++;
             settle();
@@ -146,14 +148,7 @@ export async function schedulerBench(options: SchedulerOptions = {}) {
     const handles: Promise<unknown>[] = [];
     const start = now();
     for (let i = 0; i < slots; i++) {
-      const handle = tasks.submit({
-        keyId: 'bench',
-        sessionId: null,
-        idempotencyKey: null,
-        model,
-        input,
-        validation: { kind: 'none' },
-      });
+      const handle = submitOne();
       handles.push(handle.result.catch(() => undefined));
     }
     let received = 0;
