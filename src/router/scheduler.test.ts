@@ -196,4 +196,17 @@ describe('scheduler', () => {
     scheduler.enqueue(task('t1'));
     expect(assigned[0]?.nodeId).toBe('proven');
   });
+
+  it('finds a node independent of a given one: another node, with another wallet', () => {
+    const { scheduler } = setup();
+    const both = new Set(['worker', 'validator'] as const);
+    scheduler.addNode({ id: 'a', slots: 1, wallet: '0xw', roles: both, models: new Map([[MODEL, 10]]) });
+    expect(scheduler.hasIndependent('validator', MODEL, 'a')).toBe(false);
+    scheduler.addNode({ id: 'twin', slots: 1, wallet: '0xw', roles: both, models: new Map([[MODEL, 10]]) });
+    expect(scheduler.hasIndependent('validator', MODEL, 'a')).toBe(false);
+    scheduler.addNode({ id: 'b', slots: 1, wallet: '0xv', roles: both, models: new Map([[MODEL, 10]]) });
+    expect(scheduler.hasIndependent('validator', MODEL, 'a')).toBe(true);
+    scheduler.removeNode('b');
+    expect(scheduler.hasIndependent('worker', MODEL, 'a')).toBe(false);
+  });
 });

@@ -81,6 +81,8 @@ export class Scheduler {
   readonly #free = new Map<string, FreeNodes<NodeState>>();
   /** Per pool: how many connected nodes are in it. */
   readonly #holders = new Map<string, number>();
+  /** Per pool: its connected nodes (to find one independent of a given node). */
+  readonly #members = new Map<string, Set<NodeState>>();
   #queued = 0;
   #reputation: ((nodeId: string, modelSha256: string) => number) | null = null;
 
@@ -127,6 +129,14 @@ export class Scheduler {
     return new Set(this.nodesPerModel().keys());
   }
 
+  /** Whether a connected node in `role` holds the model and is neither `nodeId` nor shares its wallet. */
+  hasIndependent(role: NodeRole, modelSha256: string, nodeId: string): boolean {
+    const wallet = this.#nodes.get(nodeId)?.wallet ?? null;
+    for (const node of this.#members.get(poolOf(role, modelSha256)) ?? [])
+      if (node.id !== nodeId && !(wallet && node.wallet === wallet)) return true;
+    return false;
+  }
+
   /** How many connected workers serve each model sha256. */
   nodesPerModel(role: NodeRole = 'worker'): Map<string, number> {
     const counts = new Map<string, number>();
@@ -148,7 +158,15 @@ export class Scheduler {
       for (const sha of info.models.keys()) pools.push(poolOf(role, sha));
     const node: NodeState = { ...info, pools, running: new Set(), rttMs: 1, successes: 0, failures: 0 };
     this.#nodes.set(info.id, node);
-    for (const pool of pools) this.#holders.set(pool, (this.#holders.get(pool) ?? 0) + 1);
+    for (const pool of pools) {
+      this.#holders.set(pool, (this.#holders.get(pool) ?? 0) + 1);
+      let members = this.#members.get(pool);
+      if (!members) {
+        members = new Set();
+        this.#members.set(pool, members);
+      }
+      members.add(node);
+    }
     this.#refresh(node);
     for (const pool of pools) this.#pump(pool);
   }
@@ -256,6 +274,7 @@ export class Scheduler {
     this.#nodes.delete(node.id);
     for (const pool of node.pools) {
       this.#free.get(pool)?.delete(node);
+      this.#members.get(pool)?.delete(node);
       const left = (this.#holders.get(pool) ?? 1) - 1;
       if (left > 0) this.#holders.set(pool, left);
       else this.#holders.delete(pool);

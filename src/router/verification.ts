@@ -146,11 +146,10 @@ export class Verification implements Reviewer<Plan> {
     this.#init.scheduler.useReputation((nodeId, sha) => this.#scores.get(reputationKey(nodeId, sha)) ?? 0);
   }
 
+  /** Whether some connected node independent of the worker can make this check. */
   #canCheck(level: CheckLevel, lease: Lease): boolean {
-    const sha = lease.task.modelSha256;
-    if (level === 'likelihood') return this.#init.scheduler.canServe(sha, 'validator');
-    // Another worker must exist besides this one.
-    return (this.#init.scheduler.nodesPerModel().get(sha) ?? 0) > 1;
+    const role = level === 'likelihood' ? 'validator' : 'worker';
+    return this.#init.scheduler.hasIndependent(role, lease.task.modelSha256, lease.nodeId);
   }
 
   async #check(handle: TaskHandle, plan: Plan, result: ResultRecord, lease: Lease): Promise<VerdictRecord[]> {
