@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatAmount, parseAmount, TREASURY } from '../ledger/index.js';
 import { OmniClient } from '../sdk/index.js';
 import { startNetwork } from './up.js';
 
@@ -11,6 +12,9 @@ const PROMPTS = [
   'Explain tokens per second.',
   'Why verify results from untrusted nodes?',
 ];
+
+/** What `startNetwork` mints to the user of a local network. */
+const LOCAL_FUND = '1000';
 
 type NodeFigures = { tasks: number; tokens: number; busyMs: number };
 
@@ -25,6 +29,7 @@ export async function demoCommand(options: { nodes: number; prompts: number }): 
     port: 0,
     dataDir,
     logLevel: 'warn',
+    fund: LOCAL_FUND,
     onProgress: (l) => say(`  ${l}`),
   });
   try {
@@ -91,6 +96,22 @@ export async function demoCommand(options: { nodes: number; prompts: number }): 
     say(
       `summary: ${done}/${options.prompts} prompts answered by ${perNode.size} node(s), ${totalTokens} tokens in ${(workMs / 1000).toFixed(2)} s = ${((totalTokens / workMs) * 1000).toFixed(0)} tokens/s overall`,
     );
+
+    // The economy of the run: what the user paid, what the nodes earned, and an epoch's rewards.
+    const { ledger, epochs } = network.router.services;
+    await ledger.sync();
+    const spent = parseAmount(LOCAL_FUND) - ledger.balance(network.account);
+    say(
+      `ledger: you paid ${formatAmount(spent)} tokens for the answers and their checks; the treasury kept ${formatAmount(ledger.balance(TREASURY))} as its fee`,
+    );
+    const report = epochs.close();
+    say(`epoch ${report.epoch} closed (${report.formula} formula); each node's payments and reward:`);
+    for (const r of report.rewards)
+      say(
+        `  ${r.node}  tasks ${String(r.inputs.tasks).padStart(3)}  reward ${formatAmount(r.amount)}  balance ${formatAmount(ledger.balance(r.account))}`,
+      );
+    const verify = ledger.verify();
+    say(`ledger verify: ${verify.ok ? 'ok' : verify.problems.join('; ')} (${verify.entries} entries)`);
   } finally {
     await network.stop();
     rmSync(dataDir, { recursive: true, force: true });

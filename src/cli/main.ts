@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 const local = () => import('./local-commands.js');
 const starts = () => import('./start-commands.js');
 const accounts = () => import('./account-commands.js');
+const ledger = () => import('./ledger-commands.js');
 
 const integer = (name: string) => (value: string) => {
   const parsed = Number(value);
@@ -18,6 +19,12 @@ const duration = (name: string) => (value: string) => {
   if (!match) throw new InvalidArgumentError(`${name} must be a duration like 90s, 30m or 24h.`);
   return Number(match[1]) * (UNIT_MS[match[2] as string] as number);
 };
+
+/** The options of every command that talks to a router: where, and as whom (default: the saved login). */
+const routerOptions = (command: Command) =>
+  command
+    .option('--router <url>', 'the router (default: the one you logged in to)')
+    .option('--api-key <key>', 'API key or login token (default: $OTENSOR_API_KEY, else your saved login)');
 
 const program = new Command('otensor-cli')
   .description('OmniTensor: run a router, join it with compute nodes, and send it work.')
@@ -92,7 +99,137 @@ program
     duration('--batch-window'),
     24 * 3_600_000,
   )
+  .option(
+    '--price-per-token <tokens>',
+    'price of every input and output token of every model (default 0: free)',
+  )
+  .option(
+    '--model-price <name=in[/out]>',
+    "one model's price per input (and output) token; repeatable",
+    collect,
+    [],
+  )
+  .option('--fee <ratio>', 'platform fee: the share of each payment that goes to the treasury (default 0.01)')
+  .option(
+    '--genesis <account=tokens>',
+    'genesis allocation, booked once: an 0x address, treasury or rewards (the epoch reward pool); repeatable',
+    collect,
+    [],
+  )
+  .option('--allow-mint', 'a test network: operators may mint tokens')
+  .option('--minimum-stake <tokens>', 'stake a node needs to receive work (default 0)')
+  .option(
+    '--unbonding <duration>',
+    'how long unstaked tokens stay slashable (default 24h)',
+    duration('--unbonding'),
+  )
+  .option('--slash <ratio>', "share of a node's stake a failed verification slashes (default 0.1)")
+  .option(
+    '--slash-validator-share <ratio>',
+    'share of a slash paid to the validator that caught it (default 0.5)',
+  )
+  .option(
+    '--epoch <duration>',
+    'reward epoch length; epochs also close by command (default 1h)',
+    duration('--epoch'),
+  )
+  .option('--reward-formula <name>', 'omnitensor (seed 000) or tensorchain (seed 001)')
+  .option('--base-per-hour <tokens>', 'omnitensor Base: tokens per hour of epoch (default 1)')
+  .option('--bonus-per-task <tokens>', 'omnitensor Bonus: tokens per validated task (default 0.01)')
+  .option(
+    '--alpha-per-hour <ratio>',
+    "tensorchain alpha: share of a node's stake paid per hour (default 0.0001)",
+  )
+  .option(
+    '--session-ttl <duration>',
+    "how long a session's budget stays escrowed (default 24h)",
+    duration('--session-ttl'),
+  )
   .action(async (o) => (await starts()).routerStart(o));
+
+routerOptions(
+  program
+    .command('balance')
+    .description("your account's balance, stakes, session escrows and pending withdrawals")
+    .option('--account <address>', 'another account (operators only)'),
+).action(async (o) => (await ledger()).balanceCommand(o));
+
+routerOptions(
+  program
+    .command('check-rewards')
+    .description("a wallet's balance, stake, pending withdrawals, earnings this epoch and recent history")
+    .requiredOption('--wallet <address>', 'the payout wallet (yours, unless you are an operator)')
+    .option('--limit <n>', 'history entries to show', integer('--limit'), 15),
+).action(async (o) => (await ledger()).checkRewardsCommand(o));
+
+routerOptions(
+  program
+    .command('transfer')
+    .description('send tokens to another account')
+    .requiredOption('--to <address>', 'the receiving account')
+    .requiredOption('--amount <tokens>', 'whole tokens, e.g. 1.5')
+    .option('--idempotency-key <key>', 'repeat the command with the same key and it sends once'),
+).action(async (o) => (await ledger()).transferCommand(o));
+
+routerOptions(
+  program
+    .command('stake')
+    .description('bond tokens on a node (one node per GPU); its stake counts for rewards and can be slashed')
+    .requiredOption('--node <id>', "the node's id (its address, printed by `node start`)")
+    .requiredOption('--amount <tokens>', 'whole tokens'),
+).action(async (o) => (await ledger()).stakeCommand(o));
+
+routerOptions(
+  program
+    .command('unstake')
+    .description("start unbonding tokens from a node's stake; they return after the unbonding period")
+    .requiredOption('--node <id>', "the node's id")
+    .requiredOption('--amount <tokens>', 'whole tokens'),
+).action(async (o) => (await ledger()).unstakeCommand(o));
+
+routerOptions(
+  program
+    .command('withdraw')
+    .description('cash out: a withdrawal request that locks the amount until it is settled')
+    .requiredOption('--amount <tokens>', 'whole tokens')
+    .requiredOption('--to <address>', 'where to pay it out'),
+).action(async (o) => (await ledger()).withdrawCommand(o));
+
+routerOptions(
+  program
+    .command('withdrawals')
+    .description('your withdrawal requests and their states (an operator sees all)')
+    .option('--status <status>', 'pending, settled or cancelled'),
+).action(async (o) => (await ledger()).withdrawalsCommand(o));
+
+routerOptions(
+  program
+    .command('mint')
+    .description('operator, test networks only: create tokens for an account')
+    .requiredOption('--to <address>', 'the account (or rewards, the epoch reward pool)')
+    .requiredOption('--amount <tokens>', 'whole tokens'),
+).action(async (o) => (await ledger()).mintCommand(o));
+
+const epoch = program.command('epoch').description('reward epochs');
+routerOptions(
+  epoch
+    .command('close')
+    .description('operator: close the open epoch and pay its rewards (a closed epoch shows its report)')
+    .option('--epoch <n>', 'the epoch to close (default: the open one)', integer('--epoch')),
+).action(async (o) => (await ledger()).epochCloseCommand(o));
+routerOptions(epoch.command('show [epoch]').description("a closed epoch's report, or the open epoch")).action(
+  async (n, o) => (await ledger()).epochShowCommand(n, o),
+);
+
+program
+  .command('ledger')
+  .description('the ledger')
+  .command('verify')
+  .description(
+    "check a router's whole ledger history offline (balanced entries, no account below zero, supply); exits 1 on a problem",
+  )
+  .requiredOption('--data <dir>', "the router's data folder")
+  .action(async (o) => (await ledger()).ledgerVerifyCommand(o));
 
 program
   .command('node')
@@ -130,6 +267,8 @@ program
   .option('--port <port>', 'router port', integer('--port'), 8080)
   .option('--data <dir>', 'data folder', '.data/up')
   .option('--model <file>', 'a GGUF file to serve instead of the tiny model')
+  .option('--price-per-token <tokens>', 'price of each input and output token (default 0.0001; 0: free)')
+  .option('--fund <tokens>', "tokens minted to the printed key's account (default 1000)")
   .action(async (o) => (await import('./up.js')).upCommand(o));
 
 program

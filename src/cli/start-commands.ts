@@ -19,14 +19,83 @@ export function stopOnSignal(stop: () => Promise<void>): void {
   process.on('SIGTERM', () => handler('SIGTERM'));
 }
 
-/** `router start` */
-export async function routerStart(options: {
+export type RouterStartOptions = {
   port: number;
   data: string;
   host: string;
   queueLimit: number;
   batchWindow: number;
-}): Promise<void> {
+  pricePerToken?: string;
+  modelPrice?: string[];
+  fee?: string;
+  genesis?: string[];
+  allowMint?: boolean;
+  minimumStake?: string;
+  unbonding?: number;
+  slash?: string;
+  slashValidatorShare?: string;
+  epoch?: number;
+  rewardFormula?: string;
+  basePerHour?: string;
+  bonusPerTask?: string;
+  alphaPerHour?: string;
+  sessionTtl?: number;
+};
+
+/** `account=tokens` and `name=in[/out]` pairs; the router's config check names what is wrong inside them. */
+function pair(text: string, flag: string): [string, string] {
+  const at = text.lastIndexOf('=');
+  if (at <= 0 || at === text.length - 1) throw new Error(`${flag} takes NAME=VALUE, got '${text}'.`);
+  return [text.slice(0, at), text.slice(at + 1)];
+}
+
+/** The router's ledger settings from `router start` flags; unset flags keep the defaults. */
+export function ledgerFlags(o: RouterStartOptions): Record<string, unknown> {
+  const defined = (entries: [string, unknown][]) =>
+    Object.fromEntries(entries.filter(([, value]) => value !== undefined));
+  const rewards = defined([
+    ['formula', o.rewardFormula],
+    ['basePerHour', o.basePerHour],
+    ['bonusPerTask', o.bonusPerTask],
+    ['alphaPerHour', o.alphaPerHour],
+  ]);
+  return defined([
+    ['pricePerToken', o.pricePerToken],
+    [
+      'prices',
+      o.modelPrice?.length
+        ? Object.fromEntries(
+            o.modelPrice.map((p) => {
+              const [name, value] = pair(p, '--model-price');
+              const [input, output] = value.split('/');
+              return [name, { input, output: output ?? input }];
+            }),
+          )
+        : undefined,
+    ],
+    ['fee', o.fee],
+    [
+      'genesis',
+      o.genesis?.length
+        ? o.genesis.map((g) => {
+            const [account, amount] = pair(g, '--genesis');
+            return { account, amount };
+          })
+        : undefined,
+    ],
+    ['allowMint', o.allowMint],
+    ['minimumStake', o.minimumStake],
+    ['unbondingMs', o.unbonding],
+    ['slash', o.slash],
+    ['slashValidatorShare', o.slashValidatorShare],
+    ['epochMs', o.epoch],
+    ['sessionTtlMs', o.sessionTtl],
+    ['rewards', Object.keys(rewards).length > 0 ? rewards : undefined],
+  ]);
+}
+
+/** `router start` */
+export async function routerStart(options: RouterStartOptions): Promise<void> {
   const { startRouter } = await import('../router/index.js');
   const router = await startRouter({
     port: options.port,
@@ -34,6 +103,7 @@ export async function routerStart(options: {
     dataDir: options.data,
     queueLimit: options.queueLimit,
     batchWindowMs: options.batchWindow,
+    ledger: ledgerFlags(options),
   });
   process.stdout.write(`router: ${router.url}\n`);
   stopOnSignal(() => router.stop());

@@ -2,10 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseAmount } from '../ledger/index.js';
 import { writeTinyModel } from '../models/index.js';
-import { startRouter } from '../router/index.js';
+import { type RunningRouter, startRouter } from '../router/index.js';
 import { OmniClient } from '../sdk/index.js';
-import { createKey, registerModel } from './local-commands.js';
+import { createAccountKey } from './account-commands.js';
+import { registerModel } from './local-commands.js';
 import { stopOnSignal } from './start-commands.js';
 
 const cliEntry = resolve(fileURLToPath(import.meta.url), '../../../bin/otensor-cli.js');
@@ -17,12 +19,26 @@ export type NetworkOptions = {
   model?: string | undefined;
   /** Log level of the router and the node processes. */
   logLevel?: string;
+  /** Price per token of the local network (default 0.0001 tokens); '0' makes work free. */
+  pricePerToken?: string | undefined;
+  /** Tokens minted to the printed key's account (default 1000). */
+  fund?: string | undefined;
   onProgress?: (line: string) => void;
 };
+
+/** A local network's economy: work costs a little, the user is funded, the reward pool is full, minting is on. */
+const LOCAL_PRICE = '0.0001';
+const LOCAL_FUND = '1000';
+const LOCAL_REWARD_POOL = '1000000';
 
 export type LocalNetwork = {
   url: string;
   apiKey: string;
+  /** An operator key of the same account (closes epochs, mints, settles withdrawals). */
+  operatorKey: string;
+  /** The account the keys belong to, funded with `fund` tokens. */
+  account: string;
+  router: RunningRouter;
   modelName: string;
   children: ChildProcess[];
   stop(): Promise<void>;
@@ -42,10 +58,33 @@ export async function startNetwork(options: NetworkOptions): Promise<LocalNetwor
   modelFile = resolve(modelFile);
   const record = await registerModel(join(dataDir, 'router'), modelFile, modelName);
   modelName = record.name;
-  const apiKey = createKey(join(dataDir, 'router'), 'up');
+  const { key: apiKey, account } = createAccountKey(join(dataDir, 'router'), { label: 'up' });
+  const { key: operatorKey } = createAccountKey(join(dataDir, 'router'), {
+    label: 'up-operator',
+    account,
+    operator: true,
+  });
   if (options.logLevel) process.env.OTENSOR_LOG = options.logLevel;
-  const router = await startRouter({ port: options.port, dataDir: join(dataDir, 'router') });
-  progress(`router listening on ${router.url}; starting ${options.nodes} node(s)`);
+  const router = await startRouter({
+    port: options.port,
+    dataDir: join(dataDir, 'router'),
+    ledger: {
+      allowMint: true,
+      pricePerToken: options.pricePerToken ?? LOCAL_PRICE,
+      genesis: [{ account: 'rewards', amount: LOCAL_REWARD_POOL }],
+    },
+  });
+  // A test network: mint the printed key's account its funds (once per account), so local work just runs.
+  const fund = options.fund ?? LOCAL_FUND;
+  router.services.ledger.mint({
+    to: account,
+    amount: parseAmount(fund, 'fund'),
+    key: `mint:local:${account}`,
+  });
+  await router.services.ledger.sync();
+  progress(
+    `router listening on ${router.url}; account ${account} has ${fund} tokens; starting ${options.nodes} node(s)`,
+  );
 
   const children: ChildProcess[] = [];
   for (let i = 0; i < options.nodes; i++) {
@@ -94,7 +133,7 @@ export async function startNetwork(options: NetworkOptions): Promise<LocalNetwor
     await stop();
     throw error;
   }
-  return { url: router.url, apiKey, modelName, children, stop };
+  return { url: router.url, apiKey, operatorKey, account, router, modelName, children, stop };
 }
 
 async function waitForNodes(
@@ -124,13 +163,19 @@ export async function upCommand(options: {
   port: number;
   data: string;
   model?: string;
+  pricePerToken?: string;
+  fund?: string;
 }): Promise<void> {
   const network = await startNetwork({
     nodes: options.nodes,
     port: options.port,
     dataDir: options.data,
     model: options.model,
+    pricePerToken: options.pricePerToken,
+    fund: options.fund,
   });
-  process.stdout.write(`router: ${network.url}\napi key: ${network.apiKey}\nmodel: ${network.modelName}\n`);
+  process.stdout.write(
+    `router: ${network.url}\napi key: ${network.apiKey}\noperator key: ${network.operatorKey}\naccount: ${network.account}\nmodel: ${network.modelName}\n`,
+  );
   stopOnSignal(() => network.stop());
 }

@@ -1,3 +1,4 @@
+import type { Ledger } from '../ledger/index.js';
 import type {
   KeyStore,
   ModelRecord,
@@ -7,7 +8,10 @@ import type {
   TaskStore,
   VerdictStore,
 } from '../store/index.js';
+import type { EpochCloser } from './epoch-meter.js';
 import type { Gateway } from './gateway.js';
+import type { NodeGate } from './node-gate.js';
+import type { Payments } from './payments.js';
 import type { Scheduler } from './scheduler.js';
 import type { TaskManager } from './task-manager.js';
 import type { Verification } from './verification.js';
@@ -24,6 +28,11 @@ export type RouterServices = {
   verification: Verification;
   nodes: NodeStore;
   verdicts: VerdictStore;
+  ledger: Ledger;
+  payments: Payments;
+  epochs: EpochCloser;
+  /** Minimum stake to receive work: `gate.canReceiveWork(nodeId)`, `gate.refresh(nodeId)` after a stake moves. */
+  gate: NodeGate;
   defaultMaxTokens: number;
 };
 

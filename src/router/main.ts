@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ledgerSettings } from './ledger-config.js';
 import { createLogger, type Logger } from './log.js';
 import { buildRouter, type RouterApp } from './server.js';
 
@@ -24,6 +25,8 @@ export const routerConfig = z.object({
     .default(24 * 3600_000),
   /** Threads checking result signatures; default one per core beyond the first, at most 4 (0: inline). */
   verifyThreads: z.number().int().min(0).max(64).optional(),
+  /** The network's economy (prices, fee, genesis, staking, slashing, rewards): src/router/ledger-config.ts. */
+  ledger: ledgerSettings,
 });
 export type RouterConfig = z.input<typeof routerConfig>;
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { formatAmount, InsufficientFundsError, parseAmount } from '../ledger/index.js';
 import {
   InvalidParameterError,
   NotFoundError,
@@ -7,6 +8,7 @@ import {
   sessionRequest,
 } from '../protocol/index.js';
 import type { RouterServices } from './context.js';
+import { ForbiddenError } from './ledger-routes.js';
 import { generationParams, runGeneration, servableModel, validationOf } from './openai-routes.js';
 
 /** The network's own API under /api: sessions (seed 004) and task lookup. */
@@ -24,6 +26,18 @@ export function networkRoutes(app: FastifyInstance, services: RouterServices): v
     };
     generationParams(services, model, {}, params);
     validationOf(body.validation);
+    // A budget (whole tokens) is escrowed from the account now; without one each prompt pays from the balance.
+    const budgetField = (request.body as { budget?: unknown }).budget;
+    let budget: bigint | undefined;
+    if (budgetField !== undefined && budgetField !== null) {
+      if (typeof budgetField !== 'string' && typeof budgetField !== 'number')
+        throw new InvalidParameterError('budget', '\'budget\' is an amount of tokens, like "2.5".');
+      budget = parseAmount(String(budgetField), 'budget');
+      if (!request.account)
+        throw new ForbiddenError('A session budget is paid from an account, and this API key has none.');
+      const balance = services.ledger.balance(request.account);
+      if (balance < budget) throw new InsufficientFundsError(request.account, budget, balance);
+    }
     const session = services.sessions.create({
       keyId: request.keyId,
       modelSha256: model.sha256,
@@ -31,12 +45,24 @@ export function networkRoutes(app: FastifyInstance, services: RouterServices): v
       params,
       implicit: false,
     });
-    return reply.code(201).send(sessionView(session));
+    if (budget !== undefined && budget > 0n) {
+      services.payments.openBudget(session.id, request.account as string, budget);
+      await services.ledger.sync();
+    }
+    return reply.code(201).send(sessionView(services, session));
   });
 
   app.get<{ Params: { id: string } }>('/api/sessions/:id', async (request) =>
-    sessionView(ownSession(services, request.keyId, request.params.id)),
+    sessionView(services, ownSession(services, request.keyId, request.params.id)),
   );
+
+  // Ends a session: what its budget's holds do not reserve returns to the account now, the rest as they end.
+  app.delete<{ Params: { id: string } }>('/api/sessions/:id', async (request) => {
+    const session = ownSession(services, request.keyId, request.params.id);
+    if (services.payments.budget(session.id)) services.ledger.escrows.close(session.id);
+    await services.ledger.sync();
+    return { ...sessionView(services, session), closed: true };
+  });
 
   app.post<{ Params: { id: string } }>('/api/sessions/:id/prompts', async (request, reply) => {
     const session = ownSession(services, request.keyId, request.params.id);
@@ -123,7 +149,11 @@ function ownSession(services: RouterServices, keyId: string, id: string) {
   return session;
 }
 
-function sessionView(session: ReturnType<RouterServices['sessions']['get']> & object) {
+function sessionView(
+  services: RouterServices,
+  session: ReturnType<RouterServices['sessions']['get']> & object,
+) {
+  const escrow = services.payments.budget(session.id);
   return {
     id: session.id,
     object: 'session',
@@ -131,5 +161,16 @@ function sessionView(session: ReturnType<RouterServices['sessions']['get']> & ob
     model_sha256: session.modelSha256,
     params: session.params,
     created: Math.floor(session.createdAt / 1000),
+    ...(escrow
+      ? {
+          budget: {
+            status: escrow.status,
+            escrowed: formatAmount(escrow.balance),
+            held: formatAmount(escrow.held),
+            available: formatAmount(escrow.available),
+            expires_at: escrow.expiresAt === null ? null : Math.floor(escrow.expiresAt / 1000),
+          },
+        }
+      : {}),
   };
 }

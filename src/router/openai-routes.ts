@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { formatAmount } from '../ledger/index.js';
 import {
   chatCompletionRequest,
   completionRequest,
@@ -80,6 +81,11 @@ function idempotencyKey(request: FastifyRequest): string | null {
   return value;
 }
 
+/** What the answer cost in tokens (the task and its checks), when the network charges for it. */
+function costHeader(handle: { cost: bigint | null }): Record<string, string> {
+  return handle.cost === null ? {} : { 'x-omnitensor-cost': formatAmount(handle.cost) };
+}
+
 /** Submits a generation task and answers with JSON or a stream. */
 export async function runGeneration(
   services: RouterServices,
@@ -105,7 +111,9 @@ export async function runGeneration(
   });
   if (job.stream) return streamTask(reply, job.shape, handle, job.includeUsage);
   const result = await handle.result;
-  return reply.headers(taskHeaders(handle, result)).send(completionBody(job.shape, handle, result));
+  return reply
+    .headers({ ...taskHeaders(handle, result), ...costHeader(handle) })
+    .send(completionBody(job.shape, handle, result));
 }
 
 /** The OpenAI-compatible user API under /v1. */
@@ -168,7 +176,7 @@ export function openAiRoutes(app: FastifyInstance, services: RouterServices): vo
     });
     const result = await handle.result;
     const vectors = result.output.embeddings ?? [];
-    return reply.headers(taskHeaders(handle, result)).send({
+    return reply.headers({ ...taskHeaders(handle, result), ...costHeader(handle) }).send({
       object: 'list',
       data: vectors.map((embedding, index) => ({
         object: 'embedding',

@@ -1,11 +1,14 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Ledger } from '../ledger/index.js';
 import {
   type Db,
   KeyStore,
+  LedgerStore,
   LoginTokenStore,
   ModelStore,
   NodeStore,
   openDatabase,
+  PaymentStore,
   SessionStore,
   TaskStore,
   VerdictStore,
@@ -13,13 +16,18 @@ import {
 import { bearerAuth } from './auth.js';
 import { batchRoutes } from './batch-routes.js';
 import type { RouterServices } from './context.js';
+import { EpochCloser, EpochMeter } from './epoch-meter.js';
 import { Gateway } from './gateway.js';
 import { errorHandler } from './http-errors.js';
+import { type LedgerSettings, ledgerConfigOf, ledgerSettings } from './ledger-config.js';
+import { ledgerRoutes } from './ledger-routes.js';
 import type { Logger } from './log.js';
 import { loginRoutes } from './login-routes.js';
 import { modelRoutes } from './model-routes.js';
 import { networkRoutes } from './network-routes.js';
+import { NodeGate } from './node-gate.js';
 import { openAiRoutes } from './openai-routes.js';
+import { Payments } from './payments.js';
 import { Scheduler } from './scheduler.js';
 import { SignaturePool } from './signature-pool.js';
 import { TaskManager } from './task-manager.js';
@@ -39,6 +47,8 @@ export type RouterInit = {
   verifyThreads?: number | undefined;
   /** How long a wallet login's token works; default 7 days. */
   loginTokenTtlMs?: number | undefined;
+  /** The network's economy: prices, fee, genesis, staking, slashing, rewards (default: free, no genesis). */
+  ledger?: LedgerSettings | undefined;
   log: Logger;
 };
 
@@ -82,6 +92,45 @@ export function buildRouter(init: RouterInit): RouterApp {
   const verdicts = new VerdictStore(db);
   const verification = new Verification({ tasks, scheduler, models, verdicts, log: init.log });
   tasks.setReviewer(verification);
+
+  // The ledger (issue 5): payments at admission and on accepted results, slashes on failed verdicts, epochs.
+  const settings = init.ledger ?? ledgerSettings.parse(undefined);
+  const ledger = new Ledger({
+    store: new LedgerStore(db),
+    config: ledgerConfigOf(settings),
+    onCommitError: (error) =>
+      init.log('error', 'ledger commit failed; its bookings were dropped', { error: error.message }),
+  });
+  if (settings.genesis.length > 0) ledger.genesis(settings.genesis);
+  const keys = new KeyStore(db);
+  const payments = new Payments(
+    {
+      ledger,
+      store: new PaymentStore(db),
+      keys,
+      tasks: taskStore,
+      scheduler,
+      nodes,
+      verdicts,
+      log: init.log,
+    },
+    settings,
+  );
+  const meter = new EpochMeter(ledger.epochs.current().startedAt);
+  const epochs = new EpochCloser({ ledger, meter, accountOf: (id) => payments.wallet(id), log: init.log });
+  const gate = new NodeGate({
+    scheduler,
+    ledger,
+    meter,
+    onWallet: (id, wallet) => payments.rememberWallet(id, wallet),
+    log: init.log,
+  });
+  tasks.observe(payments);
+  tasks.observe(meter);
+  verification.onVerdict((event) => {
+    payments.verdict(event);
+    if (event.outcome === 'fail') gate.refresh(event.nodeId);
+  });
   const signatures = new SignaturePool(init.verifyThreads);
   gateway = new Gateway({
     scheduler,
@@ -94,7 +143,7 @@ export function buildRouter(init: RouterInit): RouterApp {
   });
 
   const services: RouterServices = {
-    keys: new KeyStore(db),
+    keys,
     models,
     sessions: new SessionStore(db),
     taskStore,
@@ -104,6 +153,10 @@ export function buildRouter(init: RouterInit): RouterApp {
     verification,
     nodes,
     verdicts,
+    ledger,
+    payments,
+    epochs,
+    gate,
     defaultMaxTokens: init.defaultMaxTokens,
   };
 
@@ -122,6 +175,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     api.addHook('onRequest', bearerAuth({ keys: services.keys, loginTokens }));
     openAiRoutes(api, services);
     networkRoutes(api, services);
+    ledgerRoutes(api, services);
     batchRoutes(api, services, {
       db,
       log: init.log,
@@ -148,7 +202,15 @@ export function buildRouter(init: RouterInit): RouterApp {
     }
   }, 250);
   leaseTimer.unref();
+  const ledgerTimer = setInterval(() => epochs.tick(), Math.min(1000, settings.epochMs));
+  ledgerTimer.unref();
 
+  // Payments first: it reads which held tasks finished before the task manager queues the rest again.
+  const epoch = ledger.epochs.current();
+  const payment = payments.recover(epoch.startedAt);
+  if (payment.booked + payment.released > 0)
+    init.log('info', 'settled payments left from the last run', { ...payment });
+  meter.preload(new PaymentStore(db).doneByNodeSince(epoch.startedAt));
   const recovered = tasks.recover();
   if (recovered > 0) init.log('info', 'recovered unfinished tasks from the store', { count: recovered });
 
@@ -158,10 +220,13 @@ export function buildRouter(init: RouterInit): RouterApp {
     db,
     async close() {
       clearInterval(leaseTimer);
+      clearInterval(ledgerTimer);
       await gateway.close();
       await app.close();
       await signatures.stop();
       taskStore.flush();
+      ledger.close();
+      payments.close();
       db.close();
     },
   };

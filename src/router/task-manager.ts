@@ -37,6 +37,19 @@ export type Reviewer<Plan = unknown> = {
   review(handle: TaskHandle, plan: Plan, result: ResultRecord, lease: Lease): Promise<'pass' | 'fail'>;
 };
 
+/**
+ * What the ledger hears of tasks (src/router/payments.ts, src/router/epoch-meter.ts): admission before a task is
+ * stored, then how it ended.
+ */
+export type TaskObserver = {
+  /** A new task is about to be stored and queued; throwing refuses it (nothing is stored, no node sees it). */
+  admit?(record: TaskRecord, request: SubmitRequest): void;
+  /** A result was accepted (after its check passed, if it had one) and committed. */
+  accepted?(result: ResultRecord, handle: TaskHandle | undefined): void;
+  /** A task ended without a result. */
+  failed?(record: TaskRecord, error: OmniError): void;
+};
+
 /** Everything a client waiting on a task hears: streamed text, then the result or an error. */
 export type TaskEvents = {
   text: [text: string];
@@ -57,6 +70,11 @@ export class TaskHandle extends EventEmitter<TaskEvents> {
   /** The check planned for the current attempt; while set, its text is held until the check passes. */
   plan: unknown = null;
   validation: Validation | null = null;
+  /** When the current attempt was leased, and when its result arrived (ms): the node's speed. */
+  startedAt = 0;
+  resultAt = 0;
+  /** What the client was charged for the task and its checks, once booked (null: nothing to pay). */
+  cost: bigint | null = null;
   readonly result: Promise<ResultRecord>;
   #resolve!: (r: ResultRecord) => void;
   #reject!: (e: OmniError) => void;
@@ -113,6 +131,7 @@ export class TaskManager {
   /** Tasks accepted whose insert has not committed yet; they count against the queue limit. */
   #uncommitted = 0;
   #reviewer: Reviewer | null = null;
+  readonly #observers: TaskObserver[] = [];
 
   constructor(
     readonly store: TaskStore,
@@ -131,6 +150,11 @@ export class TaskManager {
   /** Results are checked by this reviewer from now on (set once, after both are built). */
   setReviewer(reviewer: Reviewer): void {
     this.#reviewer = reviewer;
+  }
+
+  /** Adds an observer of admissions and task ends (the ledger and its epoch meter). */
+  observe(observer: TaskObserver): void {
+    this.#observers.push(observer);
   }
 
   handle(taskId: string): TaskHandle | undefined {
@@ -162,6 +186,8 @@ export class TaskManager {
     };
     // A full queue refuses with 429 before anything is stored: a refused task was never accepted.
     this.scheduler.assertRoom(this.#uncommitted);
+    // Admission (payment) comes after the queue check and before anything is stored: a refused task never was.
+    for (const observer of this.#observers) observer.admit?.(record, request);
     const handle = new TaskHandle(record);
     handle.placement = request.placement ?? {};
     handle.requested = request.validation;
@@ -172,7 +198,12 @@ export class TaskManager {
       this.#uncommitted--;
       if (error) {
         this.#handles.delete(record.id);
-        handle.fail(new OmniError('store_failed', `Task ${record.id} could not be stored: ${error.message}`));
+        const failure = new OmniError(
+          'store_failed',
+          `Task ${record.id} could not be stored: ${error.message}`,
+        );
+        this.#notify((o) => o.failed?.(record, failure));
+        handle.fail(failure);
         return;
       }
       if (this.#handles.get(record.id) === handle) this.scheduler.enqueue(queued(record, handle.placement));
@@ -207,6 +238,7 @@ export class TaskManager {
     if (!handle) return;
     handle.attempt = lease.attempt;
     handle.attemptText = '';
+    handle.startedAt = Date.now();
     handle.plan = this.#reviewer?.plan(handle, lease) ?? null;
   }
 
@@ -234,6 +266,8 @@ export class TaskManager {
 
   /** A verified result; false if the task already had one (duplicates are ignored, never paid twice). */
   accept(result: ResultRecord, alsoInTransaction?: () => void): boolean {
+    const arrived = this.#handles.get(result.taskId);
+    if (arrived) arrived.resultAt = Date.now();
     if (!this.store.complete(result, alsoInTransaction)) return false;
     this.#accepted(result);
     return true;
@@ -245,6 +279,7 @@ export class TaskManager {
    */
   acceptSoon(result: ResultRecord, alsoInTransaction: () => void, duplicate: () => void): void {
     const handle = this.#handles.get(result.taskId);
+    if (handle) handle.resultAt = Date.now();
     const lease = this.scheduler.lease(result.taskId);
     if (handle && lease && handle.plan !== null && this.#reviewer) {
       // Held for checking: the node's nonce moves on and its slot is free, but the result waits.
@@ -276,6 +311,8 @@ export class TaskManager {
     this.scheduler.complete(result.taskId);
     const handle = this.#handles.get(result.taskId);
     this.#handles.delete(result.taskId);
+    // Booked before the client hears of it, so the answer can say what it cost.
+    this.#notify((o) => o.accepted?.(result, handle));
     if (handle) {
       const text = result.output.text ?? '';
       if (text.length > handle.delivered.length && text.startsWith(handle.delivered)) {
@@ -351,7 +388,21 @@ export class TaskManager {
       message: error.message,
       status: statusOf(error),
     });
+    this.#notify((o) => o.failed?.(handle.record, error));
     handle.fail(error);
+  }
+
+  /** Tells the observers; one that throws must not stop the task's end. */
+  #notify(call: (observer: TaskObserver) => void): void {
+    for (const observer of this.#observers) {
+      try {
+        call(observer);
+      } catch (error) {
+        console.error(
+          `task manager: an observer failed: ${error instanceof Error ? error.stack : String(error)}`,
+        );
+      }
+    }
   }
 
   #existing(record: TaskRecord): TaskHandle {

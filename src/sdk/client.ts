@@ -1,4 +1,15 @@
 import { type BatchStatus, OmniError } from '../protocol/index.js';
+import type {
+  AccountView,
+  EntriesPage,
+  EpochReportView,
+  LedgerInfo,
+  LedgerVerifyView,
+  SessionParameters,
+  SessionView,
+  StakeView,
+  WithdrawalView,
+} from './ledger-types.js';
 
 export type ClientOptions = { baseUrl: string; apiKey?: string; fetch?: typeof fetch };
 
@@ -239,8 +250,143 @@ export class OmniClient {
     ).json() as Promise<Batch>;
   }
 
-  async #request(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-    const headers: Record<string, string> = {};
+  /** A session (seed 004); with `budget`, that many tokens are escrowed from the account for its prompts. */
+  async createSession(params: SessionParameters, signal?: AbortSignal): Promise<SessionView> {
+    return this.#json('POST', '/api/sessions', params, signal);
+  }
+
+  async session(id: string, signal?: AbortSignal): Promise<SessionView> {
+    return this.#json('GET', `/api/sessions/${encodeURIComponent(id)}`, undefined, signal);
+  }
+
+  /** Ends a session: the rest of its budget returns to the account. */
+  async closeSession(id: string, signal?: AbortSignal): Promise<SessionView> {
+    return this.#json('DELETE', `/api/sessions/${encodeURIComponent(id)}`, undefined, signal);
+  }
+
+  /** The network's prices, fee, staking and reward terms. */
+  async ledgerInfo(signal?: AbortSignal): Promise<LedgerInfo> {
+    return this.#json('GET', '/api/ledger', undefined, signal);
+  }
+
+  /** An account's balance, stakes, pending withdrawals and earnings ('me': the key's own). */
+  async account(address = 'me', signal?: AbortSignal): Promise<AccountView> {
+    return this.#json('GET', `/api/accounts/${encodeURIComponent(address)}`, undefined, signal);
+  }
+
+  /** An account's entries, newest first; pass `next_before` as `before` for the next page. */
+  async entries(
+    address = 'me',
+    page: { limit?: number; before?: number } = {},
+    signal?: AbortSignal,
+  ): Promise<EntriesPage> {
+    const query = new URLSearchParams();
+    if (page.limit !== undefined) query.set('limit', String(page.limit));
+    if (page.before !== undefined) query.set('before', String(page.before));
+    const path = `/api/accounts/${encodeURIComponent(address)}/entries${query.size > 0 ? `?${query}` : ''}`;
+    return this.#json('GET', path, undefined, signal);
+  }
+
+  /** Sends tokens; the same `idempotencyKey` never sends twice. */
+  async transfer(
+    params: { to: string; amount: string; from?: string },
+    options: { idempotencyKey?: string; signal?: AbortSignal } = {},
+  ): Promise<{ from: string; to: string; amount: string; seq: number; balance: string }> {
+    return this.#json('POST', '/api/transfers', params, options.signal, options.idempotencyKey);
+  }
+
+  async stake(
+    params: { node: string; amount: string },
+    options: { idempotencyKey?: string; signal?: AbortSignal } = {},
+  ): Promise<StakeView> {
+    return this.#json('POST', '/api/stake', params, options.signal, options.idempotencyKey);
+  }
+
+  /** Starts unbonding; the tokens return to the owner at `release_at`. */
+  async unstake(
+    params: { node: string; amount: string },
+    options: { idempotencyKey?: string; signal?: AbortSignal } = {},
+  ): Promise<StakeView & { release_at: number }> {
+    return this.#json('POST', '/api/unstake', params, options.signal, options.idempotencyKey);
+  }
+
+  async stakeOf(node: string, signal?: AbortSignal): Promise<StakeView> {
+    return this.#json('GET', `/api/stakes/${encodeURIComponent(node)}`, undefined, signal);
+  }
+
+  /** Asks to cash out: the amount is locked until the withdrawal is settled. */
+  async withdraw(
+    params: { amount: string; to: string },
+    options: { idempotencyKey?: string; signal?: AbortSignal } = {},
+  ): Promise<WithdrawalView> {
+    return this.#json('POST', '/api/withdrawals', params, options.signal, options.idempotencyKey);
+  }
+
+  async withdrawals(
+    filter: { status?: string; account?: string } = {},
+    signal?: AbortSignal,
+  ): Promise<{ data: WithdrawalView[] }> {
+    const query = new URLSearchParams(filter as Record<string, string>);
+    return this.#json('GET', `/api/withdrawals${query.size > 0 ? `?${query}` : ''}`, undefined, signal);
+  }
+
+  async cancelWithdrawal(id: string, signal?: AbortSignal): Promise<WithdrawalView> {
+    return this.#json('POST', `/api/withdrawals/${encodeURIComponent(id)}/cancel`, {}, signal);
+  }
+
+  /** Operator: marks a withdrawal paid out. */
+  async settleWithdrawal(id: string, settlement?: string, signal?: AbortSignal): Promise<WithdrawalView> {
+    const body = settlement === undefined ? {} : { settlement };
+    return this.#json('POST', `/api/withdrawals/${encodeURIComponent(id)}/settle`, body, signal);
+  }
+
+  /** Operator, test networks only: creates tokens. */
+  async mint(
+    params: { to: string; amount: string },
+    options: { idempotencyKey?: string; signal?: AbortSignal } = {},
+  ): Promise<{ to: string; amount: string; balance: string }> {
+    return this.#json('POST', '/api/mint', params, options.signal, options.idempotencyKey);
+  }
+
+  async currentEpoch(
+    signal?: AbortSignal,
+  ): Promise<{ epoch: number; started_at: number; ends_at: number; formula: string }> {
+    return this.#json('GET', '/api/epochs/current', undefined, signal);
+  }
+
+  async epoch(epoch: number, signal?: AbortSignal): Promise<EpochReportView> {
+    return this.#json('GET', `/api/epochs/${epoch}`, undefined, signal);
+  }
+
+  /** Operator: closes the open epoch (or returns the report of `epoch` if it is closed already). */
+  async closeEpoch(epoch?: number, signal?: AbortSignal): Promise<EpochReportView> {
+    return this.#json('POST', '/api/epochs/close', epoch === undefined ? {} : { epoch }, signal);
+  }
+
+  /** Operator: checks the whole ledger history on the router. */
+  async verifyLedger(signal?: AbortSignal): Promise<LedgerVerifyView> {
+    return this.#json('GET', '/api/ledger/verify', undefined, signal);
+  }
+
+  async #json<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+    idempotencyKey?: string,
+  ): Promise<T> {
+    const headers: Record<string, string> = idempotencyKey ? { 'idempotency-key': idempotencyKey } : {};
+    return (await this.#request(method, path, body, signal, headers)).json() as Promise<T>;
+  }
+
+  async #request(
+    method: string,
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { ...extraHeaders };
     if (this.#options.apiKey) headers.authorization = `Bearer ${this.#options.apiKey}`;
     // FormData sets its own multipart content type with the boundary.
     const form = body instanceof FormData;

@@ -9,3 +9,16 @@ export {
   type FileObject,
   OmniClient,
 } from './client.js';
+export type {
+  AccountView,
+  EntriesPage,
+  EpochReportView,
+  LedgerEntryView,
+  LedgerInfo,
+  LedgerVerifyView,
+  RewardView,
+  SessionParameters,
+  SessionView,
+  StakeView,
+  WithdrawalView,
+} from './ledger-types.js';

@@ -35,6 +35,7 @@ export {
 } from './ledger.js';
 export { type ModelRecord, ModelStore } from './models.js';
 export { NodeStore } from './nodes.js';
+export { PaymentStore, type TaskPaymentRecord } from './payments.js';
 export { type SessionParams, type SessionRecord, SessionStore } from './sessions.js';
 export { type ResultRecord, type TaskRecord, type TaskStatus, TaskStore } from './tasks.js';
 export { type StoredVerdict, VerdictStore } from './verdicts.js';

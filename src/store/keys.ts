@@ -39,6 +39,7 @@ export class KeyStore {
   readonly #insert;
   readonly #byHash;
   readonly #loginKey;
+  readonly #byId;
 
   constructor(db: Db) {
     this.#insert = db.prepare(
@@ -47,6 +48,7 @@ export class KeyStore {
     this.#byHash = db.prepare<[string], KeyRow>(
       'SELECT id, account, role FROM api_keys WHERE hash = ? AND revoked_at IS NULL',
     );
+    this.#byId = db.prepare<[string], KeyRow>('SELECT id, account, role FROM api_keys WHERE id = ?');
     this.#loginKey = db.prepare<[string, string], { id: string }>(
       `SELECT id FROM api_keys WHERE account = ? AND label = ? AND role = 'user' AND revoked_at IS NULL
        ORDER BY created_at LIMIT 1`,
@@ -65,6 +67,12 @@ export class KeyStore {
   /** The key's identity when the key is valid, else undefined. */
   authenticate(key: string): KeyIdentity | undefined {
     const row = this.#byHash.get(hashSecret(key));
+    return row && identityOf(row);
+  }
+
+  /** A key's identity by its id (revoked or not): whose account pays for the tasks it sent. */
+  identity(id: string): KeyIdentity | undefined {
+    const row = this.#byId.get(id);
     return row && identityOf(row);
   }
 

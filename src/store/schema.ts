@@ -245,4 +245,20 @@ export const migrations: string[] = [
   CREATE INDEX verdicts_task ON verdicts(task_id);
   CREATE INDEX verdicts_at ON verdicts(at);
   `,
+  // Payments for tasks (issue 5): what each paid task holds in escrow and at what price, until it is booked or
+  // released. On start the router books or releases the ones still held (their ledger keys make it exactly once).
+  `
+  CREATE TABLE task_payments (
+    task_id TEXT PRIMARY KEY,
+    escrow TEXT NOT NULL,
+    per_task INTEGER NOT NULL,
+    account TEXT NOT NULL,
+    price_input TEXT NOT NULL,
+    price_output TEXT NOT NULL,
+    held TEXT NOT NULL,
+    settled_at INTEGER,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX task_payments_held ON task_payments(created_at) WHERE settled_at IS NULL;
+  `,
 ];
