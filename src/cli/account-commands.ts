@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { OmniClient } from '../sdk/index.js';
 import { accountOf, KeyStore, openDatabase } from '../store/index.js';
+import { formatValidationLevel, parseValidationLevel } from '../verify/index.js';
 import { forgetLogin, normalizeRouter, readLogin, saveLogin } from './config.js';
 
 // The first line of the router's login challenges (src/router/login-routes.ts). The CLI signs nothing else, so a
@@ -105,7 +106,7 @@ export async function logoutCommand(env: NodeJS.ProcessEnv = process.env): Promi
   process.stdout.write(`logged out of ${saved.router}\n`);
 }
 
-export type AccountKeyOptions = { label?: string; account?: string; operator?: boolean };
+export type AccountKeyOptions = { label?: string; account?: string; operator?: boolean; validation?: string };
 
 /**
  * Creates an API key for an account in the router's store. Without `account` it makes a new wallet for the key
@@ -127,11 +128,17 @@ export function createAccountKey(
     walletFile = join(wallets, `${account}.key`);
     writeFileSync(walletFile, `${privateKey}\n`, { mode: 0o600, flag: 'wx' });
   }
+  // A bad level fails here, naming the flag, not on the key's first request.
+  const validation =
+    options.validation === undefined
+      ? undefined
+      : formatValidationLevel(parseValidationLevel(options.validation, '--validation'));
   const db = openDatabase(dataDir);
   try {
     const { key } = new KeyStore(db).create(options.label, {
       account,
       role: options.operator ? 'operator' : 'user',
+      validation,
     });
     return { key, account, walletFile };
   } finally {

@@ -64,6 +64,10 @@ program
   .option('--label <label>', 'a note to remember the key by')
   .option('--account <address>', 'the account (0x address) the key belongs to')
   .option('--operator', 'give the key the operator role')
+  .option(
+    '--validation <level>',
+    "the key's default check of answers: none, checksum, redundant:k, likelihood, embedding or auto",
+  )
   .action(async (o) => (await accounts()).keysCreateCommand(o));
 
 program

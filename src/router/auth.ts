@@ -10,6 +10,8 @@ declare module 'fastify' {
     account: string | null;
     /** Whether the key has the operator role. */
     operator: boolean;
+    /** The key's default validation level, or null for the router's. */
+    keyValidation: string | null;
   }
 }
 
@@ -51,5 +53,6 @@ export function bearerAuth(components: BearerAuthComponents) {
     request.keyId = identity.id;
     request.account = identity.account;
     request.operator = identity.role === 'operator';
+    request.keyValidation = identity.validation;
   };
 }

@@ -123,7 +123,11 @@ export function prepareLine(
       shape: 'embedding',
       base64: request.encoding_format === 'base64',
       input: { kind: 'embedding', input },
-      ...validationField(request.validation, session.params),
+      ...validationField(
+        request.validation,
+        session.params,
+        services.keys.identity(keyId)?.validation ?? null,
+      ),
     };
   }
   if (endpoint === '/v1/completions') {
@@ -137,7 +141,11 @@ export function prepareLine(
       shape: 'completion',
       base64: false,
       input: { kind: 'completion', prompt, params },
-      ...validationField(request.validation, session.params),
+      ...validationField(
+        request.validation,
+        session.params,
+        services.keys.identity(keyId)?.validation ?? null,
+      ),
     };
   }
   const request = parseBody(chatCompletionRequest, body);
@@ -160,13 +168,17 @@ export function prepareLine(
     shape: 'chat',
     base64: false,
     input: { kind: 'chat', messages, params },
-    ...validationField(request.validation, session.params),
+    ...validationField(request.validation, session.params, services.keys.identity(keyId)?.validation ?? null),
   };
 }
 
 /** The line's validation level, checked now so a bad one fails the line up front, naming the field. */
-function validationField(field: string | null | undefined, defaults: SessionParams) {
-  return { validation: formatValidationLevel(validationOf(field, defaults)) };
+function validationField(
+  field: string | null | undefined,
+  defaults: SessionParams,
+  keyDefault: string | null,
+) {
+  return { validation: formatValidationLevel(validationOf(field, defaults, keyDefault)) };
 }
 
 /** The validation level a prepared line asks for. */

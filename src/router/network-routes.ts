@@ -89,7 +89,7 @@ export function networkRoutes(app: FastifyInstance, services: RouterServices): v
       shape: 'chat',
       stream: body.stream === true,
       includeUsage: true,
-      validation: validationOf(undefined, session.params),
+      validation: validationOf(undefined, session.params, request.keyValidation),
     });
   });
 

@@ -60,13 +60,14 @@ export function generationParams(
   };
 }
 
-/** The request's validation level, else the session's, else `auto`. */
+/** The request's validation level, else the session's, else the API key's default, else `auto`. */
 export function validationOf(
   field: string | null | undefined,
   defaults: SessionParams = {},
+  keyDefault: string | null = null,
 ): ValidationLevel {
   if (field != null) return parseValidationLevel(field, 'validation');
-  return parseValidationLevel(defaults.validation ?? 'auto', 'validation');
+  return parseValidationLevel(defaults.validation ?? keyDefault ?? 'auto', 'validation');
 }
 
 function idempotencyKey(request: FastifyRequest): string | null {
@@ -141,7 +142,7 @@ export function openAiRoutes(app: FastifyInstance, services: RouterServices): vo
       shape: 'chat',
       stream: body.stream === true,
       includeUsage: body.stream_options?.include_usage === true,
-      validation: validationOf(body.validation, session.params),
+      validation: validationOf(body.validation, session.params, request.keyValidation),
     });
   });
 
@@ -157,7 +158,7 @@ export function openAiRoutes(app: FastifyInstance, services: RouterServices): vo
       shape: 'completion',
       stream: body.stream === true,
       includeUsage: body.stream_options?.include_usage === true,
-      validation: validationOf(body.validation, session.params),
+      validation: validationOf(body.validation, session.params, request.keyValidation),
     });
   });
 
@@ -172,7 +173,7 @@ export function openAiRoutes(app: FastifyInstance, services: RouterServices): vo
       idempotencyKey: idempotencyKey(request),
       model,
       input: { kind: 'embedding', input },
-      validation: validationOf(body.validation, session.params),
+      validation: validationOf(body.validation, session.params, request.keyValidation),
     });
     const result = await handle.result;
     const vectors = result.output.embeddings ?? [];

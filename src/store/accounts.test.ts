@@ -26,7 +26,12 @@ describe('API keys with accounts and roles', () => {
     const { keys } = stores();
     const user = keys.create('mine', { account: ALICE });
     const operator = keys.create(undefined, { account: ALICE, role: 'operator' });
-    expect(keys.authenticate(user.key)).toEqual({ id: user.id, account: ALICE.toLowerCase(), role: 'user' });
+    expect(keys.authenticate(user.key)).toEqual({
+      id: user.id,
+      account: ALICE.toLowerCase(),
+      role: 'user',
+      validation: null,
+    });
     expect(keys.authenticate(operator.key)?.role).toBe('operator');
     expect(keys.authenticate(`${user.key}x`)).toBeUndefined();
   });
@@ -34,7 +39,12 @@ describe('API keys with accounts and roles', () => {
   it('keeps keys made without an account working, with no account and the user role', () => {
     const { keys } = stores();
     const legacy = keys.create('old');
-    expect(keys.authenticate(legacy.key)).toEqual({ id: legacy.id, account: null, role: 'user' });
+    expect(keys.authenticate(legacy.key)).toEqual({
+      id: legacy.id,
+      account: null,
+      role: 'user',
+      validation: null,
+    });
   });
 
   it('refuses an account that is not an Ethereum address, naming it', () => {
@@ -75,6 +85,7 @@ describe('login tokens', () => {
       id: keyId,
       account: ALICE.toLowerCase(),
       role: 'user',
+      validation: null,
     });
     expect(tokens.authenticate(issued.token, now + 7 * DAY)).toBeUndefined();
     const stored = db.prepare('SELECT * FROM login_tokens').all() as Record<string, unknown>[];

@@ -22,8 +22,11 @@ export class LoginTokenStore {
     this.#insert = db.prepare(
       'INSERT INTO login_tokens (hash, account, key_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
     );
-    this.#byHash = db.prepare<[string, number], { id: string; account: string; role: string }>(
-      `SELECT k.id, t.account, k.role FROM login_tokens t JOIN api_keys k ON k.id = t.key_id
+    this.#byHash = db.prepare<
+      [string, number],
+      { id: string; account: string; role: string; validation: string | null }
+    >(
+      `SELECT k.id, t.account, k.role, k.validation FROM login_tokens t JOIN api_keys k ON k.id = t.key_id
        WHERE t.hash = ? AND t.expires_at > ? AND k.revoked_at IS NULL`,
     );
     this.#delete = db.prepare('DELETE FROM login_tokens WHERE hash = ?');
@@ -43,7 +46,12 @@ export class LoginTokenStore {
   authenticate(token: string, now = Date.now()): KeyIdentity | undefined {
     const row = this.#byHash.get(hashSecret(token), now);
     if (!row) return undefined;
-    return { id: row.id, account: row.account, role: row.role === 'operator' ? 'operator' : 'user' };
+    return {
+      id: row.id,
+      account: row.account,
+      role: row.role === 'operator' ? 'operator' : 'user',
+      validation: row.validation,
+    };
   }
 
   /** Ends a token (logout); true when it existed. */

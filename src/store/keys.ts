@@ -8,9 +8,19 @@ export const hashSecret = (secret: string) => createHash('sha256').update(secret
 export type KeyRole = 'user' | 'operator';
 
 /** Who a valid API key (or a login token acting as one) is. `account` is null for keys made before accounts. */
-export type KeyIdentity = { id: string; account: string | null; role: KeyRole };
+export type KeyIdentity = {
+  id: string;
+  account: string | null;
+  role: KeyRole;
+  /** The default validation level of the key's requests; null: the router's (auto). */
+  validation: string | null;
+};
 
-export type KeyCreateOptions = { account?: string | undefined; role?: KeyRole | undefined };
+export type KeyCreateOptions = {
+  account?: string | undefined;
+  role?: KeyRole | undefined;
+  validation?: string | undefined;
+};
 
 /** The label of the key row that login tokens act as; one per account. */
 export const LOGIN_KEY_LABEL = 'login';
@@ -27,11 +37,12 @@ export function accountOf(address: string): string {
   return address.toLowerCase();
 }
 
-type KeyRow = { id: string; account: string | null; role: string };
+type KeyRow = { id: string; account: string | null; role: string; validation: string | null };
 const identityOf = (row: KeyRow): KeyIdentity => ({
   id: row.id,
   account: row.account,
   role: row.role === 'operator' ? 'operator' : 'user',
+  validation: row.validation,
 });
 
 /** API keys. Only a key's sha256 is stored: a stolen database does not leak usable keys. */
@@ -43,12 +54,14 @@ export class KeyStore {
 
   constructor(db: Db) {
     this.#insert = db.prepare(
-      'INSERT INTO api_keys (id, hash, label, created_at, account, role) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO api_keys (id, hash, label, created_at, account, role, validation) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     this.#byHash = db.prepare<[string], KeyRow>(
-      'SELECT id, account, role FROM api_keys WHERE hash = ? AND revoked_at IS NULL',
+      'SELECT id, account, role, validation FROM api_keys WHERE hash = ? AND revoked_at IS NULL',
     );
-    this.#byId = db.prepare<[string], KeyRow>('SELECT id, account, role FROM api_keys WHERE id = ?');
+    this.#byId = db.prepare<[string], KeyRow>(
+      'SELECT id, account, role, validation FROM api_keys WHERE id = ?',
+    );
     this.#loginKey = db.prepare<[string, string], { id: string }>(
       `SELECT id FROM api_keys WHERE account = ? AND label = ? AND role = 'user' AND revoked_at IS NULL
        ORDER BY created_at LIMIT 1`,
@@ -60,7 +73,15 @@ export class KeyStore {
     const id = `key_${randomBytes(8).toString('hex')}`;
     const key = `ot-${randomBytes(24).toString('base64url')}`;
     const account = options.account === undefined ? null : accountOf(options.account);
-    this.#insert.run(id, hashSecret(key), label ?? null, Date.now(), account, options.role ?? 'user');
+    this.#insert.run(
+      id,
+      hashSecret(key),
+      label ?? null,
+      Date.now(),
+      account,
+      options.role ?? 'user',
+      options.validation ?? null,
+    );
     return { id, key };
   }
 
@@ -92,6 +113,7 @@ export class KeyStore {
       Date.now(),
       account,
       'user',
+      null,
     );
     return id;
   }

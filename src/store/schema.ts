@@ -261,4 +261,8 @@ export const migrations: string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX task_payments_held ON task_payments(created_at) WHERE settled_at IS NULL;
   `,
+  // A key's default validation level for its requests (none, checksum, redundant:k, likelihood, embedding, auto).
+  `
+  ALTER TABLE api_keys ADD COLUMN validation TEXT;
+  `,
 ];

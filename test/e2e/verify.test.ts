@@ -3,8 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyModel } from '../../src/models/index.js';
 import {
   type CliProcess,
+  cliOutput,
   prepareRouterData,
   runCheater,
+  runCli,
   startNodeProcess,
   startRouterProcess,
   type Workspace,
@@ -181,6 +183,22 @@ describe('verified results', () => {
     const body = (await response.json()) as { data: unknown[]; omnitensor: unknown };
     expect(body.data).toHaveLength(2);
     expect(body.omnitensor).toMatchObject({ validation: { level: 'embedding', verdict: 'pass' } });
+  });
+
+  it("uses the API key's default level when a request names none, and refuses a bad one when the key is made", async () => {
+    const data = join(ws.dir, 'router');
+    const key = (await cliOutput(['keys', 'create', '--data', data, '--validation', 'likelihood'])).trim();
+    const response = await fetch(`${url}/v1/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'tiny', prompt: 'key default', max_tokens: 8, temperature: 0 }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-omnitensor-validation')).toBe('likelihood');
+    expect(response.headers.get('x-omnitensor-verdict')).toBe('pass');
+    const bad = runCli(['keys', 'create', '--data', data, '--validation', 'thorough']);
+    expect(await bad.exited).not.toBe(0);
+    expect(bad.output()).toMatch(/Unknown validation level 'thorough'.*none, checksum/);
   });
 
   it('never lets a node check its twin: two nodes with one wallet are not independent', async () => {
