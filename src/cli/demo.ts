@@ -37,6 +37,7 @@ export async function demoCommand(options: { nodes: number; prompts: number }): 
     say(`router: ${network.url}  model: ${network.modelName} (random weights: the text is not meaningful)`);
     say(`sending ${options.prompts} prompts...`);
     const perNode = new Map<string, NodeFigures>();
+    const checks = new Map<string, number>();
     let done = 0;
     let next = 0;
     const workStart = performance.now();
@@ -53,6 +54,9 @@ export async function demoCommand(options: { nodes: number; prompts: number }): 
         });
         const ms = performance.now() - t0;
         const node = answer.nodeId ?? 'unknown';
+        const validation = answer.omnitensor?.validation;
+        const check = validation ? `${validation.verdict} (${validation.level})` : 'unknown';
+        checks.set(check, (checks.get(check) ?? 0) + 1);
         const figures = perNode.get(node) ?? { tasks: 0, tokens: 0, busyMs: 0 };
         figures.tasks++;
         figures.tokens += answer.usage.completion_tokens;
@@ -95,6 +99,10 @@ export async function demoCommand(options: { nodes: number; prompts: number }): 
     }
     say(
       `summary: ${done}/${options.prompts} prompts answered by ${perNode.size} node(s), ${totalTokens} tokens in ${(workMs / 1000).toFixed(2)} s = ${((totalTokens / workMs) * 1000).toFixed(0)} tokens/s overall`,
+    );
+    // New nodes are checked on every answer (validation auto): another node reruns it and the hashes must match.
+    say(
+      `checks: ${[...checks].map(([check, n]) => `${n} ${check}`).join(', ')} (new nodes are checked every time; a failed answer would have been redone elsewhere)`,
     );
 
     // The economy of the run: what the user paid, what the nodes earned, and an epoch's rewards.

@@ -30,6 +30,10 @@ export type ChatCompletion = {
   model: string;
   choices: { index: number; message: { role: string; content: string }; finish_reason: string }[];
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  /** How the answer was checked (OmniTensor's addition to the OpenAI shape). */
+  omnitensor?: {
+    validation: { requested: string; level: string; verdict: 'pass' | 'unchecked'; checked_by: string[] };
+  };
 };
 
 /** A file of the Batch API (an uploaded request file, or an output or error file). */
