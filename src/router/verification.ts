@@ -102,10 +102,16 @@ export class Verification implements Reviewer<Plan> {
     const record = this.#reputation.get(reputationKey(lease.nodeId, lease.task.modelSha256)) ?? EMPTY_RECORD;
     let level = checkFor(requested, input.kind, params, record, this.#random);
     if (level !== null && requested.kind === 'auto' && !this.#canCheck(level, lease)) {
-      // `auto` checks with what the network has: hashes from a second worker when no validator holds the
-      // model; unchecked only when there is nobody independent at all (said in the answer's headers).
-      const fallback = params && isDeterministic(params) ? 'checksum' : null;
-      level = fallback && this.#canCheck(fallback, lease) ? fallback : null;
+      // `auto` checks with what the network has: by likelihood when no independent worker can rerun a
+      // deterministic request, by hash when no validator can score it; unchecked only when there is nobody
+      // independent at all (said in the answer's headers).
+      const other =
+        level === 'checksum'
+          ? 'likelihood'
+          : level === 'likelihood' && params && isDeterministic(params)
+            ? 'checksum'
+            : null;
+      level = other && this.#canCheck(other, lease) ? other : null;
     }
     if (level === null) {
       handle.validation = {

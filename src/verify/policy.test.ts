@@ -59,7 +59,11 @@ describe('auto policy', () => {
     const never = () => 0.99;
     const trusted = clean(10_000);
     expect(checkFor({ kind: 'none' }, 'chat', undefined, EMPTY_RECORD, always)).toBeNull();
-    expect(checkFor({ kind: 'auto' }, 'chat', { temperature: 0 }, EMPTY_RECORD, never)).toBe('likelihood');
+    expect(checkFor({ kind: 'auto' }, 'chat', { temperature: 0 }, EMPTY_RECORD, never)).toBe('checksum');
+    expect(checkFor({ kind: 'auto' }, 'chat', { temperature: 0.7, seed: 3 }, EMPTY_RECORD, never)).toBe(
+      'checksum',
+    );
+    expect(checkFor({ kind: 'auto' }, 'chat', { temperature: 0.7 }, EMPTY_RECORD, never)).toBe('likelihood');
     expect(checkFor({ kind: 'auto' }, 'embedding', undefined, EMPTY_RECORD, never)).toBe('embedding');
     expect(checkFor({ kind: 'auto' }, 'chat', { temperature: 0 }, trusted, never)).toBeNull();
     expect(checkFor({ kind: 'checksum' }, 'chat', { temperature: 0 }, trusted, never)).toBe('checksum');

@@ -1,3 +1,4 @@
+import { isDeterministic } from './levels.js';
 import {
   isTrusted,
   REPUTATION_DEFAULTS,
@@ -48,9 +49,10 @@ export function shouldCheck(
 export type TaskKind = 'chat' | 'completion' | 'embedding';
 
 /**
- * The check a level asks for on one task, or null for none. Text under `auto` gets `likelihood` (one
- * teacher-forced pass, cheaper than generating again, and it also covers sampled requests); embeddings
- * get `embedding` (recomputed and compared by cosine, since float vectors rarely hash equal across hardware).
+ * The check a level asks for on one task, or null for none. Under `auto`, deterministic text gets `checksum`
+ * and other text `likelihood` (the router falls back to the other when no independent node can make the
+ * first); embeddings get `embedding` (recomputed and compared by cosine, since float vectors rarely hash
+ * equal across hardware).
  */
 export function checkFor(
   level: ValidationLevel,
@@ -65,7 +67,12 @@ export function checkFor(
       return null;
     case 'auto':
       if (!shouldCheck(record, random, options)) return null;
-      return kind === 'embedding' ? 'embedding' : 'likelihood';
+      if (kind === 'embedding') return 'embedding';
+      // A deterministic request (greedy, or sampled with a seed: the router seeds every task) is checked by
+      // hash: a replica costs about the tokens a likelihood pass does (1.0x vs 1.1x, docs/verification.md) and
+      // also catches what likelihood cannot tell on sampled text (a Q8_0 copy claiming F32, a plausible
+      // replayed or truncated sample). Likelihood is for requests with no single right answer.
+      return params && isDeterministic(params) ? 'checksum' : 'likelihood';
     case 'checksum':
       // A non-deterministic request has no single right hash; judge its likelihood instead.
       return kind !== 'embedding' && params && params.temperature > 0 && params.seed === undefined
