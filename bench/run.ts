@@ -1,6 +1,7 @@
 /** `npm run bench`: runs each benchmark, prints its figures, writes them to bench/results/<name>.json. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { adversarialBench } from './adversarial.js';
 import { batchBench } from './batch.js';
 import { connectionsBench } from './connections.js';
 import { ledgerBench } from './ledger.js';
@@ -16,6 +17,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   scheduler: () => schedulerBench(),
   connections: () => connectionsBench(),
   ledger: () => ledgerBench(),
+  adversarial: () => adversarialBench(),
 };
 
 const only = process.argv.slice(2);

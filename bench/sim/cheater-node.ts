@@ -2,38 +2,115 @@
  * A CHEATING compute node, for the verification tests and the adversarial benchmark only: a real node
  * (real engine, real model, real signatures) whose outputs are rewritten before it signs them, through the
  * node's fault-injection hook. Usage: node --import tsx bench/sim/cheater-node.ts '<json>' with
- * { router, model, data, wallet?, cheat, swapModel? }. Cheats:
+ * { router, model, data, wallet?, cheat, swapModel?, roles?, shared?, record?, dormant? }. Cheats:
  * - random: the text replaced by random characters of the same length;
  * - truncate: the text cut in half, claimed as a natural stop;
  * - replay: every answer is one it computed for another prompt (its first; that one gets reversed text);
  * - swap: answers come from another model file (`swapModel`) while it claims the registered one;
+ * - collude: as swap, and it writes the hash of every prompt and text it sends to the file `shared`, which
+ *   its partners (same operator, same payout wallet) read;
+ * - collude-validator: a validator (give `roles: ['validator']`) that scores honestly, except outputs found
+ *   in `shared`: those it scores under `swapModel`, the model its partners answered with, so they pass;
+ * - sleeper: honest until the process gets SIGUSR2, then random text (a node that builds trust, then cheats);
  * - honest: no cheating (a control).
+ * With `record`, every chat or completion result it sends is logged there as a JSON line (task, attempt,
+ * whether the text differs from what its own engine computed honestly), and so is every score it bends.
  */
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { createLlamaEngine, type LoadedModel } from '../../src/engine/index.js';
 import { startNode } from '../../src/node/index.js';
 import type { TaskOutput } from '../../src/protocol/index.js';
 
-type CheaterConfig = {
+export type CheatKind =
+  | 'random'
+  | 'truncate'
+  | 'replay'
+  | 'swap'
+  | 'collude'
+  | 'collude-validator'
+  | 'sleeper'
+  | 'honest';
+
+export type CheaterConfig = {
   router: string;
   model: string;
   data: string;
   wallet?: string;
-  cheat: 'random' | 'truncate' | 'replay' | 'swap' | 'honest';
+  cheat: CheatKind;
   swapModel?: string;
+  roles?: ('worker' | 'validator')[];
+  /** collude / collude-validator: the file the partners share hashes of their prompts and texts through. */
+  shared?: string;
+  /** A JSON-lines file of what it sent (see above). */
+  record?: string;
+  /** Load everything, then wait for SIGHUP before joining the network (so a benchmark can start it fast). */
+  dormant?: boolean;
 };
 
 const config = JSON.parse(process.argv[2] ?? '{}') as CheaterConfig;
 let swapped: LoadedModel | undefined;
-if (config.cheat === 'swap') {
+if (config.cheat === 'swap' || config.cheat === 'collude' || config.cheat === 'collude-validator') {
   const engine = await createLlamaEngine({ gpu: false });
   swapped = await engine.loadModel(config.swapModel as string, { threads: 1 });
 }
+let awake = false;
+process.on('SIGUSR2', () => {
+  awake = true;
+  process.stdout.write('sleeper: cheating from now on\n');
+});
+
+const textHash = (text: string) => createHash('sha256').update(text).digest('hex');
+const record = (line: Record<string, unknown>) => {
+  if (config.record) appendFileSync(config.record, `${JSON.stringify({ ...line, at: Date.now() })}\n`);
+};
+
+type Task = { taskId: string; attempt: number; input: { kind: string } };
+
+const tamper = async (task: Task, output: TaskOutput): Promise<TaskOutput> => {
+  const input = task.input as ScoreTask | Parameters<typeof generateWith>[1];
+  if (input.kind === 'score') return bendScore(task, input, output);
+  if (output.text === undefined || (input.kind !== 'chat' && input.kind !== 'completion')) return output;
+  const sent = await rewrite(input, output);
+  record({
+    task: task.taskId,
+    attempt: task.attempt,
+    cheat: config.cheat,
+    tampered: sent.text !== output.text,
+    finish: sent.finishReason,
+  });
+  if (config.cheat === 'collude' && config.shared)
+    appendFileSync(config.shared, `${textHash(JSON.stringify([promptOf(input), sent.text ?? '']))}\n`);
+  return sent;
+};
+
+type ScoreTask = {
+  kind: 'score';
+  target: { prompt: string } | { messages: Message[] };
+  output: string;
+  stop: string[];
+};
+
+/** collude-validator: a partner's output is scored under the partner's model, so it passes. */
+async function bendScore(task: Task, input: ScoreTask, output: TaskOutput): Promise<TaskOutput> {
+  if (config.cheat !== 'collude-validator' || !config.shared || !existsSync(config.shared)) return output;
+  const partners = new Set(readFileSync(config.shared, 'utf8').split('\n'));
+  if (!partners.has(textHash(JSON.stringify([input.target, input.output])))) return output;
+  const scores = await (swapped as LoadedModel).score(input.target, input.output, { stop: input.stop });
+  record({ task: task.taskId, attempt: task.attempt, cheat: config.cheat, colluded: true });
+  return { scores, promptTokens: scores.promptTokens, completionTokens: 0 };
+}
+
+/** What a partner's output answered, as the score task that checks it names it. */
+function promptOf(input: Parameters<typeof generateWith>[1]) {
+  return input.kind === 'chat' ? { messages: input.messages } : { prompt: input.prompt };
+}
 
 let first: TaskOutput | undefined;
-const tamper = async (task: { input: { kind: string } }, output: TaskOutput): Promise<TaskOutput> => {
-  const input = task.input as Parameters<typeof generateWith>[1];
-  if (output.text === undefined || (input.kind !== 'chat' && input.kind !== 'completion')) return output;
-  switch (config.cheat) {
+async function rewrite(input: Parameters<typeof generateWith>[1], output: TaskOutput): Promise<TaskOutput> {
+  if (output.text === undefined) return output;
+  const cheat = config.cheat === 'sleeper' ? (awake ? 'random' : 'honest') : config.cheat;
+  switch (cheat) {
     case 'random': {
       const text = Array.from(output.text, () =>
         String.fromCharCode(97 + Math.floor(Math.random() * 26)),
@@ -57,16 +134,18 @@ const tamper = async (task: { input: { kind: string } }, output: TaskOutput): Pr
       }
       return first;
     case 'swap':
+    case 'collude':
       return generateWith(swapped as LoadedModel, input);
     default:
       return output;
   }
-};
+}
+type Message = { role: 'system' | 'user' | 'assistant'; content: string };
 
 async function generateWith(
   model: LoadedModel,
   input:
-    | { kind: 'chat'; messages: { role: 'system' | 'user' | 'assistant'; content: string }[]; params: Params }
+    | { kind: 'chat'; messages: Message[]; params: Params }
     | { kind: 'completion'; prompt: string; params: Params },
 ): Promise<TaskOutput> {
   const { seed, ...rest } = input.params;
@@ -84,12 +163,20 @@ async function generateWith(
 }
 type Params = { maxTokens: number; temperature: number; topP: number; seed?: number; stop: string[] };
 
+if (config.dormant) {
+  process.stdout.write('cheater dormant\n');
+  // A signal listener does not keep the process alive; the timer does.
+  const alive = setInterval(() => {}, 60_000);
+  await new Promise((wake) => process.once('SIGHUP', wake));
+  clearInterval(alive);
+}
 const node = await startNode(
   {
     routerUrl: config.router,
     models: [config.model],
     dataDir: config.data,
     threads: 1,
+    ...(config.roles ? { roles: config.roles } : {}),
     ...(config.wallet ? { wallet: config.wallet } : {}),
   },
   { tamper: tamper as never, log: (line) => process.stderr.write(`${line}\n`) },
