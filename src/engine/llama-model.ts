@@ -162,6 +162,7 @@ export class LlamaLoadedModel implements LoadedModel {
         output,
         stops,
         signal: params.signal,
+        greedy: params.greedy,
       }),
     );
   }

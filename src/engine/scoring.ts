@@ -45,6 +45,11 @@ export type ScoreOutputOptions = {
   /** Request stop strings plus the template's, as strings. */
   stops: string[];
   signal?: AbortSignal | undefined;
+  /**
+   * The output was decoded greedily (default): where the model's top token spells the text differently,
+   * generation took that split. A sampled output keeps its canonical split (its tokens need not be the top).
+   */
+  greedy?: boolean | undefined;
 };
 
 /** Runs the teacher-forced pass on a sequence the caller holds exclusively. */
@@ -201,7 +206,7 @@ export async function scoreOutput(options: ScoreOutputOptions): Promise<TokenSco
     if (aligned && resegmentations < MAX_RESEGMENTATIONS) {
       // Several tokenizations spell the same text; generation took the model's choice, not the canonical one.
       const better = betterTokenization(dist, path[i] as Token, remaining, pieces, stops, triedAt(i));
-      if (better?.kind === 'inside') {
+      if (better?.kind === 'inside' && options.greedy !== false) {
         await switchTo(i, better.token, better.logit);
       } else if (better?.kind === 'tail') {
         // The output ends inside this token: generation emitted it and cut the text at a stop string.

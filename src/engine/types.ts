@@ -37,6 +37,8 @@ export type ScoreParams = {
   /** The request's stop strings, so the scorer can tell whether the output ends where generation stops. */
   stop: string[];
   signal?: AbortSignal;
+  /** The output was decoded greedily (temperature 0); default true. */
+  greedy?: boolean;
 };
 
 /**

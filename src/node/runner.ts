@@ -209,6 +209,7 @@ export class Runner {
         const scores = await model.score(input.target, input.output, {
           stop: input.stop,
           signal: job.abort.signal,
+          ...(input.greedy === undefined ? {} : { greedy: input.greedy }),
         });
         output = { scores, promptTokens: scores.promptTokens, completionTokens: 0 };
       } else {

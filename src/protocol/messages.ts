@@ -36,6 +36,8 @@ export const scoreInput = z.object({
   target: z.union([z.object({ prompt: z.string() }), z.object({ messages: z.array(chatMessage).min(1) })]),
   output: z.string(),
   stop: z.array(z.string()).max(4),
+  /** The output was decoded greedily (temperature 0). */
+  greedy: z.boolean().optional(),
 });
 export type ScoreTaskInput = z.infer<typeof scoreInput>;
 

@@ -388,6 +388,12 @@ export class Gateway {
       return this.#reject(connection, 'result signature does not match the node id');
     }
     connection.lastNonce = nonce;
+    // The lease may have moved while the signature was checked (the node left and the task was requeued):
+    // then this result belongs to no attempt the router is waiting for, and must not be taken unchecked.
+    if (this.#leaseProblem(nodeId, message)) {
+      this.#init.nodes.setLastNonce(nodeId, nonce);
+      return;
+    }
     this.#store(connection, nodeId, message, message.signature, nonce);
   }
 

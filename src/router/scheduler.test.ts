@@ -208,5 +208,8 @@ describe('scheduler', () => {
     expect(scheduler.hasIndependent('validator', MODEL, 'a')).toBe(true);
     scheduler.removeNode('b');
     expect(scheduler.hasIndependent('worker', MODEL, 'a')).toBe(false);
+    // A node that left is still known by its wallet, so checks of its last results still avoid its twin.
+    scheduler.removeNode('a');
+    expect(scheduler.walletOf('a')).toBe('0xw');
   });
 });

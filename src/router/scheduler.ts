@@ -85,6 +85,8 @@ export class Scheduler {
   readonly #members = new Map<string, Set<NodeState>>();
   #queued = 0;
   #reputation: ((nodeId: string, modelSha256: string) => number) | null = null;
+  /** Wallets of nodes that left: a check of a departed node's result must still avoid its wallet. */
+  readonly #departedWallets = new Map<string, string>();
 
   constructor(init: SchedulerInit) {
     this.#init = init;
@@ -107,9 +109,9 @@ export class Scheduler {
     return false;
   }
 
-  /** The payout wallet a connected node named, if any. */
+  /** The payout wallet a node named (connected, or seen since this router started), if any. */
   walletOf(nodeId: string): string | null {
-    return this.#nodes.get(nodeId)?.wallet ?? null;
+    return this.#nodes.get(nodeId)?.wallet ?? this.#departedWallets.get(nodeId) ?? null;
   }
 
   get queuedCount(): number {
@@ -272,6 +274,7 @@ export class Scheduler {
 
   #forget(node: NodeState): void {
     this.#nodes.delete(node.id);
+    if (node.wallet) this.#departedWallets.set(node.id, node.wallet);
     for (const pool of node.pools) {
       this.#free.get(pool)?.delete(node);
       this.#members.get(pool)?.delete(node);

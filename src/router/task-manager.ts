@@ -281,6 +281,13 @@ export class TaskManager {
     const handle = this.#handles.get(result.taskId);
     if (handle) handle.resultAt = Date.now();
     const lease = this.scheduler.lease(result.taskId);
+    const current = lease && lease.nodeId === result.nodeId && lease.attempt === result.attempt;
+    if (handle && this.#reviewer && !current) {
+      // A result of an attempt that is no longer leased: its check (if it was to have one) is unknown, so it
+      // is not taken; the attempt that now holds the task answers instead.
+      duplicate();
+      return;
+    }
     if (handle && lease && handle.plan !== null && this.#reviewer) {
       // Held for checking: the node's nonce moves on and its slot is free, but the result waits.
       alsoInTransaction();

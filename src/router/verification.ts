@@ -176,6 +176,7 @@ export class Verification implements Reviewer<Plan> {
           target: input.kind === 'chat' ? { messages: input.messages } : { prompt: input.prompt },
           output: result.output.text ?? '',
           stop: input.params.stop,
+          greedy: input.params.temperature === 0,
         });
         const scores = score.output.scores;
         if (!scores) throw new Error('the validator returned no scores');
@@ -205,12 +206,10 @@ export class Verification implements Reviewer<Plan> {
         const answers: (HashedResult & { attempt: number })[] = [
           { ...worker, outputSha256: result.outputSha256, attempt: result.attempt },
         ];
-        // Each replica avoids every node (and wallet) that already answered; a tie adds up to two more.
-        for (let round = 1; round < k + 2; round++) {
-          if (round >= k) {
-            const judged = judgeRedundant(answers, answers.length);
-            if (judged.outcome !== 'undecided') break;
-          }
+        // Each replica avoids every node (and wallet) that already answered; a tie adds up to two more. The
+        // majority is of the k votes asked for (2 for checksum), and must beat every other answer.
+        while (answers.length < k + 2) {
+          if (answers.length >= k && judgeRedundant(answers, k).outcome !== 'undecided') break;
           const replica = await this.#run(handle, lease, 'worker', answers, input);
           this.cost.checkTokens += replica.output.promptTokens + replica.output.completionTokens;
           answers.push({
@@ -232,7 +231,7 @@ export class Verification implements Reviewer<Plan> {
             }
           }
         }
-        const judged = judgeRedundant(answers, answers.length);
+        const judged = judgeRedundant(answers, k);
         const task = { taskId: handle.record.id, modelSha256: lease.task.modelSha256 };
         return this.#record(redundantVerdicts(task, answers, judged, Date.now()));
       }

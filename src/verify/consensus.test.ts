@@ -67,4 +67,14 @@ describe('redundant:k', () => {
       judgeRedundant([result(1, 'aa'), result(2, 'aa'), result(3, 'bb'), result(4, 'bb')], 4).outcome,
     ).toBe('undecided');
   });
+
+  it('lets an honest pair win a checksum tie-break against two different wrong answers, but not a tie', () => {
+    const four = [result(1, 'aa'), result(2, 'xx'), result(3, 'aa'), result(4, 'yy')];
+    const judged = judgeRedundant(four, 2);
+    expect(judged.outcome).toBe('pass');
+    expect(judged.passed.sort()).toEqual([four[0]?.nodeId, four[2]?.nodeId].sort());
+    expect(
+      judgeRedundant([result(1, 'aa'), result(2, 'aa'), result(3, 'bb'), result(4, 'bb')], 2).outcome,
+    ).toBe('undecided');
+  });
 });

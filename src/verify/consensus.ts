@@ -37,7 +37,10 @@ export function judgeRedundant(results: readonly HashedResult[], k: number): Red
   const hashes = results.map(({ nodeId, wallet, outputSha256 }) => ({ nodeId, wallet, outputSha256 }));
   const ranked = Object.entries(votes).sort((a, b) => b[1] - a[1]);
   const [best, bestVotes] = ranked[0] ?? [null, 0];
-  const majority = best !== null && bestVotes > k / 2 ? best : null;
+  const runnerUp = ranked[1]?.[1] ?? 0;
+  // More than half of the k votes asked for, and more than any other answer (extra answers, heard to break
+  // a tie, must not raise the bar that an honest pair has to clear).
+  const majority = best !== null && bestVotes > k / 2 && bestVotes > runnerUp ? best : null;
   const evidence: RedundantEvidence = { k, hashes, votes, majoritySha256: majority };
   const parties = partiesOf(results).length;
   if (majority === null) {
