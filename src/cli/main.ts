@@ -99,9 +99,8 @@ program
   .option('--queue-limit <n>', 'tasks that may wait before clients get 429', integer('--queue-limit'), 1000)
   .option(
     '--batch-window <duration>',
-    'how long a batch may run before its unanswered lines expire',
+    'how long a batch may run before its unanswered lines expire (default 24h)',
     duration('--batch-window'),
-    24 * 3_600_000,
   )
   .option(
     '--price-per-token <tokens>',

@@ -24,7 +24,7 @@ export type RouterStartOptions = {
   data: string;
   host: string;
   queueLimit: number;
-  batchWindow: number;
+  batchWindow?: number;
   pricePerToken?: string;
   modelPrice?: string[];
   fee?: string;
@@ -102,7 +102,7 @@ export async function routerStart(options: RouterStartOptions): Promise<void> {
     host: options.host,
     dataDir: options.data,
     queueLimit: options.queueLimit,
-    batchWindowMs: options.batchWindow,
+    ...(options.batchWindow === undefined ? {} : { batchWindowMs: options.batchWindow }),
     ledger: ledgerFlags(options),
   });
   process.stdout.write(`router: ${router.url}\n`);
