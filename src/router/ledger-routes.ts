@@ -226,36 +226,30 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     return { ...stakeView(ledger.staking.get(node)), can_receive_work: gate.canReceiveWork(node) };
   });
 
-  app.post('/api/stake', async (request, reply) => {
+  /** Stake and unstake read the same body, book for the caller's own account, and re-gate the node. */
+  const bookStake = async <T>(
+    request: FastifyRequest,
+    action: 'stake' | 'unstake',
+    book: (args: { node: string; owner: string; amount: bigint; key?: string }) => T,
+  ) => {
     const body = parseBody(stakeRequest, request.body);
     const owner = ownAccount(request);
     const node = normalizeAddress(body.node, 'node');
-    const key = bookingKey(request, 'stake', owner);
-    const booked = ledger.staking.stake({
-      node,
-      owner,
-      amount: parseAmount(body.amount),
-      ...(key ? { key } : {}),
-    });
+    const key = bookingKey(request, action, owner);
+    const booked = book({ node, owner, amount: parseAmount(body.amount), ...(key ? { key } : {}) });
     gate.refresh(node);
     await ledger.sync();
-    return reply.code(booked.duplicate ? 200 : 201).send(stakeView(ledger.staking.get(node)));
+    return { booked, view: stakeView(ledger.staking.get(node)) };
+  };
+
+  app.post('/api/stake', async (request, reply) => {
+    const { booked, view } = await bookStake(request, 'stake', (args) => ledger.staking.stake(args));
+    return reply.code(booked.duplicate ? 200 : 201).send(view);
   });
 
   app.post('/api/unstake', async (request) => {
-    const body = parseBody(stakeRequest, request.body);
-    const owner = ownAccount(request);
-    const node = normalizeAddress(body.node, 'node');
-    const key = bookingKey(request, 'unstake', owner);
-    const booked = ledger.staking.unstake({
-      node,
-      owner,
-      amount: parseAmount(body.amount),
-      ...(key ? { key } : {}),
-    });
-    gate.refresh(node);
-    await ledger.sync();
-    return { ...stakeView(ledger.staking.get(node)), release_at: booked.releaseAt };
+    const { booked, view } = await bookStake(request, 'unstake', (args) => ledger.staking.unstake(args));
+    return { ...view, release_at: booked.releaseAt };
   });
 
   app.post('/api/withdrawals', async (request, reply) => {
