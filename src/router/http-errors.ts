@@ -9,6 +9,7 @@ import {
   QueueFullError,
   TaskFailedError,
 } from '../protocol/index.js';
+import type { Logger } from './log.js';
 
 export type OpenAiError = { error: { message: string; type: string; param: string | null; code: string } };
 
@@ -84,8 +85,30 @@ export function toHttpError(error: unknown): {
   };
 }
 
-export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  const { status, body, headers } = toHttpError(error);
-  if (status >= 500) request.log.error({ err: error }, 'request failed');
-  reply.code(status).headers(headers).send(body);
+/**
+ * Fastify's error handler for a router: answers with `toHttpError` and logs every unexpected failure (a
+ * 500) once, with its stack and the request id, through the router's own logger (fastify's is off).
+ */
+export function createErrorHandler(log: Logger) {
+  return (error: unknown, request: FastifyRequest, reply: FastifyReply): void => {
+    const { status, body, headers } = toHttpError(error);
+    if (status >= 500) {
+      // One line per event: the stack's frames joined on that line.
+      const stack = (error instanceof Error ? (error.stack ?? error.message) : String(error)).replace(
+        /\n\s*/g,
+        ' <- ',
+      );
+      log('error', 'request failed', {
+        request: request.id,
+        method: request.method,
+        url: request.url.split('?')[0],
+        status,
+        error: stack,
+      });
+    }
+    reply
+      .code(status)
+      .headers({ ...headers, 'x-request-id': request.id })
+      .send(body);
+  };
 }

@@ -6,7 +6,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeyStore, LoginTokenStore, openDatabase } from '../store/index.js';
 import { bearerAuth } from './auth.js';
-import { errorHandler } from './http-errors.js';
+import { createErrorHandler } from './http-errors.js';
 import { LoginChallenges, loginRoutes } from './login-routes.js';
 
 const cleanups: (() => void)[] = [];
@@ -22,7 +22,7 @@ function router(init: { tokenTtlMs?: number } = {}) {
   const loginTokens = new LoginTokenStore(db);
   const clock = { now: 1_700_000_000_000 };
   const app = Fastify();
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(createErrorHandler(() => {}));
   app.register(async (open) => loginRoutes(open, { keys, loginTokens }, { ...init, now: () => clock.now }));
   app.register(async (api) => {
     api.addHook('onRequest', bearerAuth({ keys, loginTokens, now: () => clock.now }));

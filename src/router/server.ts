@@ -18,7 +18,7 @@ import { batchRoutes } from './batch-routes.js';
 import type { RouterServices } from './context.js';
 import { EpochCloser, EpochMeter } from './epoch-meter.js';
 import { Gateway } from './gateway.js';
-import { errorHandler } from './http-errors.js';
+import { createErrorHandler } from './http-errors.js';
 import { type LedgerSettings, ledgerConfigOf, ledgerSettings } from './ledger-config.js';
 import { ledgerRoutes } from './ledger-routes.js';
 import type { Logger } from './log.js';
@@ -161,7 +161,7 @@ export function buildRouter(init: RouterInit): RouterApp {
   };
 
   const app = Fastify({ logger: false, bodyLimit: init.bodyLimitBytes, forceCloseConnections: true });
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(createErrorHandler(init.log));
   // Nodes count once they can take work (their hello verified and their models proven).
   app.get('/health', async () => ({ status: 'ok', nodes: scheduler.nodeCount }));
   // Model catalog and files: public, since nodes fetch models and hold no API key.
