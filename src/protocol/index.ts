@@ -2,3 +2,4 @@ export * from './api.js';
 export * from './errors.js';
 export * from './messages.js';
 export * from './signing.js';
+export * from './validation.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ledger, ONE_TOKEN, parseAmount, TREASURY } from '../ledger/index.js';
-import type { TaskInput } from '../protocol/index.js';
+import type { TaskInput, ValidationLevel } from '../protocol/index.js';
 import {
   type Db,
   KeyStore,
@@ -113,10 +113,11 @@ function task(f: ReturnType<typeof fixture>, maxTokens = 10, input?: TaskInput):
     nodeId: null,
     error: null,
     createdAt: Date.now(),
+    validation: null,
   };
 }
 
-const request = (record: TaskRecord, validation: unknown = { kind: 'none' }): SubmitRequest => ({
+const request = (record: TaskRecord, validation: ValidationLevel = { kind: 'none' }): SubmitRequest => ({
   keyId: record.keyId,
   sessionId: record.sessionId,
   idempotencyKey: record.idempotencyKey,

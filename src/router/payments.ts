@@ -20,7 +20,7 @@ import type {
   TaskStore,
   VerdictStore,
 } from '../store/index.js';
-import type { ValidationLevel, VerdictEvent } from '../verify/index.js';
+import type { VerdictEvent } from '../verify/index.js';
 import { type LedgerSettings, priceOf } from './ledger-config.js';
 import type { Logger } from './log.js';
 import { checkReserve, PaymentRequiredError, tokenBounds } from './payment-quote.js';
@@ -118,7 +118,7 @@ export class Payments {
       );
     const bounds = tokenBounds(record.input, request.model.contextLength);
     const taskCost = quote(price, bounds.prompt, bounds.output);
-    const checks = checkReserve(request.validation as ValidationLevel | undefined, record.input.kind);
+    const checks = checkReserve(request.validation, record.input.kind);
     const held = taskCost * BigInt(1 + checks);
     const ledger = this.#c.ledger;
     let escrow: string;

@@ -18,6 +18,7 @@ const handle = () =>
     nodeId: null,
     error: null,
     createdAt: Date.now(),
+    validation: null,
   });
 
 describe('streaming to a client', () => {

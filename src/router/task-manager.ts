@@ -6,6 +6,7 @@ import {
   OmniError,
   TaskFailedError,
   type TaskInput,
+  type ValidationLevel,
 } from '../protocol/index.js';
 import type { ModelRecord, ResultRecord, TaskRecord, TaskStore } from '../store/index.js';
 import type { Lease, NodeRole, QueuedTask, Scheduler } from './scheduler.js';
@@ -64,8 +65,6 @@ export class TaskHandle extends EventEmitter<TaskEvents> {
   /** Text the current attempt has streamed so far. */
   attemptText = '';
   attempt = 0;
-  /** The validation level asked for (parsed by src/verify), or undefined for the default. */
-  requested: unknown;
   placement: Placement = {};
   /** The check planned for the current attempt; while set, its text is held until the check passes. */
   plan: unknown = null;
@@ -107,8 +106,8 @@ export type SubmitRequest = {
   model: ModelRecord;
   input: TaskInput;
   placement?: Placement;
-  /** The validation level asked for (a src/verify ValidationLevel). */
-  validation?: unknown;
+  /** The validation level asked for; stored with the task, so it survives a restart. Default: auto. */
+  validation?: ValidationLevel | undefined;
 };
 
 // Ids: time + a per-process random prefix + a counter, instead of fresh random bytes for every task.
@@ -183,6 +182,7 @@ export class TaskManager {
       nodeId: null,
       error: null,
       createdAt: Date.now(),
+      validation: request.validation ?? null,
     };
     // A full queue refuses with 429 before anything is stored: a refused task was never accepted.
     this.scheduler.assertRoom(this.#uncommitted);
@@ -190,7 +190,6 @@ export class TaskManager {
     for (const observer of this.#observers) observer.admit?.(record, request);
     const handle = new TaskHandle(record);
     handle.placement = request.placement ?? {};
-    handle.requested = request.validation;
     this.#handles.set(record.id, handle);
     this.#uncommitted++;
     // Group commit: the task reaches the scheduler (and a node) only once its row is committed.

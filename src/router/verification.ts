@@ -97,7 +97,7 @@ export class Verification implements Reviewer<Plan> {
   plan(handle: TaskHandle, lease: Lease): Plan | null {
     const { input } = handle.record;
     if (handle.placement.check || input.kind === 'score') return null;
-    const requested = (handle.requested as ValidationLevel | undefined) ?? AUTO;
+    const requested = handle.record.validation ?? AUTO;
     const params = input.kind === 'embedding' ? undefined : input.params;
     const record = this.#reputation.get(reputationKey(lease.nodeId, lease.task.modelSha256)) ?? EMPTY_RECORD;
     let level = checkFor(requested, input.kind, params, record, this.#random);

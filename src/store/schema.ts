@@ -265,4 +265,9 @@ export const migrations: string[] = [
   `
   ALTER TABLE api_keys ADD COLUMN validation TEXT;
   `,
+  // The validation level a task's request asked for (null: its session's or key's, else auto), kept so a
+  // task recovered after a restart is checked as it was asked.
+  `
+  ALTER TABLE tasks ADD COLUMN validation TEXT;
+  `,
 ];

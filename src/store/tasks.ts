@@ -1,4 +1,10 @@
-import type { TaskInput, TaskOutput } from '../protocol/index.js';
+import {
+  formatValidationLevel,
+  parseValidationLevel,
+  type TaskInput,
+  type TaskOutput,
+  type ValidationLevel,
+} from '../protocol/index.js';
 import type { Db } from './database.js';
 
 export type TaskStatus = 'queued' | 'running' | 'done' | 'failed';
@@ -16,6 +22,8 @@ export type TaskRecord = {
   nodeId: string | null;
   error: { code: string; message: string; status: number } | null;
   createdAt: number;
+  /** The validation level the request asked for; null: the default (`auto`). */
+  validation: ValidationLevel | null;
 };
 
 export type ResultRecord = {
@@ -42,6 +50,7 @@ type TaskRow = {
   node_id: string | null;
   error: string | null;
   created_at: number;
+  validation: string | null;
 };
 
 const toTask = (r: TaskRow): TaskRecord => ({
@@ -57,6 +66,7 @@ const toTask = (r: TaskRow): TaskRecord => ({
   nodeId: r.node_id,
   error: r.error === null ? null : (JSON.parse(r.error) as TaskRecord['error']),
   createdAt: r.created_at,
+  validation: r.validation === null ? null : parseValidationLevel(r.validation),
 });
 
 type PendingInsert = { record: TaskRecord; done: (error?: Error) => void };
@@ -95,8 +105,8 @@ export class TaskStore {
   constructor(db: Db) {
     this.#db = db;
     this.#insert = db.prepare(`
-      INSERT INTO tasks (id, key_id, session_id, idempotency_key, kind, model_sha256, model_name, input, status, attempts, created_at)
-      VALUES (@id, @keyId, @sessionId, @idempotencyKey, @kind, @modelSha256, @modelName, @input, 'queued', 0, @createdAt)`);
+      INSERT INTO tasks (id, key_id, session_id, idempotency_key, kind, model_sha256, model_name, input, status, attempts, created_at, validation)
+      VALUES (@id, @keyId, @sessionId, @idempotencyKey, @kind, @modelSha256, @modelName, @input, 'queued', 0, @createdAt, @validation)`);
     this.#get = db.prepare<[string], TaskRow>('SELECT * FROM tasks WHERE id = ?');
     this.#byIdempotency = db.prepare<[string, string], TaskRow>(
       'SELECT * FROM tasks WHERE key_id = ? AND idempotency_key = ?',
@@ -204,7 +214,12 @@ export class TaskStore {
   }
 
   #insertRow(task: TaskRecord): void {
-    this.#insert.run({ ...task, kind: task.input.kind, input: JSON.stringify(task.input) });
+    this.#insert.run({
+      ...task,
+      kind: task.input.kind,
+      input: JSON.stringify(task.input),
+      validation: task.validation === null ? null : formatValidationLevel(task.validation),
+    });
   }
 
   get(id: string): TaskRecord | undefined {

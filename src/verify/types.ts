@@ -1,13 +1,8 @@
 /** Shapes shared by the judges, the policy and the verdict records. */
 
-/** How a result is checked; `auto` resolves to one of the others per task (see policy.ts). */
-export type ValidationLevel =
-  | { kind: 'none' }
-  | { kind: 'checksum' }
-  | { kind: 'redundant'; k: number }
-  | { kind: 'likelihood' }
-  | { kind: 'embedding' }
-  | { kind: 'auto' };
+import type { ValidationLevel } from '../protocol/index.js';
+
+export type { ValidationLevel };
 
 /** A level that actually checks something (what a verdict records). */
 export type CheckLevel = 'checksum' | 'redundant' | 'likelihood' | 'embedding';

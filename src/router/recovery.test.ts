@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import type { ModelRecord } from '../store/index.js';
+import { routerConfig } from './main.js';
+import { buildRouter, type RouterApp } from './server.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const model: ModelRecord = {
+  sha256: 'a'.repeat(64),
+  name: 'tiny',
+  architecture: 'llama',
+  quantization: 'Q8_0',
+  parameterCount: 1,
+  contextLength: 512,
+  sizeBytes: 1,
+  path: null,
+  addedAt: 0,
+};
+
+it('a task recovered after a restart keeps the validation level its request asked for', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'otensor-recover-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const start = (): RouterApp => {
+    const router = buildRouter({
+      ...routerConfig.parse({ port: 0, dataDir: dir, verifyThreads: 0 }),
+      log: () => {},
+    });
+    return router;
+  };
+
+  const first = start();
+  first.services.models.add(model);
+  const key = first.services.keys.create('test');
+  const handle = first.services.tasks.submit({
+    keyId: key.id,
+    sessionId: null,
+    idempotencyKey: null,
+    model,
+    input: {
+      kind: 'chat',
+      messages: [{ role: 'user', content: 'hello' }],
+      params: { maxTokens: 8, temperature: 0.7, topP: 1, stop: [] },
+    },
+    validation: { kind: 'redundant', k: 3 },
+  });
+  // No node is connected: the task stays queued; closing the router flushes its row.
+  await first.close();
+
+  const second = start();
+  cleanups.push(() => second.close());
+  const recovered = second.services.tasks.handle(handle.record.id);
+  expect(recovered?.record.validation).toEqual({ kind: 'redundant', k: 3 });
+});
