@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { routerStoreDir } from './local-admin.js';
 
 // Commands load their modules when run, so `keys create` does not pay for loading the inference engine.
 const local = () => import('./local-commands.js');
@@ -44,14 +45,16 @@ model
     "register a GGUF file (a path, or an http(s) URL to download into DIR/models) by its sha256 in a router's store (the router may be running)",
   )
   .requiredOption('--name <name>', 'the name users ask for')
-  .requiredOption('--data <dir>', "the router's data folder")
-  .action(async (file, o) => (await local()).modelAdd(file, o));
+  .requiredOption('--data <dir>', "the router's data folder (or the folder given to `up --data`)")
+  .action(async (file, o) => (await local()).modelAdd(file, { ...o, data: routerStoreDir(o.data) }));
 model
   .command('list')
   .description('list registered models and how many connected nodes serve each')
   .option('--router <url>', 'ask a running router (shows node counts)')
   .option('--data <dir>', "read a router's data folder instead (node counts unknown)")
-  .action(async (o) => (await local()).modelList(o));
+  .action(async (o) =>
+    (await local()).modelList(o.data === undefined ? o : { ...o, data: routerStoreDir(o.data) }),
+  );
 
 program
   .command('keys')
@@ -60,7 +63,7 @@ program
   .description(
     'create an API key for an account and print it alone on stdout (the account goes to stderr); without --account, a new wallet is made for it',
   )
-  .requiredOption('--data <dir>', "the router's data folder")
+  .requiredOption('--data <dir>', "the router's data folder (or the folder given to `up --data`)")
   .option('--label <label>', 'a note to remember the key by')
   .option('--account <address>', 'the account (0x address) the key belongs to')
   .option('--operator', 'give the key the operator role')
@@ -68,7 +71,7 @@ program
     '--validation <level>',
     "the key's default check of answers: none, checksum, redundant:k, likelihood, embedding or auto",
   )
-  .action(async (o) => (await accounts()).keysCreateCommand(o));
+  .action(async (o) => (await accounts()).keysCreateCommand({ ...o, data: routerStoreDir(o.data) }));
 
 program
   .command('login')
@@ -231,8 +234,8 @@ program
   .description(
     "check a router's whole ledger history offline (balanced entries, no account below zero, supply); exits 1 on a problem",
   )
-  .requiredOption('--data <dir>', "the router's data folder")
-  .action(async (o) => (await ledger()).ledgerVerifyCommand(o));
+  .requiredOption('--data <dir>', "the router's data folder (or the folder given to `up --data`)")
+  .action(async (o) => (await ledger()).ledgerVerifyCommand({ data: routerStoreDir(o.data) }));
 
 program
   .command('node')

@@ -100,6 +100,10 @@ export async function startNetwork(options: NetworkOptions): Promise<LocalNetwor
         modelFile,
         '--data',
         join(dataDir, `node-${i + 1}`),
+        // Every node works and validates, so every validation level (likelihood and embedding need a
+        // validator other than the worker) can be checked on a local network of two or more nodes.
+        '--role',
+        'both',
       ],
       {
         stdio: ['ignore', 'ignore', 'inherit'],

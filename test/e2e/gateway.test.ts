@@ -44,7 +44,7 @@ async function connect() {
   });
   const closed = new Promise<number>((done) => socket.on('close', (code) => done(code)));
   await new Promise((done) => socket.on('open', done));
-  const next = async (type: RouterMessage['type'], timeoutMs = 10_000) => {
+  const next = async (type: RouterMessage['type'], timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const found = received.find((m) => m.type === type);
@@ -115,6 +115,10 @@ async function proveFrom(node: Awaited<ReturnType<typeof hello>>, file: string) 
   node.send({ type: 'proof', sha256: prove.sha256, nonce: prove.nonce, digest });
 }
 
+/** Resolves once the router logs that the node can take work (its hello verified and its models proven). */
+const ready = (node: { account: PrivateKeyAccount }) =>
+  router.process.line(new RegExp(`node connected node=${node.account.address}`, 'i'));
+
 const health = async () => (await (await fetch(`${url}/health`)).json()) as { status: string; nodes: number };
 
 describe('node gateway rejects bad node messages without crashing', () => {
@@ -166,6 +170,8 @@ describe('node gateway rejects bad node messages without crashing', () => {
     const node = await hello();
     await node.next('welcome');
     await proveFrom(node, ws.model);
+    // The proof is checked asynchronously: ask only once the node can take work (else the answer is a 503).
+    await ready(node);
     const answer = fetch(`${url}/v1/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
@@ -230,8 +236,7 @@ describe('node gateway rejects bad node messages without crashing', () => {
     const node = await hello();
     await node.next('welcome');
     await proveFrom(node, ws.model);
-    // The proof is checked asynchronously: ask only once the node can take work (else the answer is a 503).
-    while ((await health()).nodes < 1) await new Promise((r) => setTimeout(r, 20));
+    await ready(node);
     const ask = (prompt: string) =>
       fetch(`${url}/v1/completions`, {
         method: 'POST',
