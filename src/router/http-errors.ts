@@ -62,7 +62,13 @@ export function toHttpError(error: unknown): {
     return {
       status,
       headers,
-      body: body(error.message, status < 500 ? 'invalid_request_error' : 'server_error', error.code),
+      body: body(
+        error.message,
+        status < 500 ? 'invalid_request_error' : 'server_error',
+        error.code,
+        // An error about one field names it (IdempotencyKeyReusedError: 'Idempotency-Key').
+        (error as OmniError & { param?: string }).param ?? null,
+      ),
     };
   }
   const fastifyError = error as Partial<FastifyError>;

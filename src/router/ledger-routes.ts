@@ -2,17 +2,23 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   accountKind,
+  type Booking,
   type EpochReport,
   formatAmount,
   formatPpm,
+  MINT,
   normalizeAddress,
   parseAmount,
   type RewardReport,
   type StakeView,
+  stakeAccount,
+  unbondingAccount,
+  WITHDRAWALS,
 } from '../ledger/index.js';
 import { InvalidParameterError, NotFoundError, OmniError, parseBody } from '../protocol/index.js';
 import type { AccountEntry, WithdrawalRecord } from '../store/index.js';
 import type { RouterServices } from './context.js';
+import { assertSameBooking } from './idempotency.js';
 
 /** The key may not do this (another account's data, or an operator's action): HTTP 403. */
 export class ForbiddenError extends OmniError {
@@ -210,7 +216,15 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     }
     const to = body.to === 'treasury' || body.to === 'rewards' ? body.to : normalizeAddress(body.to, 'to');
     const key = bookingKey(request, 'transfer', from);
-    const booked = ledger.transfer({ from, to, amount: parseAmount(body.amount), ...(key ? { key } : {}) });
+    const amount = parseAmount(body.amount);
+    const booked = ledger.transfer({ from, to, amount, ...(key ? { key } : {}) });
+    assertSameBooking(request, booked, {
+      reason: 'transfer',
+      postings: [
+        { account: from, amount: -amount },
+        { account: to, amount },
+      ],
+    });
     await ledger.sync();
     return reply.code(booked.duplicate ? 200 : 201).send({
       from,
@@ -227,7 +241,7 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
   });
 
   /** Stake and unstake read the same body, book for the caller's own account, and re-gate the node. */
-  const bookStake = async <T>(
+  const bookStake = async <T extends Booking>(
     request: FastifyRequest,
     action: 'stake' | 'unstake',
     book: (args: { node: string; owner: string; amount: bigint; key?: string }) => T,
@@ -236,7 +250,17 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     const owner = ownAccount(request);
     const node = normalizeAddress(body.node, 'node');
     const key = bookingKey(request, action, owner);
-    const booked = book({ node, owner, amount: parseAmount(body.amount), ...(key ? { key } : {}) });
+    const amount = parseAmount(body.amount);
+    const booked = book({ node, owner, amount, ...(key ? { key } : {}) });
+    const [from, to] =
+      action === 'stake' ? [owner, stakeAccount(node)] : [stakeAccount(node), unbondingAccount(node)];
+    assertSameBooking(request, booked, {
+      reason: action === 'stake' ? 'stake' : 'unbond',
+      postings: [
+        { account: from, amount: -amount },
+        { account: to, amount },
+      ],
+    });
     gate.refresh(node);
     await ledger.sync();
     return { booked, view: stakeView(ledger.staking.get(node)) };
@@ -256,11 +280,16 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     const body = parseBody(withdrawRequest, request.body);
     const account = ownAccount(request);
     const key = bookingKey(request, 'withdrawal', account);
-    const booked = ledger.withdrawals.request({
-      account,
-      amount: parseAmount(body.amount),
-      to: normalizeAddress(body.to, 'to'),
-      ...(key ? { key } : {}),
+    const amount = parseAmount(body.amount);
+    const to = normalizeAddress(body.to, 'to');
+    const booked = ledger.withdrawals.request({ account, amount, to, ...(key ? { key } : {}) });
+    assertSameBooking(request, booked, {
+      reason: 'withdrawal',
+      postings: [
+        { account, amount: -amount },
+        { account: WITHDRAWALS, amount },
+      ],
+      also: { first: booked.withdrawal.to, now: to },
     });
     await ledger.sync();
     return reply.code(booked.duplicate ? 200 : 201).send(withdrawalView(booked.withdrawal));
@@ -312,7 +341,15 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     const body = parseBody(mintRequest, request.body);
     const to = body.to === 'treasury' || body.to === 'rewards' ? body.to : normalizeAddress(body.to, 'to');
     const key = bookingKey(request, 'mint', to);
-    const booked = ledger.mint({ to, amount: parseAmount(body.amount), ...(key ? { key } : {}) });
+    const amount = parseAmount(body.amount);
+    const booked = ledger.mint({ to, amount, ...(key ? { key } : {}) });
+    assertSameBooking(request, booked, {
+      reason: 'mint',
+      postings: [
+        { account: MINT, amount: -amount },
+        { account: to, amount },
+      ],
+    });
     await ledger.sync();
     return reply
       .code(booked.duplicate ? 200 : 201)

@@ -14,6 +14,7 @@ import {
 import type { ModelRecord, SessionParams } from '../store/index.js';
 import { parseValidationLevel, type ValidationLevel } from '../verify/index.js';
 import type { RouterServices } from './context.js';
+import { clientTaskKey } from './idempotency.js';
 import { completionBody, type Shape, streamTask, taskHeaders, validationField } from './respond.js';
 
 type SamplingFields = {
@@ -70,18 +71,6 @@ export function validationOf(
   return parseValidationLevel(defaults.validation ?? keyDefault ?? 'auto', 'validation');
 }
 
-function idempotencyKey(request: FastifyRequest): string | null {
-  const value = request.headers['idempotency-key'];
-  if (value === undefined) return null;
-  if (typeof value !== 'string' || value.length === 0 || value.length > 200) {
-    throw new InvalidParameterError(
-      'Idempotency-Key',
-      'The Idempotency-Key header must be 1 to 200 characters.',
-    );
-  }
-  return value;
-}
-
 /** What the answer cost in tokens (the task and its checks), when the network charges for it. */
 function costHeader(handle: { cost: bigint | null }): Record<string, string> {
   return handle.cost === null ? {} : { 'x-omnitensor-cost': formatAmount(handle.cost) };
@@ -105,7 +94,7 @@ export async function runGeneration(
   const handle = services.tasks.submit({
     keyId: request.keyId,
     sessionId: job.sessionId,
-    idempotencyKey: idempotencyKey(request),
+    ...clientTaskKey(request),
     model: job.model,
     input: job.input,
     validation: job.validation,
@@ -170,7 +159,7 @@ export function openAiRoutes(app: FastifyInstance, services: RouterServices): vo
     const handle = services.tasks.submit({
       keyId: request.keyId,
       sessionId: session.id,
-      idempotencyKey: idempotencyKey(request),
+      ...clientTaskKey(request),
       model,
       input: { kind: 'embedding', input },
       validation: validationOf(body.validation, session.params, request.keyValidation),

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
   ContextLengthError,
@@ -9,6 +9,7 @@ import {
   type ValidationLevel,
 } from '../protocol/index.js';
 import type { ModelRecord, ResultRecord, TaskRecord, TaskStore } from '../store/index.js';
+import { assertSameTaskRequest } from './idempotency.js';
 import type { Lease, NodeRole, QueuedTask, Scheduler } from './scheduler.js';
 
 /** Where a task may run: checks go to validators, and never to the node or wallet whose work they check. */
@@ -103,6 +104,8 @@ export type SubmitRequest = {
   keyId: string;
   sessionId: string | null;
   idempotencyKey: string | null;
+  /** With a client's key: the sha256 of its request, so the key sent with another request is refused. */
+  requestSha256?: string;
   model: ModelRecord;
   input: TaskInput;
   placement?: Placement;
@@ -110,15 +113,18 @@ export type SubmitRequest = {
   validation?: ValidationLevel | undefined;
 };
 
-// Ids: time + a per-process random prefix + a counter, instead of fresh random bytes for every task.
-let idPrefix = randomBytes(4).toString('hex');
-let idCounter = 0;
+// Ids: time, then 128 random bits. A task id names a task to anyone who holds it (its answer, its checks'
+// bills), so none may follow from another. Random bytes come from a pool, filled 256 ids at a time.
+const idPool = Buffer.alloc(16 * 256);
+let idOffset = idPool.length;
 export const newTaskId = () => {
-  if (idCounter >= 0xffffff) {
-    idPrefix = randomBytes(4).toString('hex');
-    idCounter = 0;
+  if (idOffset >= idPool.length) {
+    randomFillSync(idPool);
+    idOffset = 0;
   }
-  return `task_${Date.now().toString(36)}${idPrefix}${(idCounter++).toString(16).padStart(6, '0')}`;
+  const random = idPool.toString('hex', idOffset, idOffset + 16);
+  idOffset += 16;
+  return `task_${Date.now().toString(36)}${random}`;
 };
 
 /**
@@ -167,13 +173,17 @@ export class TaskManager {
   submit(request: SubmitRequest): TaskHandle {
     if (request.idempotencyKey) {
       const existing = this.store.byIdempotencyKey(request.keyId, request.idempotencyKey);
-      if (existing) return this.#existing(existing);
+      if (existing) {
+        assertSameTaskRequest(existing, request.requestSha256);
+        return this.#existing(existing);
+      }
     }
     const record: TaskRecord = {
       id: newTaskId(),
       keyId: request.keyId,
       sessionId: request.sessionId,
       idempotencyKey: request.idempotencyKey,
+      ...(request.requestSha256 === undefined ? {} : { requestSha256: request.requestSha256 }),
       modelSha256: request.model.sha256,
       modelName: request.model.name,
       input: withSeed(request.input),

@@ -270,4 +270,17 @@ export const migrations: string[] = [
   `
   ALTER TABLE tasks ADD COLUMN validation TEXT;
   `,
+  // Clients' idempotency keys (issue 9) are kept as 'client:<key>', apart from the router's own ('check:...',
+  // '<batch id>:<line>'), with the sha256 of the request made under them: a key sent again with another
+  // request is refused. Keys stored before are moved under the prefix, so a client re-sending one still joins.
+  `
+  ALTER TABLE tasks ADD COLUMN request_sha256 TEXT;
+  DROP INDEX tasks_idempotency;
+  UPDATE tasks SET idempotency_key = 'client:' || idempotency_key
+    WHERE idempotency_key IS NOT NULL AND substr(idempotency_key, 1, 6) != 'check:'
+      AND NOT EXISTS (
+        SELECT 1 FROM batches b WHERE b.id = substr(tasks.idempotency_key, 1, instr(tasks.idempotency_key, ':') - 1)
+      );
+  CREATE UNIQUE INDEX tasks_idempotency ON tasks(key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+  `,
 ];

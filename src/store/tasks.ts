@@ -14,6 +14,8 @@ export type TaskRecord = {
   keyId: string;
   sessionId: string | null;
   idempotencyKey: string | null;
+  /** sha256 of the client's request (method, path, canonical body) made under a client's idempotency key. */
+  requestSha256?: string;
   modelSha256: string;
   modelName: string;
   input: TaskInput;
@@ -41,6 +43,7 @@ type TaskRow = {
   key_id: string;
   session_id: string | null;
   idempotency_key: string | null;
+  request_sha256: string | null;
   kind: string;
   model_sha256: string;
   model_name: string;
@@ -58,6 +61,7 @@ const toTask = (r: TaskRow): TaskRecord => ({
   keyId: r.key_id,
   sessionId: r.session_id,
   idempotencyKey: r.idempotency_key,
+  ...(r.request_sha256 === null ? {} : { requestSha256: r.request_sha256 }),
   modelSha256: r.model_sha256,
   modelName: r.model_name,
   input: JSON.parse(r.input) as TaskInput,
@@ -105,8 +109,8 @@ export class TaskStore {
   constructor(db: Db) {
     this.#db = db;
     this.#insert = db.prepare(`
-      INSERT INTO tasks (id, key_id, session_id, idempotency_key, kind, model_sha256, model_name, input, status, attempts, created_at, validation)
-      VALUES (@id, @keyId, @sessionId, @idempotencyKey, @kind, @modelSha256, @modelName, @input, 'queued', 0, @createdAt, @validation)`);
+      INSERT INTO tasks (id, key_id, session_id, idempotency_key, request_sha256, kind, model_sha256, model_name, input, status, attempts, created_at, validation)
+      VALUES (@id, @keyId, @sessionId, @idempotencyKey, @requestSha256, @kind, @modelSha256, @modelName, @input, 'queued', 0, @createdAt, @validation)`);
     this.#get = db.prepare<[string], TaskRow>('SELECT * FROM tasks WHERE id = ?');
     this.#byIdempotency = db.prepare<[string, string], TaskRow>(
       'SELECT * FROM tasks WHERE key_id = ? AND idempotency_key = ?',
@@ -216,6 +220,7 @@ export class TaskStore {
   #insertRow(task: TaskRecord): void {
     this.#insert.run({
       ...task,
+      requestSha256: task.requestSha256 ?? null,
       kind: task.input.kind,
       input: JSON.stringify(task.input),
       validation: task.validation === null ? null : formatValidationLevel(task.validation),
