@@ -12,6 +12,8 @@
  * - collude-validator: a validator (give `roles: ['validator']`) that scores honestly, except outputs found
  *   in `shared`: those it scores under `swapModel`, the model its partners answered with, so they pass;
  * - sleeper: honest until the process gets SIGUSR2, then random text (a node that builds trust, then cheats);
+ * - inflate: honest text, but it claims 1,000,000 prompt tokens, and 1,000,000 completion tokens when it
+ *   stopped by itself (an answer cut at max_tokens claims max_tokens, the count a likelihood check expects);
  * - honest: no cheating (a control).
  * With `record`, every chat or completion result it sends is logged there as a JSON line (task, attempt,
  * whether the text differs from what its own engine computed honestly), and so is every score it bends.
@@ -30,6 +32,7 @@ export type CheatKind =
   | 'collude'
   | 'collude-validator'
   | 'sleeper'
+  | 'inflate'
   | 'honest';
 
 export type CheaterConfig = {
@@ -136,6 +139,12 @@ async function rewrite(input: Parameters<typeof generateWith>[1], output: TaskOu
     case 'swap':
     case 'collude':
       return generateWith(swapped as LoadedModel, input);
+    case 'inflate':
+      return {
+        ...output,
+        promptTokens: 1_000_000,
+        completionTokens: output.finishReason === 'length' ? output.completionTokens : 1_000_000,
+      };
     default:
       return output;
   }

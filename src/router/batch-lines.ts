@@ -12,7 +12,7 @@ import { formatValidationLevel, parseValidationLevel } from '../verify/index.js'
 import type { RouterServices } from './context.js';
 import { toHttpError } from './http-errors.js';
 import { generationParams, validationOf } from './openai-routes.js';
-import { completionBody } from './respond.js';
+import { completionBody, usageOf } from './respond.js';
 import type { TaskHandle } from './task-manager.js';
 
 export const batchEndpoints = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings'] as const;
@@ -218,7 +218,10 @@ export function outputLine(
               : embedding,
           })),
           model: handle.record.modelName,
-          usage: { prompt_tokens: result.output.promptTokens, total_tokens: result.output.promptTokens },
+          usage: {
+            prompt_tokens: usageOf(handle, result).prompt_tokens,
+            total_tokens: usageOf(handle, result).prompt_tokens,
+          },
         }
       : completionBody(prepared.shape, handle, result);
   return JSON.stringify({

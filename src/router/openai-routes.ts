@@ -15,7 +15,7 @@ import type { ModelRecord, SessionParams } from '../store/index.js';
 import { parseValidationLevel, type ValidationLevel } from '../verify/index.js';
 import type { RouterServices } from './context.js';
 import { clientTaskKey } from './idempotency.js';
-import { completionBody, type Shape, streamTask, taskHeaders, validationField } from './respond.js';
+import { completionBody, type Shape, streamTask, taskHeaders, usageOf, validationField } from './respond.js';
 
 type SamplingFields = {
   max_tokens?: number | null | undefined;
@@ -178,7 +178,10 @@ export function openAiRoutes(app: FastifyInstance, services: RouterServices): vo
             : embedding,
       })),
       model: model.name,
-      usage: { prompt_tokens: result.output.promptTokens, total_tokens: result.output.promptTokens },
+      usage: {
+        prompt_tokens: usageOf(handle, result).prompt_tokens,
+        total_tokens: usageOf(handle, result).prompt_tokens,
+      },
       ...validationField(handle),
     });
   });

@@ -1,3 +1,4 @@
+import { quote, type TokenPrice } from '../ledger/index.js';
 import { OmniError, type TaskInput } from '../protocol/index.js';
 import type { ValidationLevel } from '../verify/index.js';
 
@@ -58,4 +59,22 @@ export function checkReserve(level: ValidationLevel | undefined, kind: TaskInput
       // checksum (a replica, and on a mismatch tie-breakers) and auto (likelihood, or checksum without a validator)
       return 2;
   }
+}
+
+/**
+ * The tokens of a charge cut down so it costs at most `most`: output tokens first, then input. A charge
+ * never takes more than the task's hold, whatever the counts say.
+ */
+export function tokensWithin(
+  price: TokenPrice,
+  tokens: { inputTokens: number; outputTokens: number },
+  most: bigint,
+): { inputTokens: number; outputTokens: number } {
+  const left = most > 0n ? most : 0n;
+  if (quote(price, tokens.inputTokens, tokens.outputTokens) <= left) return tokens;
+  const fitting = (count: number, unit: bigint, budget: bigint) =>
+    unit === 0n ? count : Math.min(count, Number(budget / unit));
+  const outputTokens = fitting(tokens.outputTokens, price.output, left);
+  const inputTokens = fitting(tokens.inputTokens, price.input, left - BigInt(outputTokens) * price.output);
+  return { inputTokens, outputTokens };
 }

@@ -12,6 +12,7 @@ import {
 import type {
   KeyStore,
   ModelRecord,
+  ModelStore,
   NodeStore,
   PaymentStore,
   ResultRecord,
@@ -23,9 +24,10 @@ import type {
 import type { VerdictEvent } from '../verify/index.js';
 import { type LedgerSettings, priceOf } from './ledger-config.js';
 import type { Logger } from './log.js';
-import { checkReserve, PaymentRequiredError, tokenBounds } from './payment-quote.js';
+import { checkReserve, PaymentRequiredError, tokenBounds, tokensWithin } from './payment-quote.js';
 import type { Scheduler } from './scheduler.js';
 import { CHECK_KEY_PREFIX, type SubmitRequest, type TaskHandle } from './task-manager.js';
+import { type CheckedCounts, countedTokens, type TokenCounts } from './token-counts.js';
 
 export type PaymentsComponents = {
   ledger: Ledger;
@@ -36,6 +38,8 @@ export type PaymentsComponents = {
   nodes: NodeStore;
   verdicts: VerdictStore;
   log: Logger;
+  /** Models' context lengths, for the bound on prompt tokens (without it the bound ignores the context). */
+  models?: Pick<ModelStore, 'resolve'>;
 };
 
 /** A check task's work for the task it checked: paid only if that attempt's result is the one accepted. */
@@ -164,21 +168,42 @@ export class Payments {
       // check:<task id>:<attempt>:<n>
       const [taskId, attempt] = key.slice(CHECK_KEY_PREFIX.length).split(':');
       const pending = this.#pending.get(taskId ?? '');
-      if (pending) {
-        const out = result.output;
+      if (pending && handle) {
+        // A check's counts are claims too: bounded by its own input and output, as a task's are.
+        const counted = this.#count(handle.record, result, null);
         pending.checks.push({
           attempt: Number(attempt),
           nodeId: result.nodeId.toLowerCase(),
-          inputTokens: out.scores ? out.scores.evaluatedTokens : out.promptTokens,
-          outputTokens: out.scores ? 0 : out.completionTokens,
+          inputTokens: counted.promptTokens,
+          outputTokens: counted.completionTokens,
         });
       }
       return;
     }
+    const record = handle?.record ?? this.#c.tasks.get(result.taskId);
+    const checked = handle?.checkedTokens?.attempt === result.attempt ? handle.checkedTokens : null;
+    const counted = record ? this.#count(record, result, checked) : { promptTokens: 0, completionTokens: 0 };
+    if (handle) handle.usage = counted;
     const pending = this.#pending.get(result.taskId);
     if (!pending) return;
-    const cost = this.#book(pending, result);
+    const cost = this.#book(pending, result, counted);
     if (handle) handle.cost = cost;
+  }
+
+  /** The tokens the router pays for: the node's claims within the router's bounds and the check's count. */
+  #count(record: TaskRecord, result: ResultRecord, checked: CheckedCounts | null): TokenCounts {
+    const contextLength =
+      this.#c.models?.resolve(record.modelSha256)?.contextLength ?? Number.MAX_SAFE_INTEGER;
+    const counted = countedTokens(record.input, contextLength, result.output, checked);
+    const claimed = result.output.scores?.evaluatedTokens ?? result.output.promptTokens;
+    if (counted.promptTokens < claimed || counted.completionTokens < result.output.completionTokens)
+      this.#c.log('warn', 'node claimed more tokens than the router counts; paying the count', {
+        node: result.nodeId,
+        task: result.taskId,
+        claimed: `${claimed}+${result.output.completionTokens}`,
+        counted: `${counted.promptTokens}+${counted.completionTokens}`,
+      });
+    return counted;
   }
 
   /** A task ended without a result: its hold goes back. */
@@ -227,7 +252,7 @@ export class Payments {
         const result = this.#c.tasks.result(row.taskId);
         if (result) {
           this.#ensureHold(pending);
-          this.#book(pending, result);
+          this.#book(pending, result, this.#count(task, result, null));
           counts.booked++;
           continue;
         }
@@ -273,18 +298,19 @@ export class Payments {
     return has;
   }
 
-  /** Charges the accepted attempt and its checks; returns what the client paid. */
-  #book(pending: Pending, result: ResultRecord): bigint {
+  /** Charges the accepted attempt and its checks, never more than the hold in all; returns what the client paid. */
+  #book(pending: Pending, result: ResultRecord, counted: TokenCounts): bigint {
     const { escrow, taskId } = pending;
     const escrows = this.#c.ledger.escrows;
     let cost = 0n;
-    const out = result.output;
     const payment = this.#charge(pending, {
       key: `task:${taskId}:payment`,
       payee: this.wallet(result.nodeId),
-      inputTokens: out.promptTokens,
-      outputTokens: out.completionTokens,
+      node: result.nodeId,
+      inputTokens: counted.promptTokens,
+      outputTokens: counted.completionTokens,
       hold: taskId,
+      left: pending.held,
     });
     cost += payment;
     // The checks of this attempt, per validator; a node that failed its own verdict is paid nothing.
@@ -300,8 +326,10 @@ export class Payments {
       cost += this.#charge(pending, {
         key: `task:${taskId}:check:${validator}`,
         payee: this.wallet(validator),
+        node: validator,
         inputTokens: tokens.input,
         outputTokens: tokens.output,
+        left: pending.held - cost,
       });
     }
     try {
@@ -314,18 +342,42 @@ export class Payments {
     return cost;
   }
 
-  /** One charge; a bound that fell short is topped up from the account, and what cannot be paid is logged. */
+  /**
+   * One charge, cut to what is `left` of the task's hold (logged: counts that do not fit the hold are a
+   * node's claim or a bug, never the user's bill); a bound that fell short is topped up from the account,
+   * and what cannot be paid is logged.
+   */
   #charge(
     pending: Pending,
-    p: { key: string; payee: string; inputTokens: number; outputTokens: number; hold?: string },
+    p: {
+      key: string;
+      payee: string;
+      node: string;
+      inputTokens: number;
+      outputTokens: number;
+      hold?: string;
+      left: bigint;
+    },
   ): bigint {
     const escrows = this.#c.ledger.escrows;
+    const { node, left, inputTokens, outputTokens, ...rest } = p;
+    const tokens = tokensWithin(pending.price, { inputTokens, outputTokens }, left);
+    if (tokens.inputTokens !== inputTokens || tokens.outputTokens !== outputTokens)
+      this.#c.log('warn', 'charge cut to the hold', {
+        node,
+        task: pending.taskId,
+        key: p.key,
+        tokens: `${inputTokens}+${outputTokens}`,
+        charged: `${tokens.inputTokens}+${tokens.outputTokens}`,
+        held: formatAmount(pending.held),
+      });
     const charge = () =>
       escrows.charge({
         session: pending.escrow,
         price: pending.price,
         reference: `task:${pending.taskId}`,
-        ...p,
+        ...rest,
+        ...tokens,
       });
     try {
       return charge().amount;

@@ -3,17 +3,26 @@ import type { OmniError } from '../protocol/index.js';
 import type { ResultRecord } from '../store/index.js';
 import { toHttpError } from './http-errors.js';
 import type { TaskHandle } from './task-manager.js';
+import { countedTokens } from './token-counts.js';
 
 export type Shape = 'chat' | 'completion';
 
 /** Bytes of unsent stream a client may leave in the router before its stream is dropped. */
 export const STREAM_BUFFER_LIMIT = 4 * 1024 * 1024;
 
-const usageOf = (result: ResultRecord) => ({
-  prompt_tokens: result.output.promptTokens,
-  completion_tokens: result.output.completionTokens,
-  total_tokens: result.output.promptTokens + result.output.completionTokens,
-});
+/**
+ * OpenAI `usage`: the counts that were charged (payments counted them when the result was accepted), or for
+ * an answer replayed from the store, the node's claims within the router's bounds. Never a bare claim.
+ */
+export function usageOf(handle: TaskHandle, result: ResultRecord) {
+  const counted =
+    handle.usage ?? countedTokens(handle.record.input, Number.MAX_SAFE_INTEGER, result.output, null);
+  return {
+    prompt_tokens: counted.promptTokens,
+    completion_tokens: counted.completionTokens,
+    total_tokens: counted.promptTokens + counted.completionTokens,
+  };
+}
 
 const created = () => Math.floor(Date.now() / 1000);
 
@@ -27,7 +36,7 @@ export function completionBody(shape: Shape, handle: TaskHandle, result: ResultR
       ...base,
       object: 'chat.completion',
       choices: [{ index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason }],
-      usage: usageOf(result),
+      usage: usageOf(handle, result),
       system_fingerprint: `node_${result.nodeId.slice(2, 10)}`,
       ...validationField(handle),
     };
@@ -36,7 +45,7 @@ export function completionBody(shape: Shape, handle: TaskHandle, result: ResultR
     ...base,
     object: 'text_completion',
     choices: [{ index: 0, text, logprobs: null, finish_reason }],
-    usage: usageOf(result),
+    usage: usageOf(handle, result),
     ...validationField(handle),
   };
 }
@@ -134,7 +143,7 @@ export function streamTask(
     start();
     write(chunk(null, result.output.finishReason ?? 'stop'));
     if (includeUsage) {
-      const usage = usageOf(result);
+      const usage = usageOf(handle, result);
       write(
         shape === 'chat'
           ? { id, object: 'chat.completion.chunk', created: stamp, model, choices: [], usage }

@@ -113,6 +113,7 @@ export function buildRouter(init: RouterInit): RouterApp {
       nodes,
       verdicts,
       log: init.log,
+      models,
     },
     settings,
   );

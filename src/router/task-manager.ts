@@ -11,6 +11,7 @@ import {
 import type { ModelRecord, ResultRecord, TaskRecord, TaskStore } from '../store/index.js';
 import { assertSameTaskRequest } from './idempotency.js';
 import type { Lease, NodeRole, QueuedTask, Scheduler } from './scheduler.js';
+import type { CheckedCounts, TokenCounts } from './token-counts.js';
 
 /** Where a task may run: checks go to validators, and never to the node or wallet whose work they check. */
 export type Placement = {
@@ -75,6 +76,10 @@ export class TaskHandle extends EventEmitter<TaskEvents> {
   resultAt = 0;
   /** What the client was charged for the task and its checks, once booked (null: nothing to pay). */
   cost: bigint | null = null;
+  /** Token counts an independent check measured for an attempt (verification writes, payments reads). */
+  checkedTokens: CheckedCounts | null = null;
+  /** The token counts charged and reported for the accepted result, once counted (payments writes). */
+  usage: TokenCounts | null = null;
   readonly result: Promise<ResultRecord>;
   #resolve!: (r: ResultRecord) => void;
   #reject!: (e: OmniError) => void;

@@ -4,6 +4,7 @@ import type { ModelStore, ResultRecord, StoredVerdict, VerdictStore } from '../s
 import {
   type CheckLevel,
   checkFor,
+  completionBoundFor,
   EMPTY_RECORD,
   formatValidationLevel,
   type HashedResult,
@@ -187,8 +188,18 @@ export class Verification implements Reviewer<Plan> {
           claim: {
             finishReason: result.output.finishReason ?? 'stop',
             completionTokens: result.output.completionTokens,
+            text: result.output.text ?? '',
           },
         });
+        // What gets paid is at most what the validator counted (payments takes the lower): the prompt as
+        // generation rendered it, the output as the validator split it plus its end. A sampled output drawn
+        // in a split other than the canonical one may have taken a few more tokens; the difference is the
+        // user's, never a liar's.
+        handle.checkedTokens = {
+          attempt: result.attempt,
+          promptTokens: scores.promptTokens,
+          completionTokens: completionBoundFor(scores.tokens.length, input.params),
+        };
         return this.#record([
           makeVerdict(
             subject(result.nodeId, result.attempt, score.nodeId),

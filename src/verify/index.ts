@@ -35,6 +35,12 @@ export {
   LIKELIHOOD_THRESHOLDS_SAME_BUILD,
   likelihoodThresholdsFor,
 } from './thresholds.js';
+export {
+  completionBoundFor,
+  completionCountProblem,
+  completionTokenBound,
+  END_TOKENS,
+} from './token-bound.js';
 export type {
   CheckLevel,
   ChecksumEvidence,

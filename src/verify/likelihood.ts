@@ -1,6 +1,7 @@
 import type { NextTokenDistribution, ScoredToken, TokenScores } from '../engine/index.js';
 import { logQOf, samplerView } from './sampler.js';
 import { LIKELIHOOD_THRESHOLDS } from './thresholds.js';
+import { completionCountProblem } from './token-bound.js';
 import type {
   DecodingParams,
   Judgment,
@@ -30,7 +31,16 @@ const WORST_KEPT = 5;
 /** Judges TokenScores against the request's decoding parameters and the node's claim. */
 export function judgeLikelihood(input: LikelihoodInput): Judgment<LikelihoodEvidence> {
   const thresholds = input.thresholds ?? LIKELIHOOD_THRESHOLDS;
-  return input.params.temperature === 0 ? judgeGreedy(input, thresholds) : judgeSampled(input, thresholds);
+  const judged =
+    input.params.temperature === 0 ? judgeGreedy(input, thresholds) : judgeSampled(input, thresholds);
+  // The count the node asks to be paid for is part of its claim: one no honest engine reports fails.
+  const miscount = completionCountProblem(input.claim, input.params);
+  if (miscount === null || judged.outcome === 'fail') return judged;
+  return {
+    outcome: 'fail',
+    reason: miscount,
+    evidence: { ...judged.evidence, endOk: false, endReason: miscount },
+  };
 }
 
 function gapOf(t: ScoredToken): number {

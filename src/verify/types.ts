@@ -26,6 +26,8 @@ export type DecodingParams = {
 export type OutputClaim = {
   finishReason: 'stop' | 'length';
   completionTokens: number;
+  /** The output text, when the judge should also check the count against it. */
+  text?: string | undefined;
 };
 
 /** The result of one judge: an outcome, a short reason a person can read, and the evidence behind it. */
