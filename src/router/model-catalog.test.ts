@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelAnnouncement } from '../protocol/index.js';
 import { ModelStore, openDatabase } from '../store/index.js';
+import { migrations } from '../store/schema.js';
 import type { Logger } from './log.js';
 import { ANNOUNCED_MODEL_TTL_MS, announceModels, expireAnnouncedModels } from './model-catalog.js';
 import type { NodeRole } from './scheduler.js';
@@ -110,5 +112,27 @@ describe('announced models leave the catalog', () => {
     announceModels(models, [announcement(MADE_UP, 'm')], 'node-2', () => {}, ANNOUNCED_MODEL_TTL_MS);
     expect(expireAnnouncedModels(models, serving([]), ANNOUNCED_MODEL_TTL_MS + 1)).toEqual([]);
     expect(expireAnnouncedModels(models, serving([]), 2 * ANNOUNCED_MODEL_TTL_MS)).toEqual([MADE_UP]);
+  });
+});
+
+describe('upgrading a store', () => {
+  it('turns files nodes announced under a name (no path) into announced models known by sha256', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otensor-catalog-'));
+    dirs.push(dir);
+    // A store as the previous version left it: an announced file had taken the newest `tiny` entry.
+    const old = new Database(join(dir, 'router.db'));
+    const before = migrations.findIndex((m) => m.includes('ADD COLUMN announced'));
+    for (const migration of migrations.slice(0, before)) old.exec(migration);
+    old.pragma(`user_version = ${before}`);
+    const insert = old.prepare(
+      `INSERT INTO models (sha256, name, architecture, quantization, parameter_count, context_length, size_bytes, path, added_at)
+       VALUES (?, 'tiny', 'llama', 'Q8_0', 1, 2048, 1, ?, ?)`,
+    );
+    insert.run(REGISTERED, '/models/tiny.gguf', 1);
+    insert.run(MADE_UP, null, 2);
+    old.close();
+    const models = new ModelStore(openDatabase(dir));
+    expect(models.resolve('tiny')?.sha256).toBe(REGISTERED);
+    expect(models.get(MADE_UP)).toMatchObject({ name: MADE_UP, registered: false });
   });
 });
