@@ -51,6 +51,19 @@ export async function startSim(options: SimOptions): Promise<Sim> {
     heartbeatMs: options.heartbeatMs ?? 2000,
     queueLimit: options.queueLimit ?? 1_000_000,
   });
+  // Names are the operator's: register the simulated file as `sim`, as `model add` would (the router holds no
+  // file for it, so nodes are not asked to prove they hold it).
+  router.services.models.add({
+    sha256: SIM_MODEL_SHA256,
+    name: 'sim',
+    architecture: 'fake',
+    quantization: 'none',
+    parameterCount: 0,
+    contextLength: 4096,
+    sizeBytes: 0,
+    path: null,
+    addedAt: Date.now(),
+  });
   const swarms: ChildProcess[] = [];
   const perProcess = Math.ceil(options.nodes / options.processes);
   const ready: Promise<void>[] = [];

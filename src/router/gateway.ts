@@ -18,6 +18,7 @@ import {
 } from '../protocol/index.js';
 import type { ModelStore, NodeStore } from '../store/index.js';
 import type { Logger } from './log.js';
+import { announceModels } from './model-catalog.js';
 import { possessionChallenges } from './possession.js';
 import type { Lease, NodeRole, Scheduler } from './scheduler.js';
 import type { SignaturePool } from './signature-pool.js';
@@ -279,8 +280,8 @@ export class Gateway {
     connection.lastNonce = this.#init.nodes.lastNonce(nodeId);
     const models = new Map<string, number>();
     let slots = 0;
+    announceModels(this.#init.models, hello.models, nodeId, this.#init.log);
     for (const model of hello.models) {
-      this.#init.models.addIfAbsent({ ...model, path: null, addedAt: Date.now() });
       models.set(model.sha256, model.tokensPerSecond);
       slots += model.slots;
     }

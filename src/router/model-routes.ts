@@ -17,6 +17,8 @@ export type ModelCatalogEntry = {
   /** Whether the router holds the file, so nodes can fetch it from `GET /api/models/{sha256}/file`. */
   downloadable: boolean;
   created: number;
+  /** Whether the operator registered the file; false for one only nodes announced (its name is its sha256). */
+  registered: boolean;
 };
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -39,6 +41,7 @@ export function modelRoutes(app: FastifyInstance, services: RouterServices): voi
       nodes: nodes.get(m.sha256) ?? 0,
       downloadable: fileOf(m) !== undefined,
       created: Math.floor(m.addedAt / 1000),
+      registered: m.registered,
     }));
     return { object: 'list', data };
   });

@@ -188,18 +188,25 @@ export function openAiRoutes(app: FastifyInstance, services: RouterServices): vo
 
   app.get('/v1/models', async () => {
     const servable = services.scheduler.servableModels();
-    const data = services.models
-      .list()
-      .filter((m) => servable.has(m.sha256))
-      .map((m) => ({
-        id: m.name,
-        object: 'model',
-        created: Math.floor(m.addedAt / 1000),
-        owned_by: 'omnitensor',
-        sha256: m.sha256,
-        context_length: m.contextLength,
-        quantization: m.quantization,
-      }));
+    // Each id answers a request for it: a name lists the file it means (the newest the operator registered under
+    // it), other files, and those only nodes announced, list under their sha256. list() is newest first by name.
+    const named = new Set<string>();
+    const data = services.models.list().flatMap((m) => {
+      const id = m.registered && !named.has(m.name) ? m.name : m.sha256;
+      if (m.registered) named.add(m.name);
+      if (!servable.has(m.sha256)) return [];
+      return [
+        {
+          id,
+          object: 'model',
+          created: Math.floor(m.addedAt / 1000),
+          owned_by: 'omnitensor',
+          sha256: m.sha256,
+          context_length: m.contextLength,
+          quantization: m.quantization,
+        },
+      ];
+    });
     return { object: 'list', data };
   });
 }

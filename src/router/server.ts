@@ -23,6 +23,7 @@ import { type LedgerSettings, ledgerConfigOf, ledgerSettings } from './ledger-co
 import { ledgerRoutes } from './ledger-routes.js';
 import type { Logger } from './log.js';
 import { loginRoutes } from './login-routes.js';
+import { CATALOG_SWEEP_MS, expireAnnouncedModels } from './model-catalog.js';
 import { modelRoutes } from './model-routes.js';
 import { networkRoutes } from './network-routes.js';
 import { NodeGate } from './node-gate.js';
@@ -205,6 +206,11 @@ export function buildRouter(init: RouterInit): RouterApp {
   leaseTimer.unref();
   const ledgerTimer = setInterval(() => epochs.tick(), Math.min(1000, settings.epochMs));
   ledgerTimer.unref();
+  const catalogTimer = setInterval(() => {
+    const dropped = expireAnnouncedModels(models, scheduler);
+    if (dropped.length > 0) init.log('info', 'announced models no node serves left the catalog', { dropped });
+  }, CATALOG_SWEEP_MS);
+  catalogTimer.unref();
 
   // Payments first: it reads which held tasks finished before the task manager queues the rest again.
   const epoch = ledger.epochs.current();
@@ -222,6 +228,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     async close() {
       clearInterval(leaseTimer);
       clearInterval(ledgerTimer);
+      clearInterval(catalogTimer);
       await gateway.close();
       await app.close();
       await signatures.stop();

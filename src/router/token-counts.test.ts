@@ -69,7 +69,7 @@ function fixture() {
       nodes: new NodeStore(db),
       verdicts: new VerdictStore(db),
       log: (_level, message, fields) => logs.push({ message, fields: fields ?? {} }),
-      models: { resolve: () => model },
+      models: { resolve: () => ({ ...model, registered: true }) },
     },
     settings,
   );

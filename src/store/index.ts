@@ -33,7 +33,7 @@ export {
   type WithdrawalRecord,
   type WithdrawalStatus,
 } from './ledger.js';
-export { type ModelRecord, ModelStore } from './models.js';
+export { type ModelRecord, ModelStore, type StoredModel } from './models.js';
 export { NodeStore } from './nodes.js';
 export { PaymentStore, type TaskPaymentRecord } from './payments.js';
 export { type SessionParams, type SessionRecord, SessionStore } from './sessions.js';

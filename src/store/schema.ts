@@ -283,4 +283,12 @@ export const migrations: string[] = [
       );
   CREATE UNIQUE INDEX tasks_idempotency ON tasks(key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
   `,
+  // Names belong to models an operator registered. A file a node announced is kept apart (announced = 1), under
+  // its sha256 as its name, with the last time a node served it so it can leave the catalog. Before this,
+  // announced files carried the node's name and no path (an operator's registration always has one).
+  `
+  ALTER TABLE models ADD COLUMN announced INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE models ADD COLUMN seen_at INTEGER;
+  UPDATE models SET announced = 1, name = sha256, seen_at = added_at WHERE path IS NULL;
+  `,
 ];

@@ -298,3 +298,113 @@ describe('node gateway rejects bad node messages without crashing', () => {
     await node.closed;
   });
 });
+
+describe('a node cannot take over a registered model name', () => {
+  const MADE_UP = 'e'.repeat(64);
+  const UNCLAIMED = 'd'.repeat(64);
+
+  /** A signed hello announcing `models` (files the router holds no copy of, so no proof is asked). */
+  async function announce(models: HelloMessage['models']) {
+    const account = privateKeyToAccount(generatePrivateKey());
+    const resultKey = createResultKey();
+    const conn = await connect();
+    const challenge = (await conn.next('challenge')) as { challenge: string };
+    const { signature: _, ...tiny } = await signedHello(account, challenge.challenge, resultKey.publicKey);
+    const body: Omit<HelloMessage, 'signature'> = { ...tiny, models };
+    conn.send({ ...body, signature: await signText(account, helloClaimText(body)) });
+    return { ...conn, account, signResult: resultKey.sign };
+  }
+
+  const nodesAre = async (count: number) => {
+    while ((await health()).nodes !== count) await new Promise((r) => setTimeout(r, 20));
+  };
+  const complete = (model: string) =>
+    fetch(`${url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+      body: JSON.stringify({ model, prompt: 'hi', max_tokens: 3, validation: 'none' }),
+    });
+  /** Waits for the node's next task and answers it with `text`, signed. */
+  async function answerNext(node: Awaited<ReturnType<typeof announce>>, sha256: string, text: string) {
+    const task = (await node.next('task')) as { taskId: string; attempt: number; modelSha256: string };
+    expect(task.modelSha256).toBe(sha256);
+    const output = { text, promptTokens: 1, completionTokens: 1, finishReason: 'length' as const };
+    const nonce = createNonceSource()();
+    const claim = {
+      nodeId: node.account.address,
+      taskId: task.taskId,
+      attempt: task.attempt,
+      modelSha256: sha256,
+      outputSha256: outputHash(output),
+      nonce,
+    };
+    node.send({ type: 'result', ...claim, output, signature: node.signResult(resultClaimText(claim)) });
+  }
+  const text = async (response: Response) => {
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { choices: { text: string }[] }).choices[0]?.text;
+  };
+  const listed = async () =>
+    (
+      (await (
+        await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${apiKey}` } })
+      ).json()) as {
+        data: { id: string; sha256: string }[];
+      }
+    ).data;
+
+  it('a made-up sha256 announced as `tiny` gets none of its requests, and its leaving breaks nothing', async () => {
+    const honest = await hello();
+    await honest.next('welcome');
+    await proveFrom(honest, ws.model);
+    await nodesAre(1);
+    const file = { architecture: 'llama', quantization: 'Q8_0', parameterCount: 1, contextLength: 2048 };
+    const attacker = await announce([
+      { ...file, sha256: MADE_UP, name: 'tiny', sizeBytes: 1, tokensPerSecond: 1e9, slots: 64 },
+      { ...file, sha256: UNCLAIMED, name: 'unclaimed', sizeBytes: 1, tokensPerSecond: 1e9, slots: 64 },
+    ]);
+    await attacker.next('welcome');
+    const stolen: unknown[] = [];
+    attacker.socket.on('message', (data) => {
+      const message = JSON.parse(data.toString()) as RouterMessage;
+      if (message.type === 'task') stolen.push(message);
+    });
+    await nodesAre(2);
+    expect(router.process.output()).toMatch(/node announced another file under a registered name/);
+
+    // `tiny` still means the registered file: the honest node answers every request for it.
+    for (const n of [1, 2]) {
+      const response = complete('tiny');
+      await answerNext(honest, modelSha, `honest ${n}`);
+      expect(await text(await response)).toBe(`honest ${n}`);
+    }
+    expect(stolen).toEqual([]);
+    // The attacker's files are reachable by their sha256 only, under which they are listed.
+    expect((await complete('unclaimed')).status).toBe(404);
+    const bySha = complete(MADE_UP);
+    await answerNext(attacker, MADE_UP, 'by sha');
+    expect(await text(await bySha)).toBe('by sha');
+    expect((await listed()).map((m) => m.id).sort()).toEqual([UNCLAIMED, MADE_UP, 'tiny'].sort());
+    expect((await listed()).find((m) => m.id === 'tiny')?.sha256).toBe(modelSha);
+    const catalog = (
+      (await (await fetch(`${url}/api/models`)).json()) as {
+        data: { name: string; sha256: string; registered: boolean }[];
+      }
+    ).data;
+    expect(catalog.find((m) => m.sha256 === MADE_UP)).toMatchObject({ name: MADE_UP, registered: false });
+    expect(catalog.find((m) => m.sha256 === modelSha)).toMatchObject({ name: 'tiny', registered: true });
+
+    // Once the attacker leaves, `tiny` keeps working and /v1/models lists only what is served.
+    attacker.socket.close();
+    await attacker.closed;
+    await nodesAre(1);
+    const after = complete('tiny');
+    await answerNext(honest, modelSha, 'still honest');
+    expect(await text(await after)).toBe('still honest');
+    expect(await listed()).toEqual([expect.objectContaining({ id: 'tiny', sha256: modelSha })]);
+    honest.socket.close();
+    await honest.closed;
+    await nodesAre(0);
+    expect(await listed()).toEqual([]);
+  });
+});
