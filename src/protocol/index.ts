@@ -1,4 +1,5 @@
 export * from './api.js';
 export * from './errors.js';
 export * from './messages.js';
+export * from './router-url.js';
 export * from './signing.js';
