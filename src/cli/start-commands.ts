@@ -158,9 +158,7 @@ export async function nodeStart(options: {
   });
   process.stdout.write(`node: ${node.nodeId}\n`);
   // Refused for good (its hello, or the router's certificate): exit non-zero once the node has stopped.
-  node.connected.catch(() => {
-    process.exitCode = 1;
-  });
+  node.connected.catch(() => node.stop().finally(() => process.exit(1)));
   stopOnSignal(() => node.stop());
   exitWithParent(() => node.stop());
 }
