@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { routerBaseUrl } from '../protocol/index.js';
 
 /** What `otensor-cli login` leaves in the user's config file. `expiresAt` is in milliseconds. */
 export type SavedLogin = { router: string; token: string; account: string; expiresAt: number };
@@ -17,8 +18,8 @@ export function configFile(env: ConfigEnv = process.env): string {
   return join(configDir(env), 'config.json');
 }
 
-/** A router URL as saved and compared: without trailing slashes. */
-export const normalizeRouter = (url: string) => url.trim().replace(/\/+$/, '');
+/** A router URL as saved and compared: without trailing slashes, ws(s) as http(s). */
+export const normalizeRouter = (url: string) => routerBaseUrl(url);
 
 /** The saved login, or undefined when there is none. Throws, naming the file, when it is unreadable. */
 export function readLogin(env: ConfigEnv = process.env): SavedLogin | undefined {

@@ -99,6 +99,8 @@ program
   .requiredOption('--port <port>', 'port to listen on', integer('--port'))
   .requiredOption('--data <dir>', 'data folder for the store')
   .option('--host <host>', 'address to listen on (0.0.0.0 for remote nodes)', '127.0.0.1')
+  .option('--tls-cert <file>', 'serve HTTPS and WSS with this certificate (PEM; with --tls-key)')
+  .option('--tls-key <file>', "the certificate's private key (PEM; with --tls-cert)")
   .option('--queue-limit <n>', 'tasks that may wait before clients get 429', integer('--queue-limit'), 1000)
   .option(
     '--batch-window <duration>',
@@ -264,6 +266,14 @@ program
   .option('--threads <n>', 'engine threads (default: measured at start)', integer('--threads'))
   .option('--slots <n>', 'requests per model at once', integer('--slots'))
   .option('--no-gpu', 'run on the CPU even when a GPU is present')
+  .option(
+    '--router-ca <file>',
+    "trust this CA (PEM) for an https/wss router's certificate, besides the system's",
+  )
+  .option(
+    '--router-fingerprint <sha256>',
+    'accept only the router certificate with this SHA-256 fingerprint (hex, colons allowed); works for a self-signed one',
+  )
   .action(async (o) => (await starts()).nodeStart(o));
 
 program

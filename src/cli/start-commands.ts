@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 /** Runs `stop` once on the first SIGINT or SIGTERM, then exits. */
 export function stopOnSignal(stop: () => Promise<void>): void {
   let stopping = false;
@@ -40,7 +41,21 @@ export type RouterStartOptions = {
   bonusPerTask?: string;
   alphaPerHour?: string;
   sessionTtl?: number;
+  tlsCert?: string;
+  tlsKey?: string;
 };
+
+/** `--tls-cert` and `--tls-key` as the router's tls setting: both, or neither (plain HTTP). */
+export function tlsFlags(o: Pick<RouterStartOptions, 'tlsCert' | 'tlsKey'>): {
+  tls?: { certFile: string; keyFile: string };
+} {
+  if (o.tlsCert === undefined && o.tlsKey === undefined) return {};
+  if (o.tlsCert === undefined || o.tlsKey === undefined)
+    throw new Error(
+      `--tls-cert and --tls-key go together, but only ${o.tlsCert === undefined ? '--tls-key' : '--tls-cert'} was given: pass both to serve HTTPS and WSS, or neither for plain HTTP.`,
+    );
+  return { tls: { certFile: resolve(o.tlsCert), keyFile: resolve(o.tlsKey) } };
+}
 
 /** `account=tokens` and `name=in[/out]` pairs; the router's config check names what is wrong inside them. */
 function pair(text: string, flag: string): [string, string] {
@@ -104,6 +119,7 @@ export async function routerStart(options: RouterStartOptions): Promise<void> {
     queueLimit: options.queueLimit,
     ...(options.batchWindow === undefined ? {} : { batchWindowMs: options.batchWindow }),
     ledger: ledgerFlags(options),
+    ...tlsFlags(options),
   });
   process.stdout.write(`router: ${router.url}\n`);
   stopOnSignal(() => router.stop());
@@ -119,6 +135,8 @@ export async function nodeStart(options: {
   threads?: number;
   slots?: number;
   gpu: boolean;
+  routerCa?: string;
+  routerFingerprint?: string;
 }): Promise<void> {
   const { startNode } = await import('../node/index.js');
   const node = await startNode({
@@ -135,8 +153,12 @@ export async function nodeStart(options: {
     ...(options.threads ? { threads: options.threads } : {}),
     ...(options.slots ? { slots: options.slots } : {}),
     gpu: options.gpu ? 'auto' : false,
+    ...(options.routerCa ? { routerCa: resolve(options.routerCa) } : {}),
+    ...(options.routerFingerprint ? { routerFingerprint: options.routerFingerprint } : {}),
   });
   process.stdout.write(`node: ${node.nodeId}\n`);
+  // Refused for good (its hello, or the router's certificate): exit non-zero once the node has stopped.
+  node.connected.catch(() => node.stop().finally(() => process.exit(1)));
   stopOnSignal(() => node.stop());
   exitWithParent(() => node.stop());
 }

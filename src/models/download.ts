@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { certificateProblem } from './certificate-error.js';
 
 /** Where a download stands; `resumedFrom` is the byte it started at in this run (0 for a fresh one). */
 export type DownloadProgress = { received: number; total: number | undefined; resumedFrom: number };
@@ -19,6 +20,8 @@ export type DownloadOptions = {
   stallTimeoutMs?: number;
   /** Called before each resume after a failure, with the reason (for logs). */
   onRetry?: (reason: string, offset: number) => void;
+  /** The fetch to use (a node's, which trusts its router's CA or pinned certificate); default the global one. */
+  fetch?: typeof fetch;
 };
 
 export type DownloadResult = {
@@ -105,8 +108,9 @@ export async function downloadFile(
         timer = setTimeout(() => stall.abort(new Retryable(`no data for ${stallMs} ms`)), stallMs);
       };
       try {
-        const response = await fetch(url, { headers, signal }).catch((error: unknown) => {
-          throw options.signal?.aborted ? error : new Retryable(describe(error));
+        const response = await (options.fetch ?? fetch)(url, { headers, signal }).catch((error: unknown) => {
+          // A certificate that fails verification fails the same way on every try.
+          throw options.signal?.aborted || certificateProblem(error) ? error : new Retryable(describe(error));
         });
         let total: number | undefined;
         if (response.status === 416 && offset > 0) {

@@ -1,3 +1,4 @@
+export { certificateProblem } from './certificate-error.js';
 export {
   DownloadError,
   type DownloadOptions,

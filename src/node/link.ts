@@ -1,13 +1,16 @@
 import type { PrivateKeyAccount } from 'viem/accounts';
 import WebSocket from 'ws';
+import { certificateProblem } from '../models/index.js';
 import {
   type HelloMessage,
   helloClaimText,
   type NodeMessage,
   type RouterMessage,
+  routerBaseUrl,
   routerMessage,
   signText,
 } from '../protocol/index.js';
+import { type RouterTrust, routerSocketOptions } from './router-tls.js';
 
 /** Close codes the router's gateway uses. */
 const BAD_HELLO = 4003;
@@ -24,11 +27,13 @@ export type LinkInit = {
   onFatal: () => void;
   running: () => number;
   log: (line: string) => void;
+  /** A CA and/or pinned fingerprint for a wss router, beyond the system's roots. */
+  trust?: RouterTrust | undefined;
 };
 
 /** The router's WebSocket URL for a router given as http(s)://host:port. */
 export function gatewayUrl(routerUrl: string): string {
-  const url = new URL(routerUrl);
+  const url = new URL(routerBaseUrl(routerUrl));
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/nodes/ws`;
   return url.toString();
@@ -93,8 +98,12 @@ export class RouterLink {
 
   #open(): void {
     if (this.#stopped) return;
-    const socket = new WebSocket(gatewayUrl(this.#init.routerUrl), { maxPayload: 64 * 1024 * 1024 });
+    const socket = new WebSocket(gatewayUrl(this.#init.routerUrl), {
+      maxPayload: 64 * 1024 * 1024,
+      ...(routerSocketOptions(this.#init.trust) as WebSocket.ClientOptions),
+    });
     this.#socket = socket;
+    let failure: unknown;
     socket.on('message', (data) => {
       let message: RouterMessage;
       try {
@@ -113,6 +122,14 @@ export class RouterLink {
       clearInterval(this.#heartbeat);
       this.#init.onDown();
       if (this.#stopped) return;
+      const certificate = certificateProblem(failure);
+      if (certificate !== undefined) {
+        // The same certificate comes back on every try: stop and say what to pass instead.
+        this.#fatal(
+          `refusing to connect to ${this.#init.routerUrl}: its TLS certificate failed verification (${certificate}); not reconnecting. Pass --router-ca FILE (the CA that signed it) or --router-fingerprint SHA256 (its pin), or fix the router's certificate.`,
+        );
+        return;
+      }
       if (code === BAD_HELLO) {
         // Retrying sends the same signed claim again; it cannot succeed, so say so once and stop.
         this.#fatal(`the router refused this node's hello (${reason.toString() || code}); not reconnecting`);
@@ -128,8 +145,9 @@ export class RouterLink {
       );
       this.#reconnect = setTimeout(() => this.#open(), wait);
     });
-    socket.on('error', () => {
+    socket.on('error', (error) => {
       // 'close' follows and reconnects; the cause (refused, reset) is not worth a log line per try.
+      failure = error;
     });
   }
 

@@ -5,11 +5,18 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { benchmarkModel, createLlamaEngine, type Engine, type LoadedModel } from '../engine/index.js';
 import { possessionDigest, readGgufInfo, sha256File } from '../models/index.js';
-import { address, createResultKey, type ModelAnnouncement, PROTOCOL_VERSION } from '../protocol/index.js';
+import {
+  address,
+  createResultKey,
+  type ModelAnnouncement,
+  PROTOCOL_VERSION,
+  routerBaseUrl,
+} from '../protocol/index.js';
 import { loadIdentity } from './identity.js';
 import { RouterLink } from './link.js';
 import { resolveModelSources } from './model-source.js';
 import { probeHardware } from './probe.js';
+import { loadRouterTrust, type RouterTrust, routerFetch } from './router-tls.js';
 import { Runner, type RunnerInit } from './runner.js';
 import { chooseThreads } from './threads.js';
 
@@ -17,7 +24,12 @@ export const nodeConfig = z.object({
   routerUrl: z
     .string()
     .url()
-    .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://'),
+    .refine((u) => /^(https?|wss?):\/\//i.test(u), 'must start with http://, https://, ws:// or wss://')
+    .transform(routerBaseUrl),
+  /** A CA certificate (PEM file) the node trusts for an https router, besides the system's roots. */
+  routerCa: z.string().min(1).optional(),
+  /** The SHA-256 fingerprint of the router's certificate: the node accepts that certificate only. */
+  routerFingerprint: z.string().optional(),
   /** GGUF files, or names (or sha256) of models registered on the router, fetched from it when not held. */
   models: z.array(z.string().min(1)).min(1, 'name at least one GGUF model file'),
   dataDir: z.string().min(1),
@@ -51,9 +63,11 @@ export type RunningNode = {
 };
 
 /** Parses the config, failing with a message that names the bad setting and what to do. */
-function parseConfig(
-  config: NodeConfig,
-): z.output<typeof nodeConfig> & { files: string[]; registered: Map<string, string> } {
+function parseConfig(config: NodeConfig): z.output<typeof nodeConfig> & {
+  files: string[];
+  registered: Map<string, string>;
+  trust: RouterTrust | undefined;
+} {
   const parsed = nodeConfig.safeParse(config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -67,7 +81,7 @@ function parseConfig(
         `Model file not found: ${file}. Pass a GGUF file to --model (or create one with \`otensor-cli model create-tiny --out FILE\`), or the name of a model registered on the router.`,
       );
   }
-  return { ...parsed.data, files, registered: new Map() };
+  return { ...parsed.data, files, registered: new Map(), trust: loadRouterTrust(parsed.data) };
 }
 
 /** Starts a compute node: identity, models (hashed as loaded), benchmark, then the link to the router. */
@@ -88,6 +102,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     log: info,
     progress: !quiet,
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(settings.trust ? { fetch: routerFetch(settings.trust) } : {}),
   });
   settings.files = sources.map((s) => s.file);
   for (const source of sources) if (source.sha256) settings.registered.set(source.file, source.sha256);
@@ -242,6 +257,7 @@ function connect(settings: Settings, loaded: Loaded, options: NodeOptions): Runn
     onFatal: () => void stop(),
     running: () => runner.running,
     log,
+    trust: settings.trust,
   });
   link.start();
   options.signal?.addEventListener('abort', () => void stop(), { once: true });

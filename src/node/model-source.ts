@@ -1,6 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DownloadError, downloadFile, downloadProgressBar, HashMismatchError } from '../models/index.js';
+import {
+  certificateProblem,
+  DownloadError,
+  downloadFile,
+  downloadProgressBar,
+  HashMismatchError,
+} from '../models/index.js';
 
 /** A model file the node will load; `sha256` is what the router registered, when it came from the router. */
 export type ModelSource = { arg: string; file: string; sha256?: string; downloaded: boolean };
@@ -17,6 +23,8 @@ export type ResolveOptions = {
   hashAttempts?: number;
   /** Draw a progress bar on stderr; default true. */
   progress?: boolean;
+  /** The fetch that trusts the router's CA or pin (see router-tls.ts); default the global one. */
+  fetch?: typeof fetch;
 };
 
 const SHA256 = /^[0-9a-fA-F]{64}$/;
@@ -50,7 +58,7 @@ export async function resolveModelSources(args: string[], options: ResolveOption
       });
       continue;
     }
-    catalog ??= await fetchCatalog(options.routerUrl, arg, options.signal);
+    catalog ??= await fetchCatalog(options.routerUrl, arg, options.signal, options.fetch);
     const entry = pick(catalog, arg, options.routerUrl);
     const file = storedModelPath(options.dataDir, entry.sha256);
     if (existsSync(file)) {
@@ -66,13 +74,23 @@ export async function resolveModelSources(args: string[], options: ResolveOption
   return sources;
 }
 
-async function fetchCatalog(routerUrl: string, arg: string, signal?: AbortSignal): Promise<CatalogEntry[]> {
+async function fetchCatalog(
+  routerUrl: string,
+  arg: string,
+  signal?: AbortSignal,
+  fetcher: typeof fetch = fetch,
+): Promise<CatalogEntry[]> {
   const url = `${routerUrl.replace(/\/+$/, '')}/api/models`;
   let response: Response;
   try {
-    response = await fetch(url, signal ? { signal } : {});
+    response = await fetcher(url, signal ? { signal } : {});
   } catch (error) {
     signal?.throwIfAborted();
+    const certificate = certificateProblem(error);
+    if (certificate !== undefined)
+      throw new Error(
+        `'${arg}' is not a file, and the router at ${routerUrl} could not be asked which model that is: its TLS certificate failed verification (${certificate}). Pass --router-ca FILE (the CA that signed it) or --router-fingerprint SHA256 (its pin), or pass a GGUF file to --model.`,
+      );
     throw new Error(
       `'${arg}' is not a file, and the router at ${routerUrl} could not be asked which model that is (${reason(error)}). Start the router or check --router, or pass a GGUF file to --model.`,
     );
@@ -114,6 +132,7 @@ async function fetchModel(entry: CatalogEntry, file: string, options: ResolveOpt
         expectedSha256: entry.sha256,
         ...(bar ? { onProgress: bar.update } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
         onRetry: (reason, offset) =>
           options.log(`download interrupted (${reason}); resuming at byte ${offset}`),
       });

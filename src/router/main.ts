@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ledgerSettings } from './ledger-config.js';
 import { createLogger, type Logger } from './log.js';
 import { buildRouter, type RouterApp } from './server.js';
+import { readTlsFiles } from './tls.js';
 
 export const routerConfig = z.object({
   port: z.number().int().min(0).max(65535),
@@ -27,6 +28,8 @@ export const routerConfig = z.object({
   verifyThreads: z.number().int().min(0).max(64).optional(),
   /** The network's economy (prices, fee, genesis, staking, slashing, rewards): src/router/ledger-config.ts. */
   ledger: ledgerSettings,
+  /** Serve HTTPS and WSS with this certificate and key (PEM files); plain HTTP when absent. */
+  tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
 });
 export type RouterConfig = z.input<typeof routerConfig>;
 
@@ -44,11 +47,12 @@ export async function startRouter(
   }
   const settings = parsed.data;
   const log = options.log ?? createLogger('router');
-  const router = buildRouter({ ...settings, log });
+  const https = settings.tls ? readTlsFiles(settings.tls) : undefined;
+  const router = buildRouter({ ...settings, log, ...(https ? { https } : {}) });
   await router.app.listen({ port: settings.port, host: settings.host });
   const address = router.app.server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
-  const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
+  const url = `${https ? 'https' : 'http'}://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
   log('info', 'router listening', { url, data: settings.dataDir });
   return { ...router, url, port, stop: () => router.close() };
 }

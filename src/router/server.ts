@@ -32,6 +32,8 @@ import { Payments } from './payments.js';
 import { Scheduler } from './scheduler.js';
 import { SignaturePool } from './signature-pool.js';
 import { TaskManager } from './task-manager.js';
+import { taskMessageFor } from './task-message.js';
+import type { TlsMaterial } from './tls.js';
 import { Verification } from './verification.js';
 
 export type RouterInit = {
@@ -50,6 +52,8 @@ export type RouterInit = {
   loginTokenTtlMs?: number | undefined;
   /** The network's economy: prices, fee, genesis, staking, slashing, rewards (default: free, no genesis). */
   ledger?: LedgerSettings | undefined;
+  /** Certificate and key: the API is served over HTTPS and the node gateway over WSS. */
+  https?: TlsMaterial | undefined;
   log: Logger;
 };
 
@@ -75,14 +79,7 @@ export function buildRouter(init: RouterInit): RouterApp {
         return true;
       }
       tasks.started(lease);
-      return gateway.assign(lease, {
-        type: 'task',
-        taskId: lease.task.id,
-        attempt: lease.attempt,
-        modelSha256: lease.task.modelSha256,
-        input: handle.record.input,
-        deadline: lease.deadline,
-      });
+      return gateway.assign(lease, taskMessageFor(lease, handle.record));
     },
     giveUp: (task, reason) => {
       init.log('warn', 'task gave up', { task: task.id, attempts: task.attempts, reason });
@@ -162,7 +159,12 @@ export function buildRouter(init: RouterInit): RouterApp {
     defaultMaxTokens: init.defaultMaxTokens,
   };
 
-  const app = Fastify({ logger: false, bodyLimit: init.bodyLimitBytes, forceCloseConnections: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: init.bodyLimitBytes,
+    forceCloseConnections: true,
+    ...(init.https ? { https: init.https } : {}),
+  }) as FastifyInstance;
   app.setErrorHandler(createErrorHandler(init.log));
   // Nodes count once they can take work (their hello verified and their models proven).
   app.get('/health', async () => ({ status: 'ok', nodes: scheduler.nodeCount }));

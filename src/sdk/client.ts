@@ -1,4 +1,4 @@
-import { type BatchStatus, OmniError } from '../protocol/index.js';
+import { type BatchStatus, OmniError, routerBaseUrl } from '../protocol/index.js';
 import type {
   AccountView,
   EntriesPage,
@@ -95,7 +95,8 @@ export class OmniClient {
   readonly #options: ClientOptions;
 
   constructor(options: ClientOptions) {
-    this.#options = { ...options, baseUrl: options.baseUrl.replace(/\/+$/, '') };
+    // A wss:// gateway address names the same router as its https:// API.
+    this.#options = { ...options, baseUrl: routerBaseUrl(options.baseUrl) };
   }
 
   async health(signal?: AbortSignal): Promise<{ status: string; nodes: number }> {

@@ -116,7 +116,7 @@ export async function startRouterProcess(ws: Workspace, options: { port?: number
       ...(options.args ?? []),
     ]),
   );
-  const [, url] = await router.line(/router: (http:\/\/\S+)/);
+  const [, url] = await router.line(/router: (https?:\/\/\S+)/);
   return { process: router, url: url as string };
 }
 
@@ -127,11 +127,16 @@ export async function startNodeProcess(ws: Workspace, url: string, name: string,
 }
 
 /** Waits until the router reports `count` connected nodes. */
-export async function waitForNodes(url: string, count: number, timeoutMs = 60_000): Promise<void> {
+export async function waitForNodes(
+  url: string,
+  count: number,
+  timeoutMs = 60_000,
+  fetcher: typeof fetch = fetch,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      const health = (await (await fetch(`${url}/health`)).json()) as { nodes: number };
+      const health = (await (await fetcher(`${url}/health`)).json()) as { nodes: number };
       if (health.nodes >= count) return;
     } catch {}
     await new Promise((r) => setTimeout(r, 100));
