@@ -10,6 +10,21 @@ import {
   TaskFailedError,
 } from '../protocol/index.js';
 
+/** A client sent more requests than its rate allows: HTTP 429 with Retry-After. */
+export class RateLimitedError extends OmniError {
+  override readonly name = 'RateLimitedError';
+  constructor(
+    readonly per: string,
+    readonly ratePerSecond: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(
+      'rate_limit_exceeded',
+      `Too many requests for this ${per} (limit ${ratePerSecond}/s). Retry after ${retryAfterSeconds} s.`,
+    );
+  }
+}
+
 export type OpenAiError = { error: { message: string; type: string; param: string | null; code: string } };
 
 /** The one place an error becomes an HTTP status and OpenAI's error JSON. */
@@ -46,7 +61,7 @@ export function toHttpError(error: unknown): {
       body: body(error.message, 'invalid_request_error', error.code, 'messages'),
     };
   }
-  if (error instanceof QueueFullError) {
+  if (error instanceof QueueFullError || error instanceof RateLimitedError) {
     headers['retry-after'] = String(error.retryAfterSeconds);
     return { status: 429, headers, body: body(error.message, 'rate_limit_error', error.code) };
   }
