@@ -50,6 +50,9 @@ export async function startSim(options: SimOptions): Promise<Sim> {
     dataDir: join(dir, 'router'),
     heartbeatMs: options.heartbeatMs ?? 2000,
     queueLimit: options.queueLimit ?? 1_000_000,
+    // The load generator is one client with one key at thousands of requests/s: no HTTP rate limits here.
+    rateLimit: 0,
+    rateLimitIp: 0,
   });
   const swarms: ChildProcess[] = [];
   const perProcess = Math.ceil(options.nodes / options.processes);
