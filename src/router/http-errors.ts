@@ -17,11 +17,10 @@ export class RateLimitedError extends OmniError {
     readonly per: string,
     readonly ratePerSecond: number,
     readonly retryAfterSeconds: number,
+    code = 'rate_limit_exceeded',
+    message = `Too many requests for this ${per} (limit ${ratePerSecond}/s). Retry after ${retryAfterSeconds} s.`,
   ) {
-    super(
-      'rate_limit_exceeded',
-      `Too many requests for this ${per} (limit ${ratePerSecond}/s). Retry after ${retryAfterSeconds} s.`,
-    );
+    super(code, message);
   }
 }
 
