@@ -75,7 +75,12 @@ export function toHttpError(error: unknown): {
     return {
       status,
       headers,
-      body: body(error.message, status < 500 ? 'invalid_request_error' : 'server_error', error.code),
+      body: body(
+        error.message,
+        status < 500 ? 'invalid_request_error' : 'server_error',
+        error.code,
+        (error as OmniError & { param?: string | null }).param ?? null,
+      ),
     };
   }
   const fastifyError = error as Partial<FastifyError>;

@@ -6,7 +6,7 @@ import {
   formatAmount,
   formatPpm,
   normalizeAddress,
-  parseAmount,
+  parseJsonAmount,
   type RewardReport,
   type StakeView,
 } from '../ledger/index.js';
@@ -18,12 +18,17 @@ import type { RouterServices } from './context.js';
 export class ForbiddenError extends OmniError {
   override readonly name = 'ForbiddenError';
   readonly status = 403;
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The request field that asked for what is not allowed, when one did. */
+    readonly param: string | null = null,
+  ) {
     super('forbidden', message);
   }
 }
 
-const amount = z.union([z.string(), z.number()]).transform(String);
+// Amounts are strings of whole tokens; parseJsonAmount refuses JSON numbers, which went through a double.
+const amount = z.unknown();
 const address = z.string().min(1);
 const transferRequest = z.object({ to: address, amount, from: z.string().optional() });
 const stakeRequest = z.object({ node: address, amount });
@@ -204,18 +209,24 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     let from: string;
     if (body.from === undefined || body.from.toLowerCase() === request.account) from = ownAccount(request);
     else {
-      // Operators spend the system pools (the treasury, the rewards pool) for the network.
+      // Operators spend the system pools (the treasury, the rewards pool) for the network, never a user's.
       requireOperator(request, `transfer from ${body.from}`);
+      if (body.from !== 'treasury' && body.from !== 'rewards')
+        throw new ForbiddenError(
+          `An operator key spends only the system pools ('treasury', 'rewards'), not ${body.from}'s tokens.`,
+          'from',
+        );
       from = body.from;
     }
     const to = body.to === 'treasury' || body.to === 'rewards' ? body.to : normalizeAddress(body.to, 'to');
     const key = bookingKey(request, 'transfer', from);
-    const booked = ledger.transfer({ from, to, amount: parseAmount(body.amount), ...(key ? { key } : {}) });
+    const value = parseJsonAmount(body.amount);
+    const booked = ledger.transfer({ from, to, amount: value, ...(key ? { key } : {}) });
     await ledger.sync();
     return reply.code(booked.duplicate ? 200 : 201).send({
       from,
       to,
-      amount: body.amount,
+      amount: tokens(value),
       seq: booked.entry.seq,
       balance: tokens(ledger.balance(from)),
     });
@@ -235,8 +246,16 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     const body = parseBody(stakeRequest, request.body);
     const owner = ownAccount(request);
     const node = normalizeAddress(body.node, 'node');
+    // Only the node's owner stakes on it: its own key or the payout wallet its signed hello named. Anyone
+    // else's stake would make them the stake's owner and lock the operator out (stake squatting).
+    const wallet = payments.wallet(node);
+    if (action === 'stake' && owner !== node && owner !== wallet)
+      throw new ForbiddenError(
+        `Only node ${node}'s owner may stake on it: its own key or its payout wallet (${wallet}); this key is ${owner}'s.`,
+        'node',
+      );
     const key = bookingKey(request, action, owner);
-    const booked = book({ node, owner, amount: parseAmount(body.amount), ...(key ? { key } : {}) });
+    const booked = book({ node, owner, amount: parseJsonAmount(body.amount), ...(key ? { key } : {}) });
     gate.refresh(node);
     await ledger.sync();
     return { booked, view: stakeView(ledger.staking.get(node)) };
@@ -258,7 +277,7 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     const key = bookingKey(request, 'withdrawal', account);
     const booked = ledger.withdrawals.request({
       account,
-      amount: parseAmount(body.amount),
+      amount: parseJsonAmount(body.amount),
       to: normalizeAddress(body.to, 'to'),
       ...(key ? { key } : {}),
     });
@@ -312,11 +331,12 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     const body = parseBody(mintRequest, request.body);
     const to = body.to === 'treasury' || body.to === 'rewards' ? body.to : normalizeAddress(body.to, 'to');
     const key = bookingKey(request, 'mint', to);
-    const booked = ledger.mint({ to, amount: parseAmount(body.amount), ...(key ? { key } : {}) });
+    const value = parseJsonAmount(body.amount);
+    const booked = ledger.mint({ to, amount: value, ...(key ? { key } : {}) });
     await ledger.sync();
     return reply
       .code(booked.duplicate ? 200 : 201)
-      .send({ to, amount: body.amount, balance: tokens(ledger.balance(to)) });
+      .send({ to, amount: tokens(value), balance: tokens(ledger.balance(to)) });
   });
 
   app.get('/api/epochs/current', async () => {
