@@ -140,8 +140,8 @@ export class LoginChallenges {
   }
 
   #index(map: Map<string, Set<string>>, key: string): Set<string> {
-    let texts = map.get(key);
-    if (!texts) map.set(key, (texts = new Set()));
+    const texts = map.get(key) ?? new Set<string>();
+    map.set(key, texts);
     return texts;
   }
 
