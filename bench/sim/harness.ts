@@ -50,6 +50,9 @@ export async function startSim(options: SimOptions): Promise<Sim> {
     dataDir: join(dir, 'router'),
     heartbeatMs: options.heartbeatMs ?? 2000,
     queueLimit: options.queueLimit ?? 1_000_000,
+    // The load generator is one client with one key at thousands of requests/s: no HTTP rate limits here.
+    rateLimit: 0,
+    rateLimitIp: 0,
   });
   // Names are the operator's: register the simulated file as `sim`, as `model add` would (the router holds no
   // file for it, so nodes are not asked to prove they hold it).

@@ -153,6 +153,18 @@ program
     "how long a session's budget stays escrowed (default 24h)",
     duration('--session-ttl'),
   )
+  .option(
+    '--rate-limit <rate>',
+    'requests per account (or key) per second, like 1000/s or 6000/m; 0: off (1000/s)',
+  )
+  .option(
+    '--rate-limit-ip <rate>',
+    'requests per client address per second on public routes and failed logins; 0: off (100/s)',
+  )
+  .option(
+    '--node-message-budget <rate>',
+    'messages a node may send per second before it is disconnected; 0: off (2000/s)',
+  )
   .action(async (o) => (await starts()).routerStart(o));
 
 routerOptions(

@@ -43,6 +43,9 @@ export type RouterStartOptions = {
   sessionTtl?: number;
   tlsCert?: string;
   tlsKey?: string;
+  rateLimit?: string;
+  rateLimitIp?: string;
+  nodeMessageBudget?: string;
 };
 
 /** `--tls-cert` and `--tls-key` as the router's tls setting: both, or neither (plain HTTP). */
@@ -112,7 +115,18 @@ export function ledgerFlags(o: RouterStartOptions): Record<string, unknown> {
 /** `router start` */
 export async function routerStart(options: RouterStartOptions): Promise<void> {
   const { startRouter } = await import('../router/index.js');
+  const { parseRate } = await import('../router/rate-limit.js');
+  const rate = (text: string | undefined, flag: string) =>
+    text === undefined ? undefined : parseRate(text, flag);
+  const limits = Object.fromEntries(
+    Object.entries({
+      rateLimit: rate(options.rateLimit, '--rate-limit'),
+      rateLimitIp: rate(options.rateLimitIp, '--rate-limit-ip'),
+      nodeMessageBudget: rate(options.nodeMessageBudget, '--node-message-budget'),
+    }).filter(([, value]) => value !== undefined),
+  );
   const router = await startRouter({
+    ...limits,
     port: options.port,
     host: options.host,
     dataDir: options.data,

@@ -8,6 +8,7 @@ import {
   InvalidAmountError,
   ONE_TOKEN,
   parseAmount,
+  parseJsonAmount,
   parsePpm,
 } from './amount.js';
 import { consistencyPpm, median, omniTensorReward, tensorChainReward } from './formulas.js';
@@ -110,5 +111,19 @@ describe('the seeds formulas in fixed point', () => {
     expect(tensorChainReward({ alphaPpmPerHour: 1n, durationMs: 1n, stake: 1n, etaPpm: 1n })).toBe(0n);
     expect(median([5n, 1n, 3n])).toBe(3n);
     expect(median([4n, 1n, 3n, 10n])).toBe(3n);
+  });
+});
+
+describe('amounts from a JSON body', () => {
+  it('reads strings exactly, to the last of 18 decimals', () => {
+    expect(parseJsonAmount('1.000000000000000001')).toBe(ONE_TOKEN + 1n);
+  });
+
+  it('refuses JSON numbers, naming the field: a double cannot hold every amount', () => {
+    // What JSON.parse makes of 1.0000000000000000001: the digits are gone before the router sees them.
+    const parsed = (JSON.parse('{"amount": 1.0000000000000000001}') as { amount: number }).amount;
+    expect(() => parseJsonAmount(parsed)).toThrow(InvalidAmountError);
+    expect(() => parseJsonAmount(1.5, 'budget')).toThrow(expect.objectContaining({ param: 'budget' }));
+    expect(() => parseJsonAmount(null)).toThrow(expect.objectContaining({ param: 'amount' }));
   });
 });

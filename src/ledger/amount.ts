@@ -41,6 +41,25 @@ export function parseAmount(text: string, param = 'amount'): bigint {
   return parseDecimal(text, DECIMALS, param, 'an amount of tokens');
 }
 
+/**
+ * Reads an amount from a JSON body: a string of whole tokens ('1.5'). A JSON number is refused, naming the
+ * field: it reached the router as a double, which cannot hold every amount (1.0000000000000000001 reads as 1),
+ * so the router cannot know that it would book what the client wrote.
+ */
+export function parseJsonAmount(value: unknown, param = 'amount'): bigint {
+  if (typeof value === 'string') return parseAmount(value, param);
+  if (typeof value === 'number')
+    throw new InvalidAmountError(
+      param,
+      String(value),
+      `write it as a string, like "${value}": a JSON number is read as a double, which cannot hold every amount exactly`,
+    );
+  throw new InvalidParameterError(
+    param,
+    `'${param}' is an amount of tokens, written as a string like "1.5".`,
+  );
+}
+
 /** Formats the smallest unit as whole tokens with the decimals it needs: 1500000000000000000n -> '1.5'. */
 export function formatAmount(value: bigint): string {
   const sign = value < 0n ? '-' : '';

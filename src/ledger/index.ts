@@ -63,6 +63,7 @@ export {
   ONE_TOKEN,
   PPM,
   parseAmount,
+  parseJsonAmount,
   parsePpm,
 } from './amount.js';
 export {

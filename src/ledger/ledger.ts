@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { InvalidParameterError } from '../protocol/index.js';
 import type { AccountEntry, LedgerEntry, LedgerStore } from '../store/index.js';
 import { GENESIS, MINT, normalizeAddress, normalizeHolder } from './accounts.js';
 import { checkAmount } from './amount.js';
@@ -111,6 +112,9 @@ export class Ledger {
     const from = normalizeHolder(p.from, 'from');
     const to = normalizeHolder(p.to, 'to');
     const amount = checkAmount(p.amount);
+    // It would move nothing, whatever the amount: an entry with no postings, even above the balance.
+    if (from === to)
+      throw new InvalidParameterError('to', `A transfer needs two accounts; 'to' is 'from' (${to}).`);
     const entry = this.#core.book(key, 'transfer', p.reference ?? null, [
       { account: from, amount: -amount },
       { account: to, amount },

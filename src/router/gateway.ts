@@ -20,6 +20,7 @@ import type { ModelStore, NodeStore } from '../store/index.js';
 import type { Logger } from './log.js';
 import { announceModels } from './model-catalog.js';
 import { possessionChallenges } from './possession.js';
+import { RateLimiter } from './rate-limit.js';
 import type { Lease, NodeRole, Scheduler } from './scheduler.js';
 import type { SignaturePool } from './signature-pool.js';
 import type { TaskManager } from './task-manager.js';
@@ -31,6 +32,8 @@ export type GatewayInit = {
   models: ModelStore;
   log: Logger;
   heartbeatMs: number;
+  /** Messages per second one connection may send (0: off); past it the node is rejected and disconnected. */
+  messageBudget?: number | undefined;
   /** Checks result signatures (on worker threads). */
   signatures: SignaturePool;
   /** A node that has not said hello in this time is dropped. */
@@ -56,6 +59,8 @@ type Connection = {
   /** Messages are handled one at a time per node so nonces are checked in order. */
   chain: Promise<void>;
   badMessages: number;
+  /** The connection's message budget: a node flooding the router is cut off before its messages queue up. */
+  budget: RateLimiter;
   /** Possession proofs awaited, by nonce; the node gets work once they are settled. */
   pendingProofs: Map<string, { sha256: string; expected: Promise<string> }>;
   /** Announced models (sha256 -> tokens/s) not yet given to the scheduler, and the node's slots. */
@@ -164,6 +169,7 @@ export class Gateway {
       lastNonce: 0n,
       chain: Promise.resolve(),
       badMessages: 0,
+      budget: new RateLimiter({ ratePerSecond: this.#init.messageBudget ?? 2000, maxKeys: 1 }),
       pendingProofs: new Map(),
       announced: null,
       proofTimer: undefined,
@@ -175,6 +181,7 @@ export class Gateway {
       JSON.stringify({ type: 'challenge', challenge: connection.challenge } satisfies RouterMessage),
     );
     socket.on('message', (data, isBinary) => {
+      if (connection.budget.take('') > 0) return this.#overBudget(connection);
       const raw = isBinary ? '' : data.toString();
       connection.chain = connection.chain
         .then(() => this.#handle(connection, raw))
@@ -201,6 +208,18 @@ export class Gateway {
       connection.socket.send(JSON.stringify({ type: 'reject', reason } satisfies RouterMessage));
       if (connection.badMessages >= MAX_BAD_MESSAGES) connection.socket.close(4002, 'too many bad messages');
     }
+  }
+
+  /** A node past its message budget is told why, logged, and disconnected; what it sent after is dropped. */
+  #overBudget(connection: Connection): void {
+    if (connection.socket.readyState !== connection.socket.OPEN) return;
+    const reason = `message budget exceeded: more than ${connection.budget.ratePerSecond} messages/s`;
+    this.#init.log('warn', 'node over its message budget; disconnecting', {
+      node: connection.nodeId ?? 'unauthenticated',
+      budget: connection.budget.ratePerSecond,
+    });
+    connection.socket.send(JSON.stringify({ type: 'reject', reason } satisfies RouterMessage));
+    connection.socket.close(4008, 'message budget exceeded');
   }
 
   async #handle(connection: Connection, raw: string): Promise<void> {

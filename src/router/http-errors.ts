@@ -11,6 +11,20 @@ import {
 } from '../protocol/index.js';
 import type { Logger } from './log.js';
 
+/** A client sent more requests than its rate allows: HTTP 429 with Retry-After. */
+export class RateLimitedError extends OmniError {
+  override readonly name = 'RateLimitedError';
+  constructor(
+    readonly per: string,
+    readonly ratePerSecond: number,
+    readonly retryAfterSeconds: number,
+    code = 'rate_limit_exceeded',
+    message = `Too many requests for this ${per} (limit ${ratePerSecond}/s). Retry after ${retryAfterSeconds} s.`,
+  ) {
+    super(code, message);
+  }
+}
+
 export type OpenAiError = { error: { message: string; type: string; param: string | null; code: string } };
 
 /** The one place an error becomes an HTTP status and OpenAI's error JSON. */
@@ -47,7 +61,7 @@ export function toHttpError(error: unknown): {
       body: body(error.message, 'invalid_request_error', error.code, 'messages'),
     };
   }
-  if (error instanceof QueueFullError) {
+  if (error instanceof QueueFullError || error instanceof RateLimitedError) {
     headers['retry-after'] = String(error.retryAfterSeconds);
     return { status: 429, headers, body: body(error.message, 'rate_limit_error', error.code) };
   }
@@ -67,7 +81,7 @@ export function toHttpError(error: unknown): {
         status < 500 ? 'invalid_request_error' : 'server_error',
         error.code,
         // An error about one field names it (IdempotencyKeyReusedError: 'Idempotency-Key').
-        (error as OmniError & { param?: string }).param ?? null,
+        (error as OmniError & { param?: string | null }).param ?? null,
       ),
     };
   }

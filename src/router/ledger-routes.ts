@@ -8,7 +8,7 @@ import {
   formatPpm,
   MINT,
   normalizeAddress,
-  parseAmount,
+  parseJsonAmount,
   type RewardReport,
   type StakeView,
   stakeAccount,
@@ -24,12 +24,17 @@ import { assertSameBooking } from './idempotency.js';
 export class ForbiddenError extends OmniError {
   override readonly name = 'ForbiddenError';
   readonly status = 403;
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The request field that asked for what is not allowed, when one did. */
+    readonly param: string | null = null,
+  ) {
     super('forbidden', message);
   }
 }
 
-const amount = z.union([z.string(), z.number()]).transform(String);
+// Amounts are strings of whole tokens; parseJsonAmount refuses JSON numbers, which went through a double.
+const amount = z.unknown();
 const address = z.string().min(1);
 const transferRequest = z.object({ to: address, amount, from: z.string().optional() });
 const stakeRequest = z.object({ node: address, amount });
@@ -210,13 +215,18 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     let from: string;
     if (body.from === undefined || body.from.toLowerCase() === request.account) from = ownAccount(request);
     else {
-      // Operators spend the system pools (the treasury, the rewards pool) for the network.
+      // Operators spend the system pools (the treasury, the rewards pool) for the network, never a user's.
       requireOperator(request, `transfer from ${body.from}`);
+      if (body.from !== 'treasury' && body.from !== 'rewards')
+        throw new ForbiddenError(
+          `An operator key spends only the system pools ('treasury', 'rewards'), not ${body.from}'s tokens.`,
+          'from',
+        );
       from = body.from;
     }
     const to = body.to === 'treasury' || body.to === 'rewards' ? body.to : normalizeAddress(body.to, 'to');
     const key = bookingKey(request, 'transfer', from);
-    const amount = parseAmount(body.amount);
+    const amount = parseJsonAmount(body.amount);
     const booked = ledger.transfer({ from, to, amount, ...(key ? { key } : {}) });
     assertSameBooking(request, booked, {
       reason: 'transfer',
@@ -229,7 +239,7 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     return reply.code(booked.duplicate ? 200 : 201).send({
       from,
       to,
-      amount: body.amount,
+      amount: tokens(amount),
       seq: booked.entry.seq,
       balance: tokens(ledger.balance(from)),
     });
@@ -249,8 +259,16 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     const body = parseBody(stakeRequest, request.body);
     const owner = ownAccount(request);
     const node = normalizeAddress(body.node, 'node');
+    // Only the node's owner stakes on it: its own key or the payout wallet its signed hello named. Anyone
+    // else's stake would make them the stake's owner and lock the operator out (stake squatting).
+    const wallet = payments.wallet(node);
+    if (action === 'stake' && owner !== node && owner !== wallet)
+      throw new ForbiddenError(
+        `Only node ${node}'s owner may stake on it: its own key or its payout wallet (${wallet}); this key is ${owner}'s.`,
+        'node',
+      );
     const key = bookingKey(request, action, owner);
-    const amount = parseAmount(body.amount);
+    const amount = parseJsonAmount(body.amount);
     const booked = book({ node, owner, amount, ...(key ? { key } : {}) });
     const [from, to] =
       action === 'stake' ? [owner, stakeAccount(node)] : [stakeAccount(node), unbondingAccount(node)];
@@ -280,7 +298,7 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     const body = parseBody(withdrawRequest, request.body);
     const account = ownAccount(request);
     const key = bookingKey(request, 'withdrawal', account);
-    const amount = parseAmount(body.amount);
+    const amount = parseJsonAmount(body.amount);
     const to = normalizeAddress(body.to, 'to');
     const booked = ledger.withdrawals.request({ account, amount, to, ...(key ? { key } : {}) });
     assertSameBooking(request, booked, {
@@ -341,7 +359,7 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     const body = parseBody(mintRequest, request.body);
     const to = body.to === 'treasury' || body.to === 'rewards' ? body.to : normalizeAddress(body.to, 'to');
     const key = bookingKey(request, 'mint', to);
-    const amount = parseAmount(body.amount);
+    const amount = parseJsonAmount(body.amount);
     const booked = ledger.mint({ to, amount, ...(key ? { key } : {}) });
     assertSameBooking(request, booked, {
       reason: 'mint',
@@ -353,7 +371,7 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     await ledger.sync();
     return reply
       .code(booked.duplicate ? 200 : 201)
-      .send({ to, amount: body.amount, balance: tokens(ledger.balance(to)) });
+      .send({ to, amount: tokens(amount), balance: tokens(ledger.balance(to)) });
   });
 
   app.get('/api/epochs/current', async () => {

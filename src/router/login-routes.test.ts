@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KeyStore, LoginTokenStore, openDatabase } from '../store/index.js';
 import { bearerAuth } from './auth.js';
 import { createErrorHandler } from './http-errors.js';
-import { LoginChallenges, loginRoutes } from './login-routes.js';
+import { LoginChallenges, loginRoutes, TooManyChallengesError } from './login-routes.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -15,7 +15,7 @@ afterEach(() => {
 });
 
 /** A router with only the login routes and one authenticated route that says who the caller is. */
-function router(init: { tokenTtlMs?: number } = {}) {
+function router(init: { tokenTtlMs?: number; maxPendingChallenges?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'otensor-login-'));
   const db = openDatabase(dir);
   const keys = new KeyStore(db);
@@ -169,18 +169,74 @@ describe('wallet login', () => {
 });
 
 describe('pending challenges', () => {
-  it('are bounded: past the limit the oldest are dropped', () => {
+  it('are bounded: past the limit new ones are refused and live ones kept', () => {
     const challenges = new LoginChallenges(60_000, 3);
-    const texts = [0, 1, 2, 3].map((i) => challenges.issue('http://r', `0x${i}`, 1000 + i).text);
+    const texts = [0, 1, 2].map((i) => challenges.issue('http://r', `0x${i}`, 1000 + i, `c${i}`).text);
+    expect(() => challenges.issue('http://r', '0x3', 1003, 'c3')).toThrow(TooManyChallengesError);
     expect(challenges.size).toBe(3);
+    // An expired one makes room once the limit is reached.
+    expect(challenges.issue('http://r', '0x3', 61_000, 'c3').text).toContain('0x3');
     expect(challenges.take(texts[0] as string)).toBeUndefined();
-    expect(challenges.take(texts[3] as string)?.account).toBe('0x3');
+    expect(challenges.take(texts[1] as string)?.account).toBe('0x1');
+  });
+
+  it('are bounded per client and per account', () => {
+    const challenges = new LoginChallenges(60_000, 100, { perClient: 2, perAccount: 2 });
+    challenges.issue('http://r', '0x1', 0, 'a');
+    challenges.issue('http://r', '0x2', 0, 'a');
+    expect(() => challenges.issue('http://r', '0x3', 0, 'a')).toThrow(/this client address/);
+    challenges.issue('http://r', '0x1', 0, 'b');
+    expect(() => challenges.issue('http://r', '0x1', 0, 'c')).toThrow(/0x1/);
+    expect(challenges.issue('http://r', '0x1', 60_000, 'c').text).toContain('0x1'); // the first two expired
   });
 
   it('forget long-expired ones as new ones come', () => {
     const challenges = new LoginChallenges(1000, 100);
-    for (let i = 0; i < 10; i++) challenges.issue('http://r', '0x1', i);
+    for (let i = 0; i < 10; i++) challenges.issue('http://r', `0x${i}`, i, `c${i}`);
     challenges.issue('http://r', '0x1', 5000);
     expect(challenges.size).toBe(1);
+  });
+});
+
+describe('a challenge flood', () => {
+  it("does not evict a real user's pending challenge, from one client or from many", async () => {
+    const r = router({ maxPendingChallenges: 50 });
+    const challenge = (address: string, remoteAddress: string) =>
+      r.app.inject({ method: 'POST', url: '/api/auth/challenge', payload: { address }, remoteAddress });
+    const user = privateKeyToAccount(generatePrivateKey());
+    const asked = await challenge(user.address, '10.0.0.9');
+    const { challenge: text } = asked.json() as { challenge: string };
+    const stranger = (i: number) => `0x${i.toString(16).padStart(40, '0')}`;
+    const fromOne = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => challenge(stranger(i), '10.6.6.6')),
+    );
+    const refused = fromOne.filter((a) => a.statusCode === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]?.headers['retry-after']).toBeDefined();
+    expect(refused[0]?.json().error.code).toBe('too_many_challenges');
+    const fromMany = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => challenge(stranger(1000 + i), `10.7.${i >> 8}.${i & 255}`)),
+    );
+    expect(fromMany.some((a) => a.statusCode === 429)).toBe(true);
+    const signature = await user.signMessage({ message: text });
+    const login = await r.post('/api/auth/login', { address: user.address, challenge: text, signature });
+    expect(login.statusCode).toBe(200);
+  });
+
+  it('is bounded per address, whatever the number of clients', async () => {
+    const r = router();
+    const address = privateKeyToAccount(generatePrivateKey()).address;
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        r.app.inject({
+          method: 'POST',
+          url: '/api/auth/challenge',
+          payload: { address },
+          remoteAddress: `10.8.0.${i}`,
+        }),
+      ),
+    );
+    expect(answers.filter((a) => a.statusCode === 200).length).toBeLessThan(20);
+    expect(answers.some((a) => a.statusCode === 429)).toBe(true);
   });
 });

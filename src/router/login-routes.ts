@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { AuthenticationError, InvalidParameterError, parseBody, verifySigner } from '../protocol/index.js';
 import { accountOf, type KeyStore, LOGIN_TOKEN_PREFIX, type LoginTokenStore } from '../store/index.js';
 import { bearerOf } from './auth.js';
+import { RateLimitedError } from './http-errors.js';
 
 /** First line of every login challenge; the CLI refuses to sign a text that does not start with it. */
 export const LOGIN_CHALLENGE_HEADER = 'OmniTensor login';
@@ -15,8 +16,12 @@ export type LoginInit = {
   tokenTtlMs?: number | undefined;
   /** How long a challenge may wait for its signature; default 5 minutes. */
   challengeTtlMs?: number | undefined;
-  /** Challenges kept waiting at most; past it the oldest are dropped. Default 10,000. */
+  /** Challenges kept waiting at most; past it new ones are refused (429), never live ones dropped. Default 10,000. */
   maxPendingChallenges?: number | undefined;
+  /** Challenges one client address may have waiting; default 20. */
+  challengesPerClient?: number | undefined;
+  /** Challenges one account may have waiting; default 5. */
+  challengesPerAccount?: number | undefined;
   now?: (() => number) | undefined;
 };
 
@@ -45,33 +50,60 @@ const loginRequest = z.object({
 const DAY_MS = 86_400_000;
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
-type Pending = { account: string; expiresAt: number };
+type Pending = { account: string; client: string; expiresAt: number };
+
+/** Too many challenges wait already (for this client, this account, or in all): HTTP 429 with Retry-After. */
+export class TooManyChallengesError extends RateLimitedError {
+  constructor(per: string, retryAfterSeconds: number) {
+    super(
+      per,
+      0,
+      retryAfterSeconds,
+      'too_many_challenges',
+      `Too many login challenges are waiting for ${per}: sign one you have, or retry after ${retryAfterSeconds} s.`,
+    );
+  }
+}
 
 /**
- * Challenges waiting for their signature, in memory and bounded. Each works once; expired ones stay a while
- * longer only so that a late login hears "expired" rather than "unknown".
+ * Challenges waiting for their signature, in memory and bounded in all, per client address and per account.
+ * A live challenge is never dropped to make room: a flood is refused instead, so it cannot log a user out of
+ * the login they are in the middle of. Each works once; expired ones stay a while longer only so that a late
+ * login hears "expired" rather than "unknown".
  */
 export class LoginChallenges {
   readonly #pending = new Map<string, Pending>();
+  readonly #byClient = new Map<string, Set<string>>();
+  readonly #byAccount = new Map<string, Set<string>>();
   readonly #ttlMs: number;
   readonly #max: number;
+  readonly #perClient: number;
+  readonly #perAccount: number;
 
-  constructor(ttlMs: number, max: number) {
+  constructor(ttlMs: number, max: number, limits: { perClient?: number; perAccount?: number } = {}) {
     this.#ttlMs = ttlMs;
     this.#max = max;
+    this.#perClient = limits.perClient ?? 20;
+    this.#perAccount = limits.perAccount ?? 5;
   }
 
   get size(): number {
     return this.#pending.size;
   }
 
-  /** A new challenge text for `account` on the router named `router`. */
-  issue(router: string, account: string, now: number): { text: string; expiresAt: number } {
+  /** A new challenge text for `account` on the router named `router`, asked for by `client` (its address). */
+  issue(router: string, account: string, now: number, client = ''): { text: string; expiresAt: number } {
     // Insertion order is expiry order (one TTL for all), so the stale ones are at the front.
     for (const [text, pending] of this.#pending) {
-      if (pending.expiresAt + this.#ttlMs > now && this.#pending.size < this.#max) break;
-      this.#pending.delete(text);
+      const full = this.#pending.size >= this.#max;
+      if (pending.expiresAt + this.#ttlMs > now && !(full && pending.expiresAt <= now)) break;
+      this.#delete(text);
     }
+    const oldest = this.#pending.values().next().value;
+    if (this.#pending.size >= this.#max)
+      throw new TooManyChallengesError('this router', this.#wait(oldest, now));
+    this.#check(this.#byClient.get(client), this.#perClient, 'this client address', now);
+    this.#check(this.#byAccount.get(account), this.#perAccount, account, now);
     const expiresAt = now + this.#ttlMs;
     const text = [
       LOGIN_CHALLENGE_HEADER,
@@ -83,15 +115,48 @@ export class LoginChallenges {
       '',
       'Signing this proves that you hold the key of this account and logs you in to this router. It moves no tokens.',
     ].join('\n');
-    this.#pending.set(text, { account, expiresAt });
+    this.#pending.set(text, { account, client, expiresAt });
+    this.#index(this.#byClient, client).add(text);
+    this.#index(this.#byAccount, account).add(text);
     return { text, expiresAt };
   }
 
   /** Removes the challenge and returns what it was issued for; undefined when unknown or already used. */
   take(text: string): Pending | undefined {
     const pending = this.#pending.get(text);
-    this.#pending.delete(text);
+    this.#delete(text);
     return pending;
+  }
+
+  /** Refuses when `texts` holds `max` live challenges already. */
+  #check(texts: Set<string> | undefined, max: number, per: string, now: number): void {
+    if (!texts || texts.size < max) return;
+    const live = [...texts].map((t) => this.#pending.get(t)).filter((p) => p && p.expiresAt > now);
+    if (live.length >= max) throw new TooManyChallengesError(per, this.#wait(live[0], now));
+  }
+
+  #wait(pending: Pending | undefined, now: number): number {
+    return Math.max(1, Math.ceil(((pending?.expiresAt ?? now) - now) / 1000));
+  }
+
+  #index(map: Map<string, Set<string>>, key: string): Set<string> {
+    const texts = map.get(key) ?? new Set<string>();
+    map.set(key, texts);
+    return texts;
+  }
+
+  #delete(text: string): void {
+    const pending = this.#pending.get(text);
+    if (!pending) return;
+    this.#pending.delete(text);
+    for (const [map, key] of [
+      [this.#byClient, pending.client],
+      [this.#byAccount, pending.account],
+    ] as const) {
+      const texts = map.get(key);
+      texts?.delete(text);
+      if (texts?.size === 0) map.delete(key);
+    }
   }
 }
 
@@ -106,7 +171,10 @@ export function loginRoutes(app: FastifyInstance, components: LoginComponents, i
   if (!(tokenTtlMs > 0) || !(challengeTtlMs > 0))
     throw new RangeError('login token and challenge lifetimes must be positive');
   const now = init.now ?? Date.now;
-  const challenges = new LoginChallenges(challengeTtlMs, init.maxPendingChallenges ?? 10_000);
+  const challenges = new LoginChallenges(challengeTtlMs, init.maxPendingChallenges ?? 10_000, {
+    ...(init.challengesPerClient === undefined ? {} : { perClient: init.challengesPerClient }),
+    ...(init.challengesPerAccount === undefined ? {} : { perAccount: init.challengesPerAccount }),
+  });
   const minutes = Math.round(challengeTtlMs / 60_000);
 
   app.post('/api/auth/challenge', async (request) => {
@@ -115,6 +183,7 @@ export function loginRoutes(app: FastifyInstance, components: LoginComponents, i
       `${request.protocol}://${request.host}`,
       accountOf(body.address),
       now(),
+      request.ip,
     );
     return { challenge: text, expires_at: seconds(expiresAt) };
   });

@@ -26,6 +26,12 @@ export const routerConfig = z.object({
     .default(24 * 3600_000),
   /** Threads checking result signatures; default one per core beyond the first, at most 4 (0: inline). */
   verifyThreads: z.number().int().min(0).max(64).optional(),
+  /** Requests per second per account, or per key without one (0: off); 429 with Retry-After past it. */
+  rateLimit: z.number().min(0).default(1000),
+  /** Requests per second per client address on the public routes and failed logins (0: off). */
+  rateLimitIp: z.number().min(0).default(100),
+  /** Messages per second one node may send before it is rejected and disconnected (0: off). */
+  nodeMessageBudget: z.number().min(0).default(2000),
   /** The network's economy (prices, fee, genesis, staking, slashing, rewards): src/router/ledger-config.ts. */
   ledger: ledgerSettings,
   /** Serve HTTPS and WSS with this certificate and key (PEM files); plain HTTP when absent. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { formatAmount, InsufficientFundsError, parseAmount } from '../ledger/index.js';
+import { formatAmount, InsufficientFundsError, parseJsonAmount } from '../ledger/index.js';
 import {
   InvalidParameterError,
   NotFoundError,
@@ -30,9 +30,7 @@ export function networkRoutes(app: FastifyInstance, services: RouterServices): v
     const budgetField = (request.body as { budget?: unknown }).budget;
     let budget: bigint | undefined;
     if (budgetField !== undefined && budgetField !== null) {
-      if (typeof budgetField !== 'string' && typeof budgetField !== 'number')
-        throw new InvalidParameterError('budget', '\'budget\' is an amount of tokens, like "2.5".');
-      budget = parseAmount(String(budgetField), 'budget');
+      budget = parseJsonAmount(budgetField, 'budget');
       if (!request.account)
         throw new ForbiddenError('A session budget is paid from an account, and this API key has none.');
       const balance = services.ledger.balance(request.account);

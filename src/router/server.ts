@@ -29,6 +29,7 @@ import { networkRoutes } from './network-routes.js';
 import { NodeGate } from './node-gate.js';
 import { openAiRoutes } from './openai-routes.js';
 import { Payments } from './payments.js';
+import { limitByClient, limitByKey, RateLimiter } from './rate-limit.js';
 import { Scheduler } from './scheduler.js';
 import { SignaturePool } from './signature-pool.js';
 import { TaskManager } from './task-manager.js';
@@ -50,6 +51,12 @@ export type RouterInit = {
   verifyThreads?: number | undefined;
   /** How long a wallet login's token works; default 7 days. */
   loginTokenTtlMs?: number | undefined;
+  /** Requests per second per account (or key without one); 0: off. Default 1000. */
+  rateLimit?: number | undefined;
+  /** Requests per second per client address on the public routes (and failed logins); 0: off. Default 100. */
+  rateLimitIp?: number | undefined;
+  /** Messages per second a node may send before it is rejected and disconnected; 0: off. Default 2000. */
+  nodeMessageBudget?: number | undefined;
   /** The network's economy: prices, fee, genesis, staking, slashing, rewards (default: free, no genesis). */
   ledger?: LedgerSettings | undefined;
   /** Certificate and key: the API is served over HTTPS and the node gateway over WSS. */
@@ -139,6 +146,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     signatures,
     log: init.log,
     heartbeatMs: init.heartbeatMs,
+    messageBudget: init.nodeMessageBudget,
   });
 
   const services: RouterServices = {
@@ -159,6 +167,9 @@ export function buildRouter(init: RouterInit): RouterApp {
     defaultMaxTokens: init.defaultMaxTokens,
   };
 
+  const perKey = new RateLimiter({ ratePerSecond: init.rateLimit ?? 1000 });
+  const perClient = new RateLimiter({ ratePerSecond: init.rateLimitIp ?? 100 });
+  const byClient = limitByClient(perClient);
   const app = Fastify({
     logger: false,
     bodyLimit: init.bodyLimitBytes,
@@ -169,14 +180,28 @@ export function buildRouter(init: RouterInit): RouterApp {
   // Nodes count once they can take work (their hello verified and their models proven).
   app.get('/health', async () => ({ status: 'ok', nodes: scheduler.nodeCount }));
   // Model catalog and files: public, since nodes fetch models and hold no API key.
-  app.register(async (open) => modelRoutes(open, services));
+  app.register(async (open) => {
+    open.addHook('onRequest', byClient);
+    modelRoutes(open, services);
+  });
   // Wallet login: public, since it is how a user without an API key gets a credential.
   const loginTokens = new LoginTokenStore(db);
-  app.register(async (open) =>
-    loginRoutes(open, { keys: services.keys, loginTokens }, { tokenTtlMs: init.loginTokenTtlMs }),
-  );
+  app.register(async (open) => {
+    open.addHook('onRequest', byClient);
+    loginRoutes(open, { keys: services.keys, loginTokens }, { tokenTtlMs: init.loginTokenTtlMs });
+  });
+  const authenticate = bearerAuth({ keys: services.keys, loginTokens });
   app.register(async (api) => {
-    api.addHook('onRequest', bearerAuth({ keys: services.keys, loginTokens }));
+    api.addHook('onRequest', async (request) => {
+      // Guessing keys costs the guesser's address its rate; a known key spends its account's.
+      try {
+        await authenticate(request);
+      } catch (error) {
+        await byClient(request);
+        throw error;
+      }
+    });
+    api.addHook('onRequest', limitByKey(perKey));
     openAiRoutes(api, services);
     networkRoutes(api, services);
     ledgerRoutes(api, services);

@@ -161,7 +161,8 @@ describe('ledger idempotency keys', () => {
   });
 
   it('refuses a stake or a withdrawal key sent again with another body', async () => {
-    const node = NODE_WALLET;
+    // Only a node's owner stakes on it (its own key or payout wallet): account a stakes on itself as a node.
+    const node = keys.a.account;
     expect((await send('a', 'POST', '/api/stake', { node, amount: '1' }, 'stake-key-1')).status).toBe(201);
     expect((await send('a', 'POST', '/api/stake', { node, amount: '1' }, 'stake-key-1')).status).toBe(200);
     const stake = await send('a', 'POST', '/api/stake', { node, amount: '3' }, 'stake-key-1');
