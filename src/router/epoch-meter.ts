@@ -7,7 +7,6 @@ import { CHECK_KEY_PREFIX, type TaskHandle } from './task-manager.js';
 
 /** What the router measured of one node in the open epoch. */
 type Measure = {
-  benchmark: number;
   /** When its current connection began (null: not connected). */
   connectedAt: number | null;
   /** Connected time already counted in this epoch, from connections that ended. */
@@ -19,10 +18,12 @@ type Measure = {
 };
 
 /**
- * Measures each node over the open epoch, for the reward formulas: its benchmark (the best tokens/s its hello
- * announced, for models it proved it holds, weighted by the share of the epoch it was connected), the tasks it completed whose results were accepted (passed their check, or
- * drawn for none; checks it ran do not count, they are paid per check), its uptime (connected time, which the
- * gateway keeps with heartbeats) and its speed (output tokens per second of work it generated).
+ * Measures each node over the open epoch, for the reward formulas: the tasks it completed whose results were
+ * accepted (passed their check, or drawn for none; checks it ran do not count, they are paid per check), its
+ * uptime (connected time, which the gateway keeps with heartbeats), its speed (output tokens per second of the
+ * accepted work it generated, timed by the router from lease to result) and its benchmark: that measured speed,
+ * weighted by the share of the epoch it was connected. The tokens/s a hello claims count for nothing: a node
+ * that claimed 10^9 tokens/s and did no work took the Base x Power term from a working node (issue 9).
  */
 export class EpochMeter {
   readonly #now: () => number;
@@ -38,16 +39,15 @@ export class EpochMeter {
     const key = id.toLowerCase();
     let m = this.#nodes.get(key);
     if (!m) {
-      m = { benchmark: 0, connectedAt: null, uptimeMs: 0, tasks: 0, tokens: 0, busyMs: 0 };
+      m = { connectedAt: null, uptimeMs: 0, tasks: 0, tokens: 0, busyMs: 0 };
       this.#nodes.set(key, m);
     }
     return m;
   }
 
-  /** A node can take work from now on. */
-  connected(info: Pick<NodeInfo, 'id' | 'models'>): void {
+  /** A node can take work from now on (what its hello claims of its speed is not read). */
+  connected(info: Pick<NodeInfo, 'id'>): void {
     const m = this.#node(info.id);
-    m.benchmark = Math.max(0, ...info.models.values());
     if (m.connectedAt === null) m.connectedAt = this.#now();
   }
 
@@ -64,7 +64,8 @@ export class EpochMeter {
     const m = this.#node(result.nodeId);
     const check = handle?.record.idempotencyKey?.startsWith(CHECK_KEY_PREFIX) ?? false;
     if (!check) m.tasks++;
-    const generated = result.output.completionTokens;
+    // Never more tokens than the task allowed, whatever the node reports.
+    const generated = Math.min(result.output.completionTokens, maxTokensOf(handle));
     if (generated > 0 && handle && handle.startedAt > 0 && handle.resultAt >= handle.startedAt) {
       m.tokens += generated;
       m.busyMs += Math.max(1, handle.resultAt - handle.startedAt);
@@ -84,15 +85,16 @@ export class EpochMeter {
       const uptimeMs = m.uptimeMs + open;
       if (uptimeMs === 0 && m.tasks === 0) continue;
       // Power counts for the part of the epoch the node was there: one that connects for a minute of an hour
-      // brings a sixtieth of its benchmark, not all of it.
+      // brings a sixtieth of its measured speed, not all of it.
       const share = at > this.#since ? Math.min(1, uptimeMs / (at - this.#since)) : 0;
+      const speed = m.busyMs > 0 ? (m.tokens / m.busyMs) * 1000 : 0;
       inputs.push({
         node,
         account: accountOf(node),
-        benchmark: m.benchmark * share,
+        benchmark: speed * share,
         tasks: m.tasks,
         uptimeMs,
-        speed: m.busyMs > 0 ? (m.tokens / m.busyMs) * 1000 : 0,
+        speed,
       });
     }
     return inputs;
@@ -109,6 +111,14 @@ export class EpochMeter {
       Object.assign(m, { uptimeMs: 0, tasks: 0, tokens: 0, busyMs: 0 });
     }
   }
+}
+
+/** The most output tokens the task allowed (none known: no bound beyond the node's count). */
+function maxTokensOf(handle: TaskHandle | undefined): number {
+  const input = handle?.record.input;
+  return input && (input.kind === 'chat' || input.kind === 'completion')
+    ? input.params.maxTokens
+    : Number.POSITIVE_INFINITY;
 }
 
 export type EpochCloserComponents = {

@@ -73,7 +73,15 @@ type Connection = {
     roles: Set<NodeRole>;
   } | null;
   proofTimer: NodeJS.Timeout | undefined;
+  /**
+   * Attempts recently leased to this node (`task#attempt`, oldest first): a message about one whose lease has
+   * since ended is late, not hostile, and is dropped without counting against the node.
+   */
+  recent: Set<string>;
 };
+
+/** How many ended leases per node are remembered as the node's own (late messages about them are dropped). */
+const RECENT_LEASES = 4096;
 
 const PROOF_TIMEOUT_MS = 15_000;
 
@@ -109,6 +117,14 @@ export class Gateway {
 
   /** Sends a leased task to its node; false when the node is gone. */
   assign(lease: Lease, message: RouterMessage): boolean {
+    const connection = this.#byNode.get(lease.nodeId);
+    if (connection) {
+      connection.recent.add(`${lease.task.id}#${lease.attempt}`);
+      if (connection.recent.size > RECENT_LEASES) {
+        const [oldest] = connection.recent;
+        if (oldest !== undefined) connection.recent.delete(oldest);
+      }
+    }
     return this.#send(lease.nodeId, message);
   }
 
@@ -173,6 +189,7 @@ export class Gateway {
       pendingProofs: new Map(),
       announced: null,
       proofTimer: undefined,
+      recent: new Set(),
     };
     const helloTimer = setTimeout(() => {
       if (!connection.nodeId) socket.close(4001, 'no hello in time');
@@ -247,6 +264,8 @@ export class Gateway {
           this.#init.scheduler.setRoundTrip(nodeId, Date.now() - message.pingEcho);
         return;
       case 'chunk':
+        if (!this.#holds(connection, nodeId, message.taskId, message.attempt, 'text')) return;
+        this.#init.scheduler.heard(message.taskId, nodeId, message.attempt);
         this.#init.tasks.text(message.taskId, message.attempt, nodeId, message.text);
         return;
       case 'result':
@@ -254,6 +273,7 @@ export class Gateway {
       case 'results':
         return this.#results(connection, nodeId, message);
       case 'task_error':
+        if (!this.#holds(connection, nodeId, message.taskId, message.attempt, 'an error')) return;
         this.#init.log('warn', 'node reported a task error', {
           node: nodeId,
           task: message.taskId,
@@ -262,7 +282,9 @@ export class Gateway {
         this.#init.tasks.nodeError(message.taskId, nodeId, message);
         return;
       case 'release':
-        for (const task of message.tasks) this.#init.scheduler.handBack(task.taskId, nodeId);
+        for (const task of message.tasks)
+          if (this.#holds(connection, nodeId, task.taskId, task.attempt, 'a release'))
+            this.#init.scheduler.handBack(task.taskId, nodeId);
         return;
       case 'proof':
         return this.#proof(connection, message.sha256, message.nonce, message.digest);
@@ -384,6 +406,26 @@ export class Gateway {
     });
   }
 
+  /**
+   * Whether the node holds the lease of this task's attempt. A message about any other attempt changes
+   * nothing: about one the node held before it is late and dropped quietly; about one it never held it is
+   * rejected (and counted), since no honest node names a task it was not given.
+   */
+  #holds(connection: Connection, nodeId: string, taskId: string, attempt: number, what: string): boolean {
+    const lease = this.#init.scheduler.lease(taskId);
+    if (lease && lease.nodeId === nodeId && lease.attempt === attempt) return true;
+    if (connection.recent.has(`${taskId}#${attempt}`)) {
+      this.#init.log('debug', 'late node message about an ended lease', {
+        node: nodeId,
+        task: taskId,
+        attempt,
+      });
+      return false;
+    }
+    this.#reject(connection, `${what} for task ${taskId} attempt ${attempt} not leased to this node`);
+    return false;
+  }
+
   /** Why a result cannot be taken for its lease, or undefined when it can (signature aside). */
   #leaseProblem(nodeId: string, message: Omit<TaskResultMessage, 'type' | 'signature'>): string | undefined {
     const lease = this.#init.scheduler.lease(message.taskId);
@@ -408,6 +450,7 @@ export class Gateway {
       return this.#reject(connection, 'result signature does not match the node id');
     }
     connection.lastNonce = nonce;
+    this.#init.scheduler.heard(message.taskId, nodeId, message.attempt);
     // The lease may have moved while the signature was checked (the node left and the task was requeued):
     // then this result belongs to no attempt the router is waiting for, and must not be taken unchecked.
     if (this.#leaseProblem(nodeId, message)) {
@@ -443,6 +486,7 @@ export class Gateway {
       return this.#reject(connection, 'results batch signature does not match the node id');
     }
     connection.lastNonce = previous;
+    for (const result of message.results) this.#init.scheduler.heard(result.taskId, nodeId, result.attempt);
     for (const [i, result] of message.results.entries()) {
       const problem = this.#leaseProblem(nodeId, result);
       if (problem) this.#reject(connection, problem);

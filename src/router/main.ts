@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FIRST_TOKEN_FLOOR_MS, FIRST_TOKEN_MS } from './lease-policy.js';
 import { ledgerSettings } from './ledger-config.js';
 import { createLogger, type Logger } from './log.js';
 import { buildRouter, type RouterApp } from './server.js';
@@ -12,6 +13,11 @@ export const routerConfig = z.object({
   maxAttempts: z.number().int().min(1).max(10).default(3),
   heartbeatMs: z.number().int().min(100).default(2000),
   leaseGraceMs: z.number().int().min(100).default(30_000),
+  /**
+   * How long a node that has not yet delivered work has to send the first piece of a task; the floor keeps a
+   * loaded machine's honest nodes from being failed (src/router/lease-policy.ts).
+   */
+  firstTokenMs: z.number().int().min(FIRST_TOKEN_FLOOR_MS).default(FIRST_TOKEN_MS),
   defaultMaxTokens: z.number().int().min(1).default(256),
   bodyLimitBytes: z
     .number()

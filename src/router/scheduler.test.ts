@@ -6,7 +6,12 @@ const MODEL = 'a'.repeat(64);
 const OTHER = 'b'.repeat(64);
 
 function setup(
-  options: { queueLimit?: number; maxAttempts?: number; reachable?: (lease: Lease) => boolean } = {},
+  options: {
+    queueLimit?: number;
+    maxAttempts?: number;
+    leaseGraceMs?: number;
+    reachable?: (lease: Lease) => boolean;
+  } = {},
 ) {
   let now = 1_000;
   const assigned: Lease[] = [];
@@ -14,7 +19,7 @@ function setup(
   const scheduler = new Scheduler({
     queueLimit: options.queueLimit ?? 100,
     maxAttempts: options.maxAttempts ?? 3,
-    leaseGraceMs: 1_000,
+    leaseGraceMs: options.leaseGraceMs ?? 1_000,
     assign: (lease) => {
       assigned.push(lease);
       return options.reachable?.(lease) ?? true;
@@ -40,10 +45,19 @@ describe('scheduler', () => {
     expect(assigned.map((l) => l.nodeId)).toEqual(['n2']);
   });
 
-  it('prefers the faster node and respects each node concurrency', () => {
-    const { scheduler, assigned, task } = setup();
-    scheduler.addNode({ id: 'slow', slots: 1, models: new Map([[MODEL, 50]]) });
-    scheduler.addNode({ id: 'fast', slots: 2, models: new Map([[MODEL, 500]]) });
+  it('prefers the node measured faster and respects each node concurrency', () => {
+    const { scheduler, assigned, task, advance } = setup();
+    // Claims say the opposite of what the router measures: the measurement wins.
+    scheduler.addNode({ id: 'slow', slots: 1, models: new Map([[MODEL, 5000]]) });
+    scheduler.addNode({ id: 'fast', slots: 2, models: new Map([[MODEL, 5]]) });
+    scheduler.enqueue(task('warm-slow'));
+    scheduler.enqueue(task('warm-fast'));
+    expect(assigned.map((l) => l.nodeId)).toEqual(['slow', 'fast']);
+    advance(100);
+    scheduler.complete('warm-fast', 100);
+    advance(900);
+    scheduler.complete('warm-slow', 100);
+    assigned.length = 0;
     for (const id of ['t1', 't2', 't3', 't4']) scheduler.enqueue(task(id));
     expect(assigned.map((l) => l.nodeId)).toEqual(['fast', 'fast', 'slow']);
     expect(scheduler.queuedCount).toBe(1);
@@ -99,6 +113,11 @@ describe('scheduler', () => {
     expect(scheduler.expireLeases()).toHaveLength(0);
     advance(10_000);
     expect(scheduler.expireLeases()).toHaveLength(1);
+    // The node that missed is backed off: the retry waits for another node, or for the backoff to end.
+    expect(assigned).toHaveLength(1);
+    expect(scheduler.queuedCount).toBe(1);
+    advance(2_000);
+    scheduler.expireLeases();
     expect(assigned).toHaveLength(2);
     advance(10_000);
     scheduler.expireLeases();
@@ -211,5 +230,74 @@ describe('scheduler', () => {
     // A node that left is still known by its wallet, so checks of its last results still avoid its twin.
     scheduler.removeNode('a');
     expect(scheduler.walletOf('a')).toBe('0xw');
+  });
+});
+
+describe('scheduler leases (issue 9: trust measured work, not claims)', () => {
+  it("takes an unproven node's lease back when it sends nothing within the first-token time", () => {
+    const { scheduler, assigned, task, advance } = setup({ leaseGraceMs: 30_000 });
+    scheduler.addNode({ id: 'hole', slots: 64, models: new Map([[MODEL, 1e9]]) });
+    scheduler.enqueue(task('t1'));
+    const lease = assigned[0] as Lease;
+    expect(lease.firstPieceBy).toBe(lease.startedAt + 5_000);
+    advance(4_999);
+    expect(scheduler.expireLeases()).toHaveLength(0);
+    advance(1);
+    expect(scheduler.expireLeases().map((l) => l.task.id)).toEqual(['t1']);
+  });
+
+  it('keeps the lease of a node that sent its first piece, and allows a long prompt more time', () => {
+    const { scheduler, assigned, task, advance } = setup({ leaseGraceMs: 30_000 });
+    scheduler.addNode({ id: 'n1', slots: 2, models: new Map([[MODEL, 100]]) });
+    scheduler.enqueue(task('t1'));
+    scheduler.enqueue({ ...task('long'), promptChars: 40_000 });
+    scheduler.heard('t1', 'n1', 1);
+    expect(assigned[1]?.firstPieceBy).toBe((assigned[1]?.startedAt ?? 0) + 5_000 + 100_000);
+    advance(5_001);
+    expect(scheduler.expireLeases()).toHaveLength(0);
+  });
+
+  it('believes few slots of an unproven node and more as it delivers', () => {
+    const { scheduler, assigned, task } = setup();
+    scheduler.addNode({ id: 'n1', slots: 100, models: new Map([[MODEL, 100]]) });
+    for (let i = 0; i < 10; i++) scheduler.enqueue(task(`t${i}`));
+    expect(assigned).toHaveLength(2);
+    scheduler.complete('t0', 10);
+    // One delivered: its slot is free again and one more is believed.
+    expect(assigned).toHaveLength(4);
+    expect(assigned.at(-1)?.firstPieceBy).toBeNull();
+  });
+
+  it('sends the retry of a missed lease elsewhere and avoids the node that missed it', () => {
+    const { scheduler, assigned, task, advance } = setup();
+    scheduler.addNode({ id: 'hole', slots: 64, models: new Map([[MODEL, 1e9]]) });
+    scheduler.addNode({ id: 'honest', slots: 1, models: new Map([[MODEL, 10]]) });
+    scheduler.enqueue(task('busy'));
+    scheduler.enqueue(task('t1'));
+    expect(assigned.map((l) => [l.task.id, l.nodeId])).toEqual([
+      ['busy', 'hole'],
+      ['t1', 'honest'],
+    ]);
+    scheduler.heard('t1', 'honest', 1);
+    advance(5_000);
+    scheduler.expireLeases();
+    scheduler.complete('t1', 10);
+    expect(assigned.at(-1)).toMatchObject({ nodeId: 'honest', task: { id: 'busy' }, attempt: 2 });
+    // New work goes to the honest node while the hole is backed off, even with a slot free on the hole.
+    scheduler.complete('busy', 10);
+    scheduler.enqueue(task('t2'));
+    expect(assigned.at(-1)).toMatchObject({ nodeId: 'honest', task: { id: 't2' } });
+  });
+
+  it('sizes a lease by measured speed, not by a claimed one', () => {
+    const { scheduler, assigned, task, advance } = setup();
+    scheduler.addNode({ id: 'n1', slots: 4, models: new Map([[MODEL, 1e9]]) });
+    scheduler.enqueue(task('t1'));
+    advance(1_000);
+    scheduler.complete('t1', 100);
+    scheduler.enqueue(task('t2'));
+    const lease = assigned.at(-1) as Lease;
+    // Measured 100 tokens/s: 100 tokens take 1 s, the lease allows grace (1 s) + 4 x 1 s.
+    expect(lease.deadline - lease.startedAt).toBe(5_000);
   });
 });

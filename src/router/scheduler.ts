@@ -1,5 +1,14 @@
 import { QueueFullError } from '../protocol/index.js';
 import { FreeNodes } from './free-nodes.js';
+import {
+  backoffMs,
+  believedSlots,
+  blend,
+  FIRST_TOKEN_MS,
+  leaseRate,
+  observedRate,
+  promptMs,
+} from './lease-policy.js';
 
 /**
  * How many free nodes a dispatch looks at when a model has more than that: the best of a random sample
@@ -13,7 +22,7 @@ export type NodeInfo = {
   id: string;
   /** Concurrent tasks the node accepts in all. */
   slots: number;
-  /** Measured tokens/s per model sha256 the node has proved it holds. */
+  /** Tokens/s per model sha256 the node has proved it holds, as its hello claims (a claim, see lease-policy). */
   models: Map<string, number>;
   /** The payout wallet its owner named; two nodes with the same wallet are never independent. */
   wallet?: string | null;
@@ -33,6 +42,13 @@ type NodeState = NodeInfo & {
   rttMs: number;
   successes: number;
   failures: number;
+  /** Tokens/s per model as the router measured it (lease to result); the scheduler believes these. */
+  measured: Map<string, number>;
+  /** Tasks delivered since the node last missed a lease: 0 means unproven (short leases, few slots). */
+  delivered: number;
+  /** Leases missed in a row, and until when the node gets no work for it. */
+  misses: number;
+  backoffUntil: number;
 };
 
 export type QueuedTask = {
@@ -48,15 +64,28 @@ export type QueuedTask = {
   role?: NodeRole;
   /** Nodes that must not get this task (e.g. the node whose result it checks, or its wallet's other nodes). */
   avoid?: { nodes?: ReadonlySet<string>; wallets?: ReadonlySet<string> };
+  /** Characters of prompt: an unproven node's first-piece window allows for evaluating it. */
+  promptChars?: number;
 };
 
-export type Lease = { task: QueuedTask; nodeId: string; attempt: number; deadline: number };
+export type Lease = {
+  task: QueuedTask;
+  nodeId: string;
+  attempt: number;
+  deadline: number;
+  /** When the lease began. */
+  startedAt: number;
+  /** An unproven node loses the lease unless it sends something about the task by then; null once heard. */
+  firstPieceBy: number | null;
+};
 
 export type SchedulerInit = {
   queueLimit: number;
   maxAttempts: number;
   /** Fixed part of every lease, on top of the time the node's throughput predicts. */
   leaseGraceMs: number;
+  /** An unproven node's time to first piece (default FIRST_TOKEN_MS), before allowing for its prompt. */
+  firstTokenMs?: number;
   /** Hands a lease to the gateway; false when the node cannot be reached (the task is requeued). */
   assign: (lease: Lease) => boolean;
   /** Called when a task has used all its attempts. */
@@ -84,6 +113,10 @@ export class Scheduler {
   /** Per pool: its connected nodes (to find one independent of a given node). */
   readonly #members = new Map<string, Set<NodeState>>();
   #queued = 0;
+  /** Per model: tokens/s the router measured over all nodes, the prior for a node not yet measured. */
+  readonly #networkRate = new Map<string, number>();
+  /** Nodes kept from work after a missed lease, until their backoff ends. */
+  readonly #backedOff = new Set<NodeState>();
   #reputation: ((nodeId: string, modelSha256: string) => number) | null = null;
   /** Wallets of nodes that left: a check of a departed node's result must still avoid its wallet. */
   readonly #departedWallets = new Map<string, string>();
@@ -158,7 +191,18 @@ export class Scheduler {
     const pools: string[] = [];
     for (const role of info.roles ?? WORKER_ONLY)
       for (const sha of info.models.keys()) pools.push(poolOf(role, sha));
-    const node: NodeState = { ...info, pools, running: new Set(), rttMs: 1, successes: 0, failures: 0 };
+    const node: NodeState = {
+      ...info,
+      pools,
+      running: new Set(),
+      rttMs: 1,
+      successes: 0,
+      failures: 0,
+      measured: new Map(),
+      delivered: 0,
+      misses: 0,
+      backoffUntil: 0,
+    };
     this.#nodes.set(info.id, node);
     for (const pool of pools) {
       this.#holders.set(pool, (this.#holders.get(pool) ?? 0) + 1);
@@ -200,8 +244,11 @@ export class Scheduler {
     this.#pump(taskPool(task));
   }
 
-  /** A node finished a task (the task manager has already accepted the result). */
-  complete(taskId: string): void {
+  /**
+   * A node finished a task (the task manager has already accepted the result). `outputTokens` (0 for tasks
+   * that generate nothing) measures the node's speed.
+   */
+  complete(taskId: string, outputTokens = 0): void {
     const lease = this.#leases.get(taskId);
     if (!lease) return;
     this.#leases.delete(taskId);
@@ -209,6 +256,9 @@ export class Scheduler {
     if (node) {
       node.running.delete(taskId);
       node.successes++;
+      node.delivered++;
+      node.misses = 0;
+      if (outputTokens > 0) this.#measure(node, lease, outputTokens);
       this.#refresh(node);
       this.#pumpNode(node);
     }
@@ -250,16 +300,50 @@ export class Scheduler {
     }
   }
 
-  /** Requeues every task whose lease deadline has passed; returns the expired leases. */
+  /** The node holding this lease sent something about the task: it is working on it. */
+  heard(taskId: string, nodeId: string, attempt: number): void {
+    const lease = this.#leases.get(taskId);
+    if (lease && lease.nodeId === nodeId && lease.attempt === attempt) lease.firstPieceBy = null;
+  }
+
+  /**
+   * Requeues every task whose lease deadline (or first-piece deadline) has passed; returns the expired
+   * leases. A node that missed one is kept from work for a while and is unproven again, so the retry goes
+   * elsewhere. Nodes whose backoff ended take work again.
+   */
   expireLeases(): Lease[] {
     const now = this.#now();
-    const expired = [...this.#leases.values()].filter((l) => l.deadline <= now);
+    const expired = [...this.#leases.values()].filter(
+      (l) => l.deadline <= now || (l.firstPieceBy !== null && l.firstPieceBy <= now),
+    );
     for (const lease of expired) {
       const node = this.#nodes.get(lease.nodeId);
-      if (node) node.failures++;
+      if (node) this.#missed(node, now);
       this.#retry(lease.task.id, `node ${lease.nodeId} missed its deadline`);
     }
+    for (const node of this.#backedOff) {
+      if (node.backoffUntil > now) continue;
+      this.#backedOff.delete(node);
+      this.#refresh(node);
+      this.#pumpNode(node);
+    }
     return expired;
+  }
+
+  #missed(node: NodeState, now: number): void {
+    node.failures++;
+    node.misses++;
+    node.delivered = 0;
+    node.backoffUntil = now + backoffMs(node.misses);
+    this.#backedOff.add(node);
+    this.#refresh(node);
+  }
+
+  #measure(node: NodeState, lease: Lease, outputTokens: number): void {
+    const sha = lease.task.modelSha256;
+    const rate = observedRate(outputTokens, lease.task.maxTokens, this.#now() - lease.startedAt);
+    node.measured.set(sha, blend(node.measured.get(sha), rate));
+    this.#networkRate.set(sha, blend(this.#networkRate.get(sha), rate));
   }
 
   #release(lease: Lease): void {
@@ -274,6 +358,7 @@ export class Scheduler {
 
   #forget(node: NodeState): void {
     this.#nodes.delete(node.id);
+    this.#backedOff.delete(node);
     if (node.wallet) this.#departedWallets.set(node.id, node.wallet);
     for (const pool of node.pools) {
       this.#free.get(pool)?.delete(node);
@@ -286,7 +371,10 @@ export class Scheduler {
 
   /** Puts the node in (or takes it out of) its models' free sets after its running count changed. */
   #refresh(node: NodeState): void {
-    const free = this.#nodes.get(node.id) === node && node.running.size < node.slots;
+    const free =
+      this.#nodes.get(node.id) === node &&
+      node.running.size < this.#slotsOf(node) &&
+      node.backoffUntil <= this.#now();
     for (const pool of node.pools) {
       let set = this.#free.get(pool);
       if (!set) {
@@ -324,7 +412,7 @@ export class Scheduler {
 
   #pumpNode(node: NodeState): void {
     for (const pool of node.pools) {
-      if (node.running.size >= node.slots) return;
+      if (node.running.size >= this.#slotsOf(node)) return;
       this.#pump(pool);
     }
   }
@@ -355,17 +443,32 @@ export class Scheduler {
   #give(task: QueuedTask, node: NodeState): void {
     task.attempts++;
     task.tries = (task.tries ?? 0) + 1;
-    const tokensPerSecond = node.models.get(task.modelSha256) ?? 1;
-    const expectedMs = (task.maxTokens / Math.max(tokensPerSecond, 1)) * 1000;
+    const sha = task.modelSha256;
+    const tokensPerSecond = leaseRate(
+      node.measured.get(sha),
+      node.models.get(sha) ?? 1,
+      this.#networkRate.get(sha),
+    );
+    const expectedMs = (task.maxTokens / tokensPerSecond) * 1000;
+    const now = this.#now();
+    const prompt = promptMs(task.promptChars ?? 0);
+    const deadline = now + this.#init.leaseGraceMs + prompt + expectedMs * 4;
+    // A node that has delivered nothing yet (or missed its last lease) must show it is working, quickly.
+    const firstPieceBy =
+      node.delivered > 0
+        ? null
+        : Math.min(deadline, now + (this.#init.firstTokenMs ?? FIRST_TOKEN_MS) + prompt);
     const lease: Lease = {
       task,
       nodeId: node.id,
       attempt: task.attempts,
-      deadline: this.#now() + this.#init.leaseGraceMs + expectedMs * 4,
+      deadline,
+      startedAt: now,
+      firstPieceBy,
     };
     this.#leases.set(task.id, lease);
     node.running.add(task.id);
-    if (node.running.size >= node.slots) this.#refresh(node);
+    if (node.running.size >= this.#slotsOf(node)) this.#refresh(node);
     if (!this.#init.assign(lease)) {
       // The link is gone: forget the node (its close will be reported too) and try the task elsewhere.
       this.removeNode(node.id);
@@ -405,9 +508,10 @@ export class Scheduler {
   }
 
   #score(node: NodeState, modelSha256: string): number {
-    const tokensPerSecond = node.models.get(modelSha256) ?? 1;
+    // Measured speed only: a claim would let any node make itself first in line.
+    const tokensPerSecond = node.measured.get(modelSha256) ?? this.#networkRate.get(modelSha256) ?? 1;
     const successRate = (node.successes + 1) / (node.successes + node.failures + 2);
-    const freeShare = 1 - node.running.size / node.slots;
+    const freeShare = 1 - node.running.size / this.#slotsOf(node);
     // Verified reputation counts for up to half: a new node still gets work (and builds a record).
     const reputation = 0.5 + 0.5 * (this.#reputation?.(node.id, modelSha256) ?? 0);
     return (
@@ -417,7 +521,12 @@ export class Scheduler {
 
   #totalSlots(): number {
     let slots = 0;
-    for (const node of this.#nodes.values()) slots += node.slots;
+    for (const node of this.#nodes.values()) slots += this.#slotsOf(node);
     return slots;
+  }
+
+  /** Slots believed of a node: its announcement, capped until it has delivered work. */
+  #slotsOf(node: NodeState): number {
+    return believedSlots(node.slots, node.delivered);
   }
 }

@@ -43,6 +43,8 @@ export type RouterInit = {
   maxAttempts: number;
   heartbeatMs: number;
   leaseGraceMs: number;
+  /** An unproven node's time to its first piece of a task (src/router/lease-policy.ts). */
+  firstTokenMs?: number | undefined;
   defaultMaxTokens: number;
   bodyLimitBytes: number;
   /** How long a batch may run before it expires. */
@@ -79,6 +81,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     queueLimit: init.queueLimit,
     maxAttempts: init.maxAttempts,
     leaseGraceMs: init.leaseGraceMs,
+    ...(init.firstTokenMs === undefined ? {} : { firstTokenMs: init.firstTokenMs }),
     assign: (lease) => {
       const handle = tasks.handle(lease.task.id);
       if (!handle) {

@@ -10,6 +10,7 @@ import {
 } from '../protocol/index.js';
 import type { ModelRecord, ResultRecord, TaskRecord, TaskStore } from '../store/index.js';
 import { assertSameTaskRequest } from './idempotency.js';
+import { nodeReason } from './node-reason.js';
 import type { Lease, NodeRole, QueuedTask, Scheduler } from './scheduler.js';
 import type { CheckedCounts, TokenCounts } from './token-counts.js';
 
@@ -305,7 +306,7 @@ export class TaskManager {
     if (handle && lease && handle.plan !== null && this.#reviewer) {
       // Held for checking: the node's nonce moves on and its slot is free, but the result waits.
       alsoInTransaction();
-      this.scheduler.complete(result.taskId);
+      this.scheduler.complete(result.taskId, result.output.completionTokens);
       this.#reviewer.review(handle, handle.plan, result, lease).then((outcome) => {
         if (this.#handles.get(result.taskId) !== handle) return;
         if (outcome === 'pass')
@@ -329,7 +330,7 @@ export class TaskManager {
   }
 
   #accepted(result: ResultRecord): void {
-    this.scheduler.complete(result.taskId);
+    this.scheduler.complete(result.taskId, result.output.completionTokens);
     const handle = this.#handles.get(result.taskId);
     this.#handles.delete(result.taskId);
     // Booked before the client hears of it, so the answer can say what it cost.
@@ -344,30 +345,40 @@ export class TaskManager {
     }
   }
 
-  /** A node reported that it could not run the task. */
+  /**
+   * A node reported that it could not run the task. Only the node holding the lease for that attempt is heard
+   * (false otherwise, and nothing changes); its words reach the user only as a bounded, labelled reason.
+   */
   nodeError(
     taskId: string,
     nodeId: string,
     error: {
+      attempt: number;
       code: string;
       message: string;
       final: boolean;
       promptTokens?: number | undefined;
       contextLength?: number | undefined;
     },
-  ): void {
+  ): boolean {
     const handle = this.#handles.get(taskId);
-    if (!handle) return;
+    const lease = this.scheduler.lease(taskId);
+    if (!handle || !lease || lease.nodeId !== nodeId || lease.attempt !== error.attempt) return false;
+    const reason = `node ${nodeId} reported: ${nodeReason(error.message)}`;
     if (!error.final) {
-      this.scheduler.fail(taskId, nodeId, error.message, false);
-      return;
+      this.scheduler.fail(taskId, nodeId, reason, false);
+      return true;
     }
-    this.scheduler.fail(taskId, nodeId, error.message, true);
+    this.scheduler.fail(taskId, nodeId, reason, true);
     const failure =
       error.code === 'context_length_exceeded'
         ? new ContextLengthError(error.promptTokens ?? 0, error.contextLength ?? 0)
-        : new InvalidParameterError('input', error.message);
+        : new InvalidParameterError(
+            'input',
+            `The node running this task could not take its input (${reason}).`,
+          );
     this.#fail(handle, failure);
+    return true;
   }
 
   /** A result failed its check: run the task again elsewhere, never on that node or its wallet. */
@@ -468,7 +479,25 @@ function queued(record: TaskRecord, placement: Placement = {}): QueuedTask {
         ? { role: 'validator' as const }
         : {}),
     ...(placement.avoid ? { avoid: placement.avoid } : {}),
+    promptChars: promptChars(input),
   };
+}
+
+/** Characters the node evaluates before its first token (the first-piece deadline allows for them). */
+function promptChars(input: TaskInput): number {
+  switch (input.kind) {
+    case 'chat':
+      return input.messages.reduce((sum, m) => sum + m.content.length, 0);
+    case 'completion':
+      return input.prompt.length;
+    case 'embedding':
+      return input.input.reduce((sum, text) => sum + text.length, 0);
+    case 'score': {
+      const target = 'prompt' in input.target ? input.target.prompt.length : 0;
+      const messages = 'messages' in input.target ? input.target.messages : [];
+      return target + messages.reduce((sum, m) => sum + m.content.length, 0) + input.output.length;
+    }
+  }
 }
 
 function statusOf(error: OmniError): number {

@@ -40,6 +40,8 @@ describe('taskMessageFor', () => {
       nodeId: `0x${'b'.repeat(40)}`,
       attempt: 1,
       deadline: 99,
+      startedAt: 1,
+      firstPieceBy: null,
     };
     const json = JSON.stringify(taskMessageFor(lease, record));
     for (const secret of [
