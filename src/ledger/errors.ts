@@ -1,16 +1,16 @@
-import { OmniError } from '../protocol/index.js';
+import { type ErrorKind, OmniError } from '../protocol/index.js';
 import { formatAmount } from './amount.js';
 
 /**
- * The ledger's refusals. Each carries `status`, the HTTP status the router's one error handler gives it
- * (src/router/http-errors.ts reads `status` from any OmniError it has no explicit case for).
+ * The ledger's refusals. Each says what it is (`kind`); the router's one table (src/router/http-errors.ts)
+ * turns that into an HTTP status.
  */
 export class LedgerError extends OmniError {
   override readonly name: string = 'LedgerError';
-  readonly status: number;
-  constructor(code: string, status: number, message: string) {
+  override readonly kind: ErrorKind;
+  constructor(code: string, kind: ErrorKind, message: string) {
     super(code, message);
-    this.status = status;
+    this.kind = kind;
   }
 }
 
@@ -24,7 +24,7 @@ export class InsufficientFundsError extends LedgerError {
   ) {
     super(
       'insufficient_funds',
-      402,
+      'payment_required',
       `Account ${account} has ${formatAmount(available)} tokens available but this needs ${formatAmount(needed)}.`,
     );
   }
@@ -40,7 +40,7 @@ export class EscrowExhaustedError extends LedgerError {
   ) {
     super(
       'insufficient_escrow',
-      402,
+      'payment_required',
       `Session ${session} has ${formatAmount(available)} tokens left in escrow but this request may cost up to ${formatAmount(needed)}. Open a session with a larger budget.`,
     );
   }
@@ -55,7 +55,7 @@ export class EscrowClosedError extends LedgerError {
   ) {
     super(
       'escrow_closed',
-      409,
+      'conflict',
       `Session ${session}'s escrow is ${state}; open a new session to pay for work.`,
     );
   }
@@ -65,7 +65,11 @@ export class EscrowClosedError extends LedgerError {
 export class EscrowExistsError extends LedgerError {
   override readonly name = 'EscrowExistsError';
   constructor(readonly session: string) {
-    super('escrow_exists', 409, `Session ${session} already has an escrow; top it up or open a new session.`);
+    super(
+      'escrow_exists',
+      'conflict',
+      `Session ${session} already has an escrow; top it up or open a new session.`,
+    );
   }
 }
 
@@ -78,7 +82,7 @@ export class StakeOwnerError extends LedgerError {
   ) {
     super(
       'stake_owner_mismatch',
-      403,
+      'forbidden',
       `Node ${node}'s stake belongs to ${owner}; only that account may change it.`,
     );
   }
@@ -94,7 +98,7 @@ export class InsufficientStakeError extends LedgerError {
   ) {
     super(
       'insufficient_stake',
-      409,
+      'conflict',
       `Node ${node} has ${formatAmount(bonded)} tokens bonded; cannot unstake ${formatAmount(needed)}.`,
     );
   }
@@ -110,7 +114,7 @@ export class BelowMinimumStakeError extends LedgerError {
   ) {
     super(
       'below_minimum_stake',
-      403,
+      'forbidden',
       `Node ${node} has ${formatAmount(bonded)} tokens staked; this network requires ${formatAmount(minimum)} to receive work. Run: otensor-cli stake --node ${node} --amount ${formatAmount(minimum - bonded)}`,
     );
   }
@@ -125,7 +129,7 @@ export class WithdrawalStateError extends LedgerError {
   ) {
     super(
       state === 'missing' ? 'withdrawal_not_found' : 'withdrawal_not_pending',
-      state === 'missing' ? 404 : 409,
+      state === 'missing' ? 'not_found' : 'conflict',
       state === 'missing'
         ? `No withdrawal ${withdrawal}.`
         : `Withdrawal ${withdrawal} is ${state}, not pending.`,
@@ -137,7 +141,11 @@ export class WithdrawalStateError extends LedgerError {
 export class MintDisabledError extends LedgerError {
   override readonly name = 'MintDisabledError';
   constructor() {
-    super('mint_disabled', 403, 'Minting is disabled on this network (it is allowed on test networks only).');
+    super(
+      'mint_disabled',
+      'forbidden',
+      'Minting is disabled on this network (it is allowed on test networks only).',
+    );
   }
 }
 
@@ -148,7 +156,11 @@ export class EpochStateError extends LedgerError {
     readonly epoch: number,
     readonly current: number,
   ) {
-    super('epoch_not_current', 409, `Epoch ${epoch} cannot be closed: the current epoch is ${current}.`);
+    super(
+      'epoch_not_current',
+      'conflict',
+      `Epoch ${epoch} cannot be closed: the current epoch is ${current}.`,
+    );
   }
 }
 
@@ -156,6 +168,6 @@ export class EpochStateError extends LedgerError {
 export class LedgerInvariantError extends LedgerError {
   override readonly name = 'LedgerInvariantError';
   constructor(message: string) {
-    super('ledger_invariant', 500, message);
+    super('ledger_invariant', 'internal', message);
   }
 }

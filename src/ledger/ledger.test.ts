@@ -94,7 +94,7 @@ describe('paying for work through a session escrow', () => {
     }
     expect(refused).toBeInstanceOf(EscrowExhaustedError);
     expect(refused).toMatchObject({
-      status: 402,
+      kind: 'payment_required',
       code: 'insufficient_escrow',
       available: parseAmount('0.2'),
     });

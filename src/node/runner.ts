@@ -215,12 +215,16 @@ export class Runner {
       } else {
         const { seed, ...rest } = input.params;
         const params = { ...rest, ...(seed === undefined ? {} : { seed }), signal: job.abort.signal };
-        const onText = (text: string) => batcher.push(text);
+        // A task handed back (cancelled, released) sends no more text: the router no longer holds its lease.
+        job.abort.signal.addEventListener('abort', () => batcher.discard(), { once: true });
+        const onText = (text: string) => {
+          if (!job.abort.signal.aborted) batcher.push(text);
+        };
         const result =
           input.kind === 'chat'
             ? await model.chat(input.messages, params, onText)
             : await model.complete(input.prompt, params, onText);
-        batcher.flush();
+        if (!job.abort.signal.aborted) batcher.flush();
         output = {
           text: result.text,
           promptTokens: result.promptTokens,

@@ -1,29 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  AuthenticationError,
-  ContextLengthError,
-  InvalidParameterError,
-  NoNodeError,
-  NotFoundError,
-  OmniError,
-  QueueFullError,
-  TaskFailedError,
-} from '../protocol/index.js';
+import { HTTP_ERRORS, OmniError } from '../protocol/index.js';
 import type { Logger } from './log.js';
-
-/** A client sent more requests than its rate allows: HTTP 429 with Retry-After. */
-export class RateLimitedError extends OmniError {
-  override readonly name = 'RateLimitedError';
-  constructor(
-    readonly per: string,
-    readonly ratePerSecond: number,
-    readonly retryAfterSeconds: number,
-    code = 'rate_limit_exceeded',
-    message = `Too many requests for this ${per} (limit ${ratePerSecond}/s). Retry after ${retryAfterSeconds} s.`,
-  ) {
-    super(code, message);
-  }
-}
 
 export type OpenAiError = { error: { message: string; type: string; param: string | null; code: string } };
 
@@ -37,53 +14,11 @@ export function toHttpError(error: unknown): {
   const body = (message: string, type: string, code: string, param: string | null = null): OpenAiError => ({
     error: { message, type, param, code },
   });
-  if (error instanceof InvalidParameterError) {
-    return {
-      status: 400,
-      headers,
-      body: body(error.message, 'invalid_request_error', error.code, error.param),
-    };
-  }
-  if (error instanceof AuthenticationError) {
-    return { status: 401, headers, body: body(error.message, 'invalid_request_error', error.code) };
-  }
-  if (error instanceof NotFoundError) {
-    return {
-      status: 404,
-      headers,
-      body: body(error.message, 'invalid_request_error', error.code, error.resource),
-    };
-  }
-  if (error instanceof ContextLengthError) {
-    return {
-      status: 413,
-      headers,
-      body: body(error.message, 'invalid_request_error', error.code, 'messages'),
-    };
-  }
-  if (error instanceof QueueFullError || error instanceof RateLimitedError) {
-    headers['retry-after'] = String(error.retryAfterSeconds);
-    return { status: 429, headers, body: body(error.message, 'rate_limit_error', error.code) };
-  }
-  if (error instanceof NoNodeError) {
-    return { status: 503, headers, body: body(error.message, 'service_unavailable', error.code, 'model') };
-  }
-  if (error instanceof TaskFailedError) {
-    return { status: 502, headers, body: body(error.message, 'server_error', error.code) };
-  }
   if (error instanceof OmniError) {
-    const status = (error as OmniError & { status?: number }).status ?? 500;
-    return {
-      status,
-      headers,
-      body: body(
-        error.message,
-        status < 500 ? 'invalid_request_error' : 'server_error',
-        error.code,
-        // An error about one field names it (IdempotencyKeyReusedError: 'Idempotency-Key').
-        (error as OmniError & { param?: string | null }).param ?? null,
-      ),
-    };
+    const { status, type } = HTTP_ERRORS[error.kind];
+    if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
+    // A deliberate internal error keeps its message; an unexpected one (below) says only where to look.
+    return { status, headers, body: body(error.message, type, error.code, error.param) };
   }
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.statusCode && fastifyError.statusCode < 500) {

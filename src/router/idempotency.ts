@@ -1,23 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { formatAmount } from '../ledger/index.js';
-import { InvalidParameterError, OmniError } from '../protocol/index.js';
+import { IdempotencyKeyReusedError, InvalidParameterError } from '../protocol/index.js';
 
 /**
  * A client's Idempotency-Key is kept under this prefix (and the API key's id), so no value a client sends can
  * equal a key the router makes for itself: `check:<task>:...` for checks, `<batch>:<line>` for batch lines.
  */
 export const CLIENT_KEY_PREFIX = 'client:';
-
-/** An Idempotency-Key sent again with a different request: HTTP 409, as Stripe answers. */
-export class IdempotencyKeyReusedError extends OmniError {
-  override readonly name = 'IdempotencyKeyReusedError';
-  readonly status = 409;
-  readonly param = 'Idempotency-Key';
-  constructor(message: string) {
-    super('idempotency_key_reused', message);
-  }
-}
 
 /** JSON with object keys sorted at every depth, so the same request always writes the same text. */
 export function canonicalJson(value: unknown): string {

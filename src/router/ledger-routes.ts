@@ -15,23 +15,10 @@ import {
   unbondingAccount,
   WITHDRAWALS,
 } from '../ledger/index.js';
-import { InvalidParameterError, NotFoundError, OmniError, parseBody } from '../protocol/index.js';
+import { ForbiddenError, InvalidParameterError, NotFoundError, parseBody } from '../protocol/index.js';
 import type { AccountEntry, WithdrawalRecord } from '../store/index.js';
 import type { RouterServices } from './context.js';
 import { assertSameBooking } from './idempotency.js';
-
-/** The key may not do this (another account's data, or an operator's action): HTTP 403. */
-export class ForbiddenError extends OmniError {
-  override readonly name = 'ForbiddenError';
-  readonly status = 403;
-  constructor(
-    message: string,
-    /** The request field that asked for what is not allowed, when one did. */
-    readonly param: string | null = null,
-  ) {
-    super('forbidden', message);
-  }
-}
 
 // Amounts are strings of whole tokens; parseJsonAmount refuses JSON numbers, which went through a double.
 const amount = z.unknown();

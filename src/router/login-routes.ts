@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AuthenticationError, InvalidParameterError, parseBody, verifySigner } from '../protocol/index.js';
+import {
+  AuthenticationError,
+  InvalidParameterError,
+  parseBody,
+  RateLimitedError,
+  verifySigner,
+} from '../protocol/index.js';
 import { accountOf, type KeyStore, LOGIN_TOKEN_PREFIX, type LoginTokenStore } from '../store/index.js';
 import { bearerOf } from './auth.js';
-import { RateLimitedError } from './http-errors.js';
 
 /** First line of every login challenge; the CLI refuses to sign a text that does not start with it. */
 export const LOGIN_CHALLENGE_HEADER = 'OmniTensor login';

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { formatAmount, InsufficientFundsError, parseJsonAmount } from '../ledger/index.js';
 import {
+  ForbiddenError,
   InvalidParameterError,
   NotFoundError,
   parseBody,
@@ -8,7 +9,6 @@ import {
   sessionRequest,
 } from '../protocol/index.js';
 import type { RouterServices } from './context.js';
-import { ForbiddenError } from './ledger-routes.js';
 import { generationParams, runGeneration, servableModel, validationOf } from './openai-routes.js';
 
 /** The network's own API under /api: sessions (seed 004) and task lookup. */

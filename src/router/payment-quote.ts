@@ -1,15 +1,6 @@
 import { quote, type TokenPrice } from '../ledger/index.js';
-import { OmniError, type TaskInput } from '../protocol/index.js';
+import type { TaskInput } from '../protocol/index.js';
 import type { ValidationLevel } from '../verify/index.js';
-
-/** A request the payer cannot cover, refused before any node works on it: HTTP 402. */
-export class PaymentRequiredError extends OmniError {
-  override readonly name = 'PaymentRequiredError';
-  readonly status = 402;
-  constructor(message: string, code = 'insufficient_funds') {
-    super(code, message);
-  }
-}
 
 /** Chat templates add tokens around each message; a generous bound keeps the hold above the real count. */
 const TEMPLATE_TOKENS = 16;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ledger, ONE_TOKEN, parseAmount, TREASURY } from '../ledger/index.js';
-import type { TaskInput, ValidationLevel } from '../protocol/index.js';
+import { PaymentRequiredError, type TaskInput, type ValidationLevel } from '../protocol/index.js';
 import {
   type Db,
   KeyStore,
@@ -17,8 +17,9 @@ import {
   TaskStore,
   VerdictStore,
 } from '../store/index.js';
+import { toHttpError } from './http-errors.js';
 import { ledgerSettings } from './ledger-config.js';
-import { checkReserve, PaymentRequiredError, Payments, tokenBounds } from './payments.js';
+import { checkReserve, Payments, tokenBounds } from './payments.js';
 import type { Scheduler } from './scheduler.js';
 import { type SubmitRequest, TaskHandle } from './task-manager.js';
 
@@ -157,7 +158,7 @@ describe('payments', () => {
     try {
       f.payments.admit(record, request(record));
     } catch (error) {
-      expect((error as PaymentRequiredError).status).toBe(402);
+      expect(toHttpError(error).status).toBe(402);
       expect((error as Error).message).toMatch(/may cost up to 0\.121 tokens .* has 0\.01/);
     }
     expect(f.ledger.balance(USER)).toBe(parseAmount('0.01'));

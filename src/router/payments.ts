@@ -1,4 +1,6 @@
-export { checkReserve, PaymentRequiredError, tokenBounds } from './payment-quote.js';
+import { PaymentRequiredError } from '../protocol/index.js';
+
+export { checkReserve, tokenBounds } from './payment-quote.js';
 
 import {
   EscrowExhaustedError,
@@ -24,7 +26,7 @@ import type {
 import type { VerdictEvent } from '../verify/index.js';
 import { type LedgerSettings, priceOf } from './ledger-config.js';
 import type { Logger } from './log.js';
-import { checkReserve, PaymentRequiredError, tokenBounds, tokensWithin } from './payment-quote.js';
+import { checkReserve, tokenBounds, tokensWithin } from './payment-quote.js';
 import type { Scheduler } from './scheduler.js';
 import { CHECK_KEY_PREFIX, type SubmitRequest, type TaskHandle } from './task-manager.js';
 import { type CheckedCounts, countedTokens, type TokenCounts } from './token-counts.js';

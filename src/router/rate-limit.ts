@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { RateLimitedError } from './http-errors.js';
+import { RateLimitedError } from '../protocol/index.js';
 
 type Bucket = { tokens: number; at: number };
 

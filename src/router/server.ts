@@ -96,7 +96,7 @@ export function buildRouter(init: RouterInit): RouterApp {
       tasks.gaveUp(task.id, task.attempts, reason);
     },
   });
-  tasks = new TaskManager(taskStore, scheduler);
+  tasks = new TaskManager(taskStore, scheduler, init.log);
   const verdicts = new VerdictStore(db);
   const verification = new Verification({ tasks, scheduler, models, verdicts, log: init.log });
   tasks.setReviewer(verification);

@@ -1,16 +1,17 @@
 import { randomBytes, randomFillSync } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
-  ContextLengthError,
-  InvalidParameterError,
+  HTTP_ERRORS,
   OmniError,
+  StoredError,
   TaskFailedError,
   type TaskInput,
   type ValidationLevel,
 } from '../protocol/index.js';
 import type { ModelRecord, ResultRecord, TaskRecord, TaskStore } from '../store/index.js';
 import { assertSameTaskRequest } from './idempotency.js';
-import { nodeReason } from './node-reason.js';
+import type { Logger } from './log.js';
+import { clientErrorFromNode, nodeReason } from './node-errors.js';
 import type { Lease, NodeRole, QueuedTask, Scheduler } from './scheduler.js';
 import type { CheckedCounts, TokenCounts } from './token-counts.js';
 
@@ -144,10 +145,15 @@ export class TaskManager {
   #reviewer: Reviewer | null = null;
   readonly #observers: TaskObserver[] = [];
 
+  readonly #log: Logger;
+
   constructor(
     readonly store: TaskStore,
     readonly scheduler: Scheduler,
-  ) {}
+    log: Logger = () => {},
+  ) {
+    this.#log = log;
+  }
 
   /** Tasks waiting for a node, counting those accepted but not yet committed (group commit). */
   get waiting(): number {
@@ -370,14 +376,7 @@ export class TaskManager {
       return true;
     }
     this.scheduler.fail(taskId, nodeId, reason, true);
-    const failure =
-      error.code === 'context_length_exceeded'
-        ? new ContextLengthError(error.promptTokens ?? 0, error.contextLength ?? 0)
-        : new InvalidParameterError(
-            'input',
-            `The node running this task could not take its input (${reason}).`,
-          );
-    this.#fail(handle, failure);
+    this.#fail(handle, clientErrorFromNode(reason, error));
     return true;
   }
 
@@ -418,7 +417,7 @@ export class TaskManager {
     this.store.markFailed(handle.record.id, {
       code: error.code,
       message: error.message,
-      status: statusOf(error),
+      status: HTTP_ERRORS[error.kind].status,
     });
     this.#notify((o) => o.failed?.(handle.record, error));
     handle.fail(error);
@@ -430,9 +429,9 @@ export class TaskManager {
       try {
         call(observer);
       } catch (error) {
-        console.error(
-          `task manager: an observer failed: ${error instanceof Error ? error.stack : String(error)}`,
-        );
+        this.#log('error', 'a task observer failed', {
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
       }
     }
   }
@@ -500,14 +499,8 @@ function promptChars(input: TaskInput): number {
   }
 }
 
-function statusOf(error: OmniError): number {
-  if (error instanceof ContextLengthError) return 413;
-  if (error instanceof InvalidParameterError) return 400;
-  return 502;
-}
-
 function storedError(record: TaskRecord): OmniError {
-  const stored = record.error ?? { code: 'task_failed', message: `Task ${record.id} failed.`, status: 502 };
-  const error = new OmniError(stored.code, stored.message);
-  return Object.assign(error, { status: stored.status });
+  return new StoredError(
+    record.error ?? { code: 'task_failed', message: `Task ${record.id} failed.`, status: 502 },
+  );
 }

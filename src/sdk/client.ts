@@ -80,13 +80,15 @@ export type LoginResult = { token: string; account: string; expires_at: number }
 /** An error answer from a router, with its HTTP status and OpenAI error code. */
 export class ApiError extends OmniError {
   override readonly name = 'ApiError';
+  override readonly param: string | null;
   constructor(
     readonly status: number,
     code: string,
     message: string,
-    readonly param: string | null,
+    param: string | null,
   ) {
     super(code, message);
+    this.param = param;
   }
 }
 
