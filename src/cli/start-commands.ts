@@ -25,6 +25,7 @@ export type RouterStartOptions = {
   host: string;
   queueLimit: number;
   batchWindow?: number;
+  checkWait?: number;
   pricePerToken?: string;
   modelPrice?: string[];
   fee?: string;
@@ -103,6 +104,7 @@ export async function routerStart(options: RouterStartOptions): Promise<void> {
     dataDir: options.data,
     queueLimit: options.queueLimit,
     ...(options.batchWindow === undefined ? {} : { batchWindowMs: options.batchWindow }),
+    ...(options.checkWait === undefined ? {} : { checkWaitMs: options.checkWait }),
     ledger: ledgerFlags(options),
   });
   process.stdout.write(`router: ${router.url}\n`);

@@ -8,6 +8,7 @@ import {
   OmniError,
   QueueFullError,
   TaskFailedError,
+  VerificationUnavailableError,
 } from '../protocol/index.js';
 
 export type OpenAiError = { error: { message: string; type: string; param: string | null; code: string } };
@@ -52,6 +53,13 @@ export function toHttpError(error: unknown): {
   }
   if (error instanceof NoNodeError) {
     return { status: 503, headers, body: body(error.message, 'service_unavailable', error.code, 'model') };
+  }
+  if (error instanceof VerificationUnavailableError) {
+    return {
+      status: 503,
+      headers,
+      body: body(error.message, 'service_unavailable', error.code, 'validation'),
+    };
   }
   if (error instanceof TaskFailedError) {
     return { status: 502, headers, body: body(error.message, 'server_error', error.code) };

@@ -45,6 +45,8 @@ export type RouterInit = {
   batchWindowMs: number;
   /** Worker threads that check result signatures; default one per core beyond the first, at most 4. */
   verifyThreads?: number | undefined;
+  /** How long a check may wait for a node that can make it when none is connected; default 30 s. */
+  checkWaitMs?: number | undefined;
   /** How long a wallet login's token works; default 7 days. */
   loginTokenTtlMs?: number | undefined;
   /** The network's economy: prices, fee, genesis, staking, slashing, rewards (default: free, no genesis). */
@@ -90,8 +92,17 @@ export function buildRouter(init: RouterInit): RouterApp {
   });
   tasks = new TaskManager(taskStore, scheduler);
   const verdicts = new VerdictStore(db);
-  const verification = new Verification({ tasks, scheduler, models, verdicts, log: init.log });
+  const verification = new Verification({
+    tasks,
+    scheduler,
+    models,
+    verdicts,
+    log: init.log,
+    ...(init.checkWaitMs === undefined ? {} : { checkWaitMs: init.checkWaitMs }),
+  });
   tasks.setReviewer(verification);
+  // First of the admission observers: a check no connected node can make is refused before payment holds.
+  tasks.observe(verification);
 
   // The ledger (issue 5): payments at admission and on accepted results, slashes on failed verdicts, epochs.
   const settings = init.ledger ?? ledgerSettings.parse(undefined);
