@@ -16,6 +16,13 @@ describe('embedding of zero vectors', () => {
     expect(judgeEmbedding([0, 0], [0.3, 0.4]).evidence.cosine).toBe(0);
   });
 
+  it('fails vectors of different sizes instead of throwing (an empty string embeds to no numbers here)', () => {
+    const judged = judgeEmbedding([], [0.1, 0.2]);
+    expect(judged.outcome).toBe('fail');
+    expect(judged.evidence.cosine).toBe(0);
+    expect(judgeEmbedding([], []).outcome).toBe('pass');
+  });
+
   it('never yields NaN: entries too large to square still compare, non-numbers never pass', () => {
     expect(judgeEmbedding([1e200, 1e200], [2e200, 2e200]).outcome).toBe('pass');
     expect(judgeEmbedding([1e200, 0], [0, 1e200]).evidence.cosine).toBe(0);

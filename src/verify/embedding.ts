@@ -46,7 +46,8 @@ export function judgeEmbedding(
   reference: readonly number[],
   threshold = EMBEDDING_THRESHOLD,
 ): Judgment<EmbeddingEvidence> {
-  const cosine = cosineSimilarity(output, reference);
+  // Vectors of different sizes cannot be the same answer (one side lies about its model or its input).
+  const cosine = output.length === reference.length ? cosineSimilarity(output, reference) : 0;
   const evidence = { cosine, threshold, dimensions: output.length };
   return cosine >= threshold
     ? { outcome: 'pass', reason: `cosine ${cosine.toFixed(4)} >= ${threshold}`, evidence }

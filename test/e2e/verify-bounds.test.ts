@@ -146,6 +146,18 @@ describe('checks that cannot be made end in bounded time', () => {
     );
     expect((await chat('two workers', 'redundant:2')).status).toBe(200);
   });
+
+  it('checks the embedding of an empty string (it embeds to no numbers; two such vectors agree)', async () => {
+    const response = await fetch(`${url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'tiny', input: ['', 'some text'], validation: 'embedding' }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-omnitensor-verdict')).toBe('pass');
+    const body = (await response.json()) as { data: unknown[] };
+    expect(body.data).toHaveLength(2);
+  });
 });
 
 describe('a validator that fails honest work', () => {
