@@ -14,7 +14,7 @@
  * - lying-validator: a validator (give `roles: ['validator']`) that scores every output under `swapModel`,
  *   so honest work fails its checks (a validator trying to get honest nodes slashed);
  * - hold: honest, but each chat or completion result waits until the process gets SIGUSR2 (so a test can
- *   change the network while a result is on its way), logging `holding <task id>` first; honest after that;
+ *   change the network while a result is on its way), logging `holding <task id>` first;
  * - sleeper: honest until the process gets SIGUSR2, then random text (a node that builds trust, then cheats);
  * - honest: no cheating (a control).
  * With `record`, every chat or completion result it sends is logged there as a JSON line (task, attempt,
@@ -88,7 +88,7 @@ const tamper = async (task: Task, output: TaskOutput): Promise<TaskOutput> => {
   const input = task.input as ScoreTask | Parameters<typeof generateWith>[1];
   if (input.kind === 'score') return bendScore(task, input, output);
   if (output.text === undefined || (input.kind !== 'chat' && input.kind !== 'completion')) return output;
-  if (config.cheat === 'hold' && !awake) {
+  if (config.cheat === 'hold') {
     process.stdout.write(`holding ${task.taskId}\n`);
     await new Promise<void>((go) => release.push(go));
     return output;

@@ -136,12 +136,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       // `auto` checks with what the network has: by likelihood when no independent worker can rerun a
       // deterministic request, by hash when no validator can score it; unchecked only when there is nobody
       // independent at all (said in the answer's headers).
-      const other =
-        level === 'checksum'
-          ? 'likelihood'
-          : level === 'likelihood' && params && isDeterministic(params)
-            ? 'checksum'
-            : null;
+      const other = otherLevel(level, params);
       level = other && this.#canCheck(other, lease) ? other : null;
     }
     if (level === null) {
@@ -162,6 +157,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     plan: Plan,
     result: ResultRecord,
     lease: Lease,
+    fellBack = false,
   ): Promise<'pass' | 'fail' | OmniError> {
     try {
       const verdicts = await this.#check(handle, plan, result, lease);
@@ -177,8 +173,29 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       }
       return outcome;
     } catch (error) {
-      // No node can make the check now: the task ends (its payment is released) rather than wait on.
-      if (error instanceof VerificationUnavailableError) return error;
+      if (error instanceof VerificationUnavailableError) {
+        // `auto` checks with what the network has, as `plan` does at lease time: by the other text check
+        // if an independent node can make it, else the answer goes out unchecked and says so.
+        const { input } = handle.record;
+        const other = otherLevel(plan.level, 'params' in input ? input.params : undefined);
+        if (plan.requested.kind === 'auto' && !fellBack) {
+          if (other && this.#canCheck(other, lease))
+            return this.review(handle, { ...plan, level: other }, result, lease, true);
+          this.#init.log('warn', 'check could not be made; answer goes out unchecked (auto)', {
+            task: result.taskId,
+            level: plan.level,
+          });
+          handle.validation = {
+            requested: formatValidationLevel(plan.requested),
+            level: 'none',
+            verdict: 'unchecked',
+            checkedBy: [],
+          };
+          return 'pass';
+        }
+        // An explicit level: the task ends (its payment is released) rather than wait on.
+        return error;
+      }
       // A check that could not run says nothing about the node: run the task again, unpunished.
       this.#init.log('warn', 'check failed to run', { task: result.taskId, error: String(error) });
       return 'fail';
@@ -520,4 +537,13 @@ function leastSimilar(vectors: number[][][], a: number, b: number) {
     judgeEmbedding(v, (vectors[b] as number[][])[i] as number[]),
   );
   return judgments.reduce((x, y) => (x.evidence.cosine <= y.evidence.cosine ? x : y));
+}
+
+/** Under `auto`, the text check to make instead when no independent node can make `level`. */
+function otherLevel(
+  level: CheckLevel,
+  params: Parameters<typeof isDeterministic>[0] | undefined,
+): CheckLevel | null {
+  if (level === 'checksum') return 'likelihood';
+  return level === 'likelihood' && params && isDeterministic(params) ? 'checksum' : null;
 }

@@ -14,13 +14,14 @@ import {
 
 // Checks that cannot be made end in bounded time, and one validator's fail does not slash honest work.
 // The router waits at most 3 s for a node that can make a check. The nodes change from test to test, in
-// order: a worker that holds its results until told (then honest) and a validator; then a second worker;
-// then a validator that fails all honest work; then an honest second validator.
+// order: a worker that holds each result until told and a validator (which leaves, twice); then two
+// honest workers; then a validator that fails all honest work; then an honest second validator.
 let ws: Workspace;
 let url: string;
 let apiKey: string;
 let holder: { process: CliProcess; id: string };
 let validator: CliProcess;
+let worker: { process: CliProcess; id: string };
 let otherModel: string;
 
 const WALLET_A = `0x${'a1'.repeat(20)}`;
@@ -52,6 +53,12 @@ async function startCheater(name: string, cheat: string, extra: Record<string, u
   return { process: cheater, id: (id as string).toLowerCase() };
 }
 
+async function startWorker(name: string, wallet: string) {
+  const node = await startNodeProcess(ws, url, name, ['--wallet', wallet]);
+  const [, id] = await node.line(/node: (0x[0-9a-fA-F]{40})/);
+  return { process: node, id: (id as string).toLowerCase() };
+}
+
 /** Waits until the router counts exactly `count` connected nodes (after one left, say). */
 async function nodesConnected(count: number): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -71,7 +78,7 @@ type Answer = {
 
 async function chat(
   prompt: string,
-  validation: string,
+  validation: string | null,
   extra: Record<string, unknown> = {},
 ): Promise<Answer> {
   const response = await fetch(`${url}/v1/chat/completions`, {
@@ -106,23 +113,47 @@ async function nodeRecord(id: string) {
 
 const tasksDone = async (id: string) => (await nodeRecord(id)).tasks_done ?? 0;
 
+/** Sends a request, lets the worker finish it but hold the result, takes the validator away, then lets go. */
+async function validatorLeavesMeanwhile(validation: string | undefined): Promise<Answer> {
+  const holding = (holder.process.stdout().match(/holding task_/g) ?? []).length;
+  const pending = chat('the validator will leave', validation ?? null);
+  // The work is admitted (a validator was connected) and done; its result is held on the way back.
+  const early = pending.then((a) => {
+    throw new Error(`answered before its result was held: ${a.status} ${JSON.stringify(a.body)}`);
+  });
+  early.catch(() => {});
+  await Promise.race([holder.process.line(new RegExp(`(?:[\\s\\S]*?holding task_){${holding + 1}}`)), early]);
+  validator.child.kill('SIGKILL');
+  await validator.exited;
+  await nodesConnected(1);
+  holder.process.child.kill('SIGUSR2');
+  return pending;
+}
+
 describe('checks that cannot be made end in bounded time', () => {
-  it('a validator that leaves while work waits for its check ends the request with 503 after the wait', async () => {
-    const pending = chat('the validator will leave', 'likelihood');
-    // The work is admitted (a validator was connected) and done; its result is held on the way back.
-    await holder.process.line(/holding task_/);
-    validator.child.kill('SIGKILL');
-    await validator.exited;
-    await nodesConnected(1);
-    holder.process.child.kill('SIGUSR2');
-    const answer = await pending;
+  it('auto: a check whose validator left goes out unchecked after the wait, and says so', async () => {
+    // One worker: auto checks greedy text by likelihood (no second worker for a checksum).
+    const answer = await validatorLeavesMeanwhile(undefined);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-omnitensor-verdict')).toBe('unchecked');
+  });
+
+  it('an explicit level whose validator left ends with 503 after the wait, naming the missing role', async () => {
+    validator = await startNodeProcess(ws, url, 'v1b', ['--role', 'validator', '--wallet', WALLET_C]);
+    await waitForNodes(url, 2);
+    const answer = await validatorLeavesMeanwhile('likelihood');
     expect(answer.status).toBe(503);
     expect(answer.body.error).toMatchObject({ code: 'verification_unavailable', param: 'validation' });
     expect(answer.body.error?.message).toMatch(/waited 3 s for a validator node/);
+    // From here on, honest workers that do not hold their results.
+    holder.process.child.kill('SIGKILL');
+    await holder.process.exited;
+    worker = await startWorker('h1', WALLET_A);
+    await nodesConnected(1);
   });
 
   it('refuses likelihood and text embedding with no validator connected, naming the missing role; no node works', async () => {
-    const before = await tasksDone(holder.id);
+    const before = await tasksDone(worker.id);
     const answer = await chat('no validator', 'likelihood');
     expect(answer.status).toBe(503);
     expect(answer.body.error).toMatchObject({ code: 'verification_unavailable', param: 'validation' });
@@ -131,13 +162,13 @@ describe('checks that cannot be made end in bounded time', () => {
     expect(embedded.status).toBe(503);
     expect(embedded.body.error?.message).toMatch(/embedding needs a validator node/);
     // The same request without a check is served: the worker is there, only the validator is missing.
-    expect(await tasksDone(holder.id)).toBe(before);
+    expect(await tasksDone(worker.id)).toBe(before);
     expect((await chat('no validator', 'none')).status).toBe(200);
-    expect(await tasksDone(holder.id)).toBe(before + 1);
+    expect(await tasksDone(worker.id)).toBe(before + 1);
   });
 
   it('refuses redundant:3 with two independent workers', async () => {
-    await startNodeProcess(ws, url, 'h2', ['--wallet', WALLET_B]);
+    await startWorker('h2', WALLET_B);
     await waitForNodes(url, 2);
     const answer = await chat('two workers', 'redundant:3');
     expect(answer.status).toBe(503);
@@ -174,7 +205,7 @@ describe('a validator that fails honest work', () => {
     const answer = await chat('only a liar checks', 'likelihood');
     expect(answer.status).toBe(503);
     expect(answer.body.error?.message).toMatch(/did not pass its check, and no other independent worker/);
-    const record = await nodeRecord(holder.id);
+    const record = await nodeRecord(worker.id);
     expect(record.verdicts.length).toBeGreaterThan(0);
     expect(record.verdicts.some((v) => v.outcome === 'fail')).toBe(false);
     expect(record.verdicts.some((v) => /not confirmed, so not blamed/.test(v.reason))).toBe(true);
