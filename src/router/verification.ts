@@ -360,7 +360,13 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
         const modelSha256 = lease.task.modelSha256;
         const odd = references.slice(0, -1).map((r, i) => {
           const about = { taskId: r.taskId, attempt: r.attempt, nodeId: r.nodeId, validatorId, modelSha256 };
-          return makeVerdict(about, 'embedding', judge(i + 1, 0), now);
+          const judged = judge(i + 1, 0);
+          // Text was embedded by one validator: its vectors alone blame nobody (the task is answered anyway).
+          if (input.kind !== 'embedding' && judged.outcome === 'fail') {
+            const reason = `not confirmed, so not blamed: one validator's embeddings (${judged.reason})`;
+            return makeVerdict(about, 'embedding', { ...judged, outcome: 'undecided', reason }, now);
+          }
+          return makeVerdict(about, 'embedding', judged, now);
         });
         return [
           makeVerdict(subject(result.nodeId, result.attempt, validatorId), 'embedding', mine, now),
