@@ -116,6 +116,8 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     const { input } = record;
     if (request.placement?.check || input.kind === 'score') return;
     const level = (request.validation as ValidationLevel | undefined) ?? AUTO;
+    // The common case costs nothing: `auto` and `none` never lack a node.
+    if (level.kind === 'auto' || level.kind === 'none') return;
     const nodes = {
       workers: this.#parties('worker', record.modelSha256),
       validators: this.#parties('validator', record.modelSha256),
