@@ -11,6 +11,10 @@
  *   its partners (same operator, same payout wallet) read;
  * - collude-validator: a validator (give `roles: ['validator']`) that scores honestly, except outputs found
  *   in `shared`: those it scores under `swapModel`, the model its partners answered with, so they pass;
+ * - lying-validator: a validator (give `roles: ['validator']`) that scores every output under `swapModel`,
+ *   so honest work fails its checks (a validator trying to get honest nodes slashed);
+ * - hold: honest, but each chat or completion result waits until the process gets SIGUSR2 (so a test can
+ *   change the network while a result is on its way), logging `holding <task id>` first;
  * - sleeper: honest until the process gets SIGUSR2, then random text (a node that builds trust, then cheats);
  * - inflate: honest text, but it claims 1,000,000 prompt tokens, and 1,000,000 completion tokens when it
  *   stopped by itself (an answer cut at max_tokens claims max_tokens, the count a likelihood check expects);
@@ -31,6 +35,8 @@ export type CheatKind =
   | 'swap'
   | 'collude'
   | 'collude-validator'
+  | 'lying-validator'
+  | 'hold'
   | 'sleeper'
   | 'inflate'
   | 'honest';
@@ -53,13 +59,24 @@ export type CheaterConfig = {
 
 const config = JSON.parse(process.argv[2] ?? '{}') as CheaterConfig;
 let swapped: LoadedModel | undefined;
-if (config.cheat === 'swap' || config.cheat === 'collude' || config.cheat === 'collude-validator') {
+if (
+  config.cheat === 'swap' ||
+  config.cheat === 'collude' ||
+  config.cheat === 'collude-validator' ||
+  config.cheat === 'lying-validator'
+) {
   const engine = await createLlamaEngine({ gpu: false });
   swapped = await engine.loadModel(config.swapModel as string, { threads: 1 });
 }
 let awake = false;
+let release: (() => void)[] = [];
 process.on('SIGUSR2', () => {
   awake = true;
+  if (config.cheat === 'hold') {
+    for (const go of release) go();
+    release = [];
+    return;
+  }
   process.stdout.write('sleeper: cheating from now on\n');
 });
 
@@ -74,6 +91,11 @@ const tamper = async (task: Task, output: TaskOutput): Promise<TaskOutput> => {
   const input = task.input as ScoreTask | Parameters<typeof generateWith>[1];
   if (input.kind === 'score') return bendScore(task, input, output);
   if (output.text === undefined || (input.kind !== 'chat' && input.kind !== 'completion')) return output;
+  if (config.cheat === 'hold') {
+    process.stdout.write(`holding ${task.taskId}\n`);
+    await new Promise<void>((go) => release.push(go));
+    return output;
+  }
   const sent = await rewrite(input, output);
   record({
     task: task.taskId,
@@ -96,6 +118,11 @@ type ScoreTask = {
 
 /** collude-validator: a partner's output is scored under the partner's model, so it passes. */
 async function bendScore(task: Task, input: ScoreTask, output: TaskOutput): Promise<TaskOutput> {
+  if (config.cheat === 'lying-validator') {
+    const scores = await (swapped as LoadedModel).score(input.target, input.output, { stop: input.stop });
+    record({ task: task.taskId, attempt: task.attempt, cheat: config.cheat, lied: true });
+    return { scores, promptTokens: scores.promptTokens, completionTokens: 0 };
+  }
   if (config.cheat !== 'collude-validator' || !config.shared || !existsSync(config.shared)) return output;
   const partners = new Set(readFileSync(config.shared, 'utf8').split('\n'));
   if (!partners.has(textHash(JSON.stringify([input.target, input.output])))) return output;

@@ -108,6 +108,11 @@ program
     duration('--batch-window'),
   )
   .option(
+    '--check-wait <duration>',
+    'how long a result check waits for a node that can make it (e.g. a validator that left) before the request ends with 503 (default 30s)',
+    duration('--check-wait'),
+  )
+  .option(
     '--price-per-token <tokens>',
     'price of every input and output token of every model (default 0: free)',
   )

@@ -26,6 +26,7 @@ export type RouterStartOptions = {
   host: string;
   queueLimit: number;
   batchWindow?: number;
+  checkWait?: number;
   pricePerToken?: string;
   modelPrice?: string[];
   fee?: string;
@@ -132,6 +133,7 @@ export async function routerStart(options: RouterStartOptions): Promise<void> {
     dataDir: options.data,
     queueLimit: options.queueLimit,
     ...(options.batchWindow === undefined ? {} : { batchWindowMs: options.batchWindow }),
+    ...(options.checkWait === undefined ? {} : { checkWaitMs: options.checkWait }),
     ledger: ledgerFlags(options),
     ...tlsFlags(options),
   });

@@ -141,6 +141,23 @@ export class NoNodeError extends OmniError {
   }
 }
 
+/**
+ * The check the request's validation level asks for cannot be made by the nodes connected now (no
+ * validator, too few independent workers), or stopped being possible while the task waited: 503, naming
+ * what is missing, instead of holding the task and its payment with no end.
+ */
+export class VerificationUnavailableError extends OmniError {
+  override readonly name = 'VerificationUnavailableError';
+  override readonly kind = 'unavailable';
+  override readonly param = 'validation';
+  constructor(
+    readonly missing: string,
+    hint = 'Retry when one is, or ask for another validation level.',
+  ) {
+    super('verification_unavailable', `${missing}. ${hint}`);
+  }
+}
+
 /** A task failed on every attempt the router allows. */
 export class TaskFailedError extends OmniError {
   override readonly name = 'TaskFailedError';

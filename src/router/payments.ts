@@ -23,7 +23,7 @@ import type {
   TaskStore,
   VerdictStore,
 } from '../store/index.js';
-import type { VerdictEvent } from '../verify/index.js';
+import { isSlash, type VerdictEvent } from '../verify/index.js';
 import { type LedgerSettings, priceOf } from './ledger-config.js';
 import type { Logger } from './log.js';
 import { checkReserve, tokenBounds, tokensWithin } from './payment-quote.js';
@@ -270,7 +270,7 @@ export class Payments {
     }
     for (let at = verdictsSince; ; ) {
       const page = this.#c.verdicts.since(at, 1000);
-      for (const v of page) if (v.outcome === 'fail') this.verdict({ ...v, outcome: 'fail' });
+      for (const v of page) if (isSlash(v)) this.verdict({ ...v, outcome: 'fail' });
       if (page.length < 1000) break;
       at = (page[page.length - 1] as { at: number }).at + 1;
     }

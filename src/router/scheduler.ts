@@ -172,6 +172,14 @@ export class Scheduler {
     return false;
   }
 
+  /** The connected nodes in `role` that hold the model, with their payout wallets (null: none named). */
+  members(role: NodeRole, modelSha256: string): { nodeId: string; wallet: string | null }[] {
+    return [...(this.#members.get(poolOf(role, modelSha256)) ?? [])].map((n) => ({
+      nodeId: n.id,
+      wallet: n.wallet ?? null,
+    }));
+  }
+
   /** How many connected workers serve each model sha256. */
   nodesPerModel(role: NodeRole = 'worker'): Map<string, number> {
     const counts = new Map<string, number>();

@@ -51,6 +51,8 @@ export type RouterInit = {
   batchWindowMs: number;
   /** Worker threads that check result signatures; default one per core beyond the first, at most 4. */
   verifyThreads?: number | undefined;
+  /** How long a check may wait for a node that can make it when none is connected; default 30 s. */
+  checkWaitMs?: number | undefined;
   /** How long a wallet login's token works; default 7 days. */
   loginTokenTtlMs?: number | undefined;
   /** Requests per second per account (or key without one); 0: off. Default 1000. */
@@ -98,8 +100,17 @@ export function buildRouter(init: RouterInit): RouterApp {
   });
   tasks = new TaskManager(taskStore, scheduler, init.log);
   const verdicts = new VerdictStore(db);
-  const verification = new Verification({ tasks, scheduler, models, verdicts, log: init.log });
+  const verification = new Verification({
+    tasks,
+    scheduler,
+    models,
+    verdicts,
+    log: init.log,
+    ...(init.checkWaitMs === undefined ? {} : { checkWaitMs: init.checkWaitMs }),
+  });
   tasks.setReviewer(verification);
+  // First of the admission observers: a check no connected node can make is refused before payment holds.
+  tasks.observe(verification);
 
   // The ledger (issue 5): payments at admission and on accepted results, slashes on failed verdicts, epochs.
   const settings = init.ledger ?? ledgerSettings.parse(undefined);

@@ -7,6 +7,7 @@ import {
   TaskFailedError,
   type TaskInput,
   type ValidationLevel,
+  VerificationUnavailableError,
 } from '../protocol/index.js';
 import type { ModelRecord, ResultRecord, TaskRecord, TaskStore } from '../store/index.js';
 import { assertSameTaskRequest } from './idempotency.js';
@@ -38,8 +39,16 @@ export type Validation = {
 export type Reviewer<Plan = unknown> = {
   /** The check this attempt will get (null: none), decided when it is leased; the node never learns it. */
   plan(handle: TaskHandle, lease: Lease): Plan | null;
-  /** Checks a held result; resolves pass or fail, never rejects. Sets `handle.validation` on pass. */
-  review(handle: TaskHandle, plan: Plan, result: ResultRecord, lease: Lease): Promise<'pass' | 'fail'>;
+  /**
+   * Checks a held result; resolves pass, fail (run it again elsewhere) or an error that ends the task (the
+   * check cannot be made); never rejects. Sets `handle.validation` on pass.
+   */
+  review(
+    handle: TaskHandle,
+    plan: Plan,
+    result: ResultRecord,
+    lease: Lease,
+  ): Promise<'pass' | 'fail' | OmniError>;
 };
 
 /**
@@ -321,6 +330,7 @@ export class TaskManager {
             () => {},
             () => {},
           );
+        else if (outcome instanceof OmniError) this.#fail(handle, outcome);
         else this.#redo(handle, lease);
       });
       return;
@@ -396,6 +406,20 @@ export class TaskManager {
     if (wallet) avoid.wallets.add(wallet);
     handle.placement = { ...handle.placement, avoid };
     handle.plan = null;
+    // With nobody left to run it, the task would wait with no end (and hold its payment): end it now.
+    const others = this.scheduler
+      .members(handle.placement.role ?? 'worker', lease.task.modelSha256)
+      .filter((n) => !avoid.nodes.has(n.nodeId) && !(n.wallet && avoid.wallets.has(n.wallet)));
+    if (others.length === 0) {
+      this.#fail(
+        handle,
+        new VerificationUnavailableError(
+          `validation: the answer of node ${lease.nodeId} did not pass its check, and no other independent worker (another node and payout wallet) is connected to run the task again`,
+          'Retry when one is.',
+        ),
+      );
+      return;
+    }
     this.scheduler.enqueue({ ...queued(handle.record, handle.placement), attempts: lease.attempt, tries });
   }
 

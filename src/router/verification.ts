@@ -1,10 +1,11 @@
 import { randomInt } from 'node:crypto';
-import type { TaskInput } from '../protocol/index.js';
-import type { ModelStore, ResultRecord, StoredVerdict, VerdictStore } from '../store/index.js';
+import { type OmniError, type TaskInput, VerificationUnavailableError } from '../protocol/index.js';
+import type { ModelStore, ResultRecord, StoredVerdict, TaskRecord, VerdictStore } from '../store/index.js';
 import {
   type CheckLevel,
   checkFor,
   completionBoundFor,
+  confirmedVerdicts,
   EMPTY_RECORD,
   formatValidationLevel,
   type HashedResult,
@@ -13,7 +14,9 @@ import {
   judgeEmbedding,
   judgeLikelihood,
   judgeRedundant,
+  type LikelihoodEvidence,
   makeVerdict,
+  missingForCheck,
   type ReputationRecord,
   recordVerdict,
   redundantVerdicts,
@@ -22,6 +25,7 @@ import {
   reputationScore,
   toVerdictEvent,
   type ValidationLevel,
+  type ValidatorJudgment,
   type VerdictEvent,
   type VerdictRecord,
 } from '../verify/index.js';
@@ -31,8 +35,10 @@ import {
   CHECK_KEY_PREFIX,
   type Placement,
   type Reviewer,
+  type SubmitRequest,
   type TaskHandle,
   type TaskManager,
+  type TaskObserver,
 } from './task-manager.js';
 
 export type VerificationInit = {
@@ -43,7 +49,15 @@ export type VerificationInit = {
   log: Logger;
   /** [0, 1); injected so tests can decide the `auto` draws. */
   random?: () => number;
+  /**
+   * How long a check may wait for a node that can make it (a validator, an independent worker) when none
+   * is connected, before its task ends with 503; default 30 s.
+   */
+  checkWaitMs?: number;
 };
+
+/** Long enough for a validator to restart; short enough that a client's request does not hang. */
+export const DEFAULT_CHECK_WAIT_MS = 30_000;
 
 /** The check one attempt gets, decided when it was leased. */
 type Plan = { level: CheckLevel; requested: ValidationLevel };
@@ -60,7 +74,7 @@ const AUTO: ValidationLevel = { kind: 'auto' };
  * other workers for `checksum` and `redundant:k`, embeddings for `embedding`. A check never goes to the
  * node, or the payout wallet, whose work it checks.
  */
-export class Verification implements Reviewer<Plan> {
+export class Verification implements Reviewer<Plan>, TaskObserver {
   readonly #init: VerificationInit;
   readonly #random: () => number;
   readonly #reputation = new Map<string, ReputationRecord>();
@@ -95,6 +109,25 @@ export class Verification implements Reviewer<Plan> {
     return { ...record, score: reputationScore(record) };
   }
 
+  /**
+   * Admission (before payment): a request whose explicit level no connected set of nodes can check is
+   * refused with 503 naming what is missing; it would otherwise wait with no end and hold its payment.
+   */
+  admit(record: TaskRecord, request: SubmitRequest): void {
+    const { input } = record;
+    if (request.placement?.check || input.kind === 'score') return;
+    const level = (request.validation as ValidationLevel | undefined) ?? AUTO;
+    // The common case costs nothing: `auto` and `none` never lack a node.
+    if (level.kind === 'auto' || level.kind === 'none') return;
+    const nodes = {
+      workers: this.#parties('worker', record.modelSha256),
+      validators: this.#parties('validator', record.modelSha256),
+    };
+    const params = input.kind === 'embedding' ? undefined : input.params;
+    const missing = missingForCheck(level, input.kind, params, nodes);
+    if (missing) throw new VerificationUnavailableError(missing);
+  }
+
   plan(handle: TaskHandle, lease: Lease): Plan | null {
     const { input } = handle.record;
     if (handle.placement.check || input.kind === 'score') return null;
@@ -106,12 +139,7 @@ export class Verification implements Reviewer<Plan> {
       // `auto` checks with what the network has: by likelihood when no independent worker can rerun a
       // deterministic request, by hash when no validator can score it; unchecked only when there is nobody
       // independent at all (said in the answer's headers).
-      const other =
-        level === 'checksum'
-          ? 'likelihood'
-          : level === 'likelihood' && params && isDeterministic(params)
-            ? 'checksum'
-            : null;
+      const other = otherLevel(level, params);
       level = other && this.#canCheck(other, lease) ? other : null;
     }
     if (level === null) {
@@ -127,7 +155,13 @@ export class Verification implements Reviewer<Plan> {
     return { level, requested };
   }
 
-  async review(handle: TaskHandle, plan: Plan, result: ResultRecord, lease: Lease): Promise<'pass' | 'fail'> {
+  async review(
+    handle: TaskHandle,
+    plan: Plan,
+    result: ResultRecord,
+    lease: Lease,
+    fellBack = false,
+  ): Promise<'pass' | 'fail' | OmniError> {
     try {
       const verdicts = await this.#check(handle, plan, result, lease);
       const mine = verdicts.filter((v) => v.nodeId === result.nodeId && v.attempt === result.attempt);
@@ -142,6 +176,29 @@ export class Verification implements Reviewer<Plan> {
       }
       return outcome;
     } catch (error) {
+      if (error instanceof VerificationUnavailableError) {
+        // `auto` checks with what the network has, as `plan` does at lease time: by the other text check
+        // if an independent node can make it, else the answer goes out unchecked and says so.
+        const { input } = handle.record;
+        const other = otherLevel(plan.level, 'params' in input ? input.params : undefined);
+        if (plan.requested.kind === 'auto' && !fellBack) {
+          if (other && this.#canCheck(other, lease))
+            return this.review(handle, { ...plan, level: other }, result, lease, true);
+          this.#init.log('warn', 'check could not be made; answer goes out unchecked (auto)', {
+            task: result.taskId,
+            level: plan.level,
+          });
+          handle.validation = {
+            requested: formatValidationLevel(plan.requested),
+            level: 'none',
+            verdict: 'unchecked',
+            checkedBy: [],
+          };
+          return 'pass';
+        }
+        // An explicit level: the task ends (its payment is released) rather than wait on.
+        return error;
+      }
       // A check that could not run says nothing about the node: run the task again, unpunished.
       this.#init.log('warn', 'check failed to run', { task: result.taskId, error: String(error) });
       return 'fail';
@@ -171,43 +228,25 @@ export class Verification implements Reviewer<Plan> {
     const { input } = handle.record;
     switch (plan.level) {
       case 'likelihood': {
-        if (input.kind !== 'chat' && input.kind !== 'completion') throw new Error('likelihood needs text');
-        const score = await this.#run(handle, lease, 'validator', [worker], {
-          kind: 'score',
-          target: input.kind === 'chat' ? { messages: input.messages } : { prompt: input.prompt },
-          output: result.output.text ?? '',
-          stop: input.params.stop,
-          greedy: input.params.temperature === 0,
-        });
-        const scores = score.output.scores;
-        if (!scores) throw new Error('the validator returned no scores');
-        this.cost.checkTokens += scores.evaluatedTokens;
-        const judgment = judgeLikelihood({
-          scores,
-          params: input.params,
-          claim: {
-            finishReason: result.output.finishReason ?? 'stop',
-            completionTokens: result.output.completionTokens,
-            text: result.output.text ?? '',
-          },
-        });
-        // What gets paid is at most what the validator counted (payments takes the lower): the prompt as
-        // generation rendered it, the output as the validator split it plus its end. A sampled output drawn
-        // in a split other than the canonical one may have taken a few more tokens; the difference is the
-        // user's, never a liar's.
-        handle.checkedTokens = {
-          attempt: result.attempt,
-          promptTokens: scores.promptTokens,
-          completionTokens: completionBoundFor(scores.tokens.length, input.params),
-        };
-        return this.#record([
-          makeVerdict(
-            subject(result.nodeId, result.attempt, score.nodeId),
+        // One validator's fail is one opinion: a second, independent of the worker and of the first,
+        // must confirm it before the worker is failed (and slashed). See confirmedVerdicts.
+        const first = await this.#likelihood(handle, lease, result, [worker]);
+        const second =
+          first.judgment.outcome === 'fail'
+            ? await this.#second(lease, [worker, this.#worker(first.validatorId)], (avoid) =>
+                this.#likelihood(handle, lease, result, avoid),
+              )
+            : null;
+        const about = { taskId: handle.record.id, attempt: result.attempt, nodeId: result.nodeId };
+        return this.#record(
+          confirmedVerdicts(
+            { ...about, modelSha256: lease.task.modelSha256 },
             'likelihood',
-            judgment,
+            first,
+            second,
             Date.now(),
           ),
-        ]);
+        );
       }
       case 'embedding':
         return this.#record(await this.#embedding(handle, lease, result, worker, subject));
@@ -249,6 +288,64 @@ export class Verification implements Reviewer<Plan> {
     }
   }
 
+  /** One validator's likelihood judgment of the result (a `score` task on a validator not in `avoid`). */
+  async #likelihood(
+    handle: TaskHandle,
+    lease: Lease,
+    result: ResultRecord,
+    avoid: readonly Party[],
+  ): Promise<ValidatorJudgment<LikelihoodEvidence>> {
+    const { input } = handle.record;
+    if (input.kind !== 'chat' && input.kind !== 'completion') throw new Error('likelihood needs text');
+    const score = await this.#run(handle, lease, 'validator', avoid, {
+      kind: 'score',
+      target: input.kind === 'chat' ? { messages: input.messages } : { prompt: input.prompt },
+      output: result.output.text ?? '',
+      stop: input.params.stop,
+      greedy: input.params.temperature === 0,
+    });
+    const scores = score.output.scores;
+    if (!scores) throw new Error('the validator returned no scores');
+    this.cost.checkTokens += scores.evaluatedTokens;
+    const judgment = judgeLikelihood({
+      scores,
+      params: input.params,
+      claim: {
+        finishReason: result.output.finishReason ?? 'stop',
+        completionTokens: result.output.completionTokens,
+        text: result.output.text ?? '',
+      },
+    });
+    // What gets paid is at most what the validator counted (payments takes the lower): the prompt as
+    // generation rendered it, the output as the validator split it plus its end. A sampled output drawn
+    // in a split other than the canonical one may have taken a few more tokens; the difference is the
+    // user's, never a liar's.
+    handle.checkedTokens = {
+      attempt: result.attempt,
+      promptTokens: scores.promptTokens,
+      completionTokens: completionBoundFor(scores.tokens.length, input.params),
+    };
+    return { validatorId: score.nodeId, judgment };
+  }
+
+  /**
+   * A second validator's judgment, from a validator outside `avoid`; null when no such validator is
+   * connected or none came within the wait (then the first fail is not confirmed and blames nobody).
+   */
+  async #second<E>(
+    lease: Lease,
+    avoid: readonly Party[],
+    judge: (avoid: readonly Party[]) => Promise<ValidatorJudgment<E>>,
+  ): Promise<ValidatorJudgment<E> | null> {
+    if (!this.#eligible('validator', lease.task.modelSha256, avoid)) return null;
+    try {
+      return await judge(avoid);
+    } catch (error) {
+      if (error instanceof VerificationUnavailableError) return null;
+      throw error;
+    }
+  }
+
   /**
    * The output against a reference answer from another worker. Two answers that differ cannot say which
    * is wrong (the reference may be the cheat), so a mismatch brings a second reference and the pair that
@@ -266,13 +363,7 @@ export class Verification implements Reviewer<Plan> {
     for (;;) {
       const answers = [result, ...references];
       const { vectors, validatorId } = await this.#vectors(handle, lease, worker, answers);
-      const judge = (a: number, b: number) => {
-        const judgments = (vectors[a] as number[][]).map((v, i) =>
-          judgeEmbedding(v, (vectors[b] as number[][])[i] as number[]),
-        );
-        // The least similar pair of vectors decides.
-        return judgments.reduce((x, y) => (x.evidence.cosine <= y.evidence.cosine ? x : y));
-      };
+      const judge = (a: number, b: number) => leastSimilar(vectors, a, b);
       const last = references.length;
       const mine = judge(0, last);
       const now = Date.now();
@@ -282,7 +373,13 @@ export class Verification implements Reviewer<Plan> {
         const modelSha256 = lease.task.modelSha256;
         const odd = references.slice(0, -1).map((r, i) => {
           const about = { taskId: r.taskId, attempt: r.attempt, nodeId: r.nodeId, validatorId, modelSha256 };
-          return makeVerdict(about, 'embedding', judge(i + 1, 0), now);
+          const judged = judge(i + 1, 0);
+          // Text was embedded by one validator: its vectors alone blame nobody (the task is answered anyway).
+          if (input.kind !== 'embedding' && judged.outcome === 'fail') {
+            const reason = `not confirmed, so not blamed: one validator's embeddings (${judged.reason})`;
+            return makeVerdict(about, 'embedding', { ...judged, outcome: 'undecided', reason }, now);
+          }
+          return makeVerdict(about, 'embedding', judged, now);
         });
         return [
           makeVerdict(subject(result.nodeId, result.attempt, validatorId), 'embedding', mine, now),
@@ -290,7 +387,23 @@ export class Verification implements Reviewer<Plan> {
         ];
       }
       if (last >= 2 && judge(1, last).outcome === 'pass') {
-        return [makeVerdict(subject(result.nodeId, result.attempt, validatorId), 'embedding', mine, now)];
+        if (input.kind === 'embedding')
+          return [makeVerdict(subject(result.nodeId, result.attempt, validatorId), 'embedding', mine, now)];
+        // Text: one validator embedded every answer, so its vectors alone cannot fail the worker; a second
+        // validator embeds them again (see confirmedVerdicts).
+        const heard = [worker, ...references.map((r) => this.#worker(r.nodeId)), this.#worker(validatorId)];
+        const second = await this.#second(lease, heard, async (avoid) => {
+          const again = await this.#vectors(handle, lease, worker, answers, avoid);
+          return { validatorId: again.validatorId, judgment: leastSimilar(again.vectors, 0, last) };
+        });
+        const about = { taskId: handle.record.id, attempt: result.attempt, nodeId: result.nodeId };
+        return confirmedVerdicts(
+          { ...about, modelSha256: lease.task.modelSha256 },
+          'embedding',
+          { validatorId, judgment: mine },
+          second,
+          now,
+        );
       }
       if (last >= 2) return [];
       const heard = [worker, ...references.map((r) => this.#worker(r.nodeId))];
@@ -304,6 +417,7 @@ export class Verification implements Reviewer<Plan> {
     lease: Lease,
     worker: Party,
     answers: ResultRecord[],
+    also: readonly Party[] = [],
   ): Promise<{ vectors: number[][][]; validatorId: string }> {
     if (handle.record.input.kind === 'embedding') {
       const vectors = answers.map((a) => a.output.embeddings ?? []);
@@ -312,7 +426,7 @@ export class Verification implements Reviewer<Plan> {
       return { vectors, validatorId: answers[answers.length - 1]?.nodeId ?? 'router' };
     }
     // Text: a validator embeds every answer with its own copy of the model.
-    const heard = [worker, ...answers.slice(1).map((a) => this.#worker(a.nodeId))];
+    const heard = [worker, ...answers.slice(1).map((a) => this.#worker(a.nodeId)), ...also];
     const embedded = await this.#run(handle, lease, 'validator', heard, {
       kind: 'embedding',
       input: answers.map((a) => a.output.text ?? ''),
@@ -349,7 +463,62 @@ export class Verification implements Reviewer<Plan> {
       input,
       placement,
     });
-    return check.result;
+    return this.#bounded(check, role, lease.task.modelSha256, avoid);
+  }
+
+  /**
+   * A check task's result, or VerificationUnavailableError once it has waited `checkWaitMs` while no
+   * connected node could take it (its validator left, say). While some node could, it waits on as any
+   * queued task does: the network is busy, not missing a role.
+   */
+  #bounded(
+    check: TaskHandle,
+    role: 'worker' | 'validator',
+    modelSha256: string,
+    avoid: readonly Party[],
+  ): Promise<ResultRecord> {
+    const waitMs = this.#init.checkWaitMs ?? DEFAULT_CHECK_WAIT_MS;
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout;
+      const expire = () => {
+        const id = check.record.id;
+        if (this.#init.scheduler.lease(id) || this.#eligible(role, modelSha256, avoid)) {
+          timer = setTimeout(expire, waitMs).unref();
+          return;
+        }
+        const who = role === 'validator' ? 'a validator node' : 'another independent worker';
+        const error = new VerificationUnavailableError(
+          `validation: the check waited ${Math.round(waitMs / 1000)} s for ${who} independent of the nodes it checks; none is connected`,
+        );
+        reject(error);
+        this.#init.tasks.abandon(id, error.message);
+      };
+      timer = setTimeout(expire, waitMs).unref();
+      check.result.then(
+        (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Whether a connected node in `role` is outside `avoid` (node and payout wallet). */
+  #eligible(role: 'worker' | 'validator', modelSha256: string, avoid: readonly Party[]): boolean {
+    const nodes = new Set(avoid.map((p) => p.nodeId));
+    const wallets = new Set(avoid.map((p) => p.wallet));
+    return this.#parties(role, modelSha256).some((n) => !nodes.has(n.nodeId) && !wallets.has(n.wallet));
+  }
+
+  /** The connected nodes in `role` holding the model, each with its party wallet. */
+  #parties(role: 'worker' | 'validator', modelSha256: string): Party[] {
+    return this.#init.scheduler
+      .members(role, modelSha256)
+      .map((n) => ({ nodeId: n.nodeId, wallet: n.wallet ?? `node:${n.nodeId.toLowerCase()}` }));
   }
 
   /** A node and its payout wallet; a node that named none stands for itself alone. */
@@ -379,4 +548,21 @@ export class Verification implements Reviewer<Plan> {
     }
     return verdicts;
   }
+}
+
+/** The least similar pair of answers `a` and `b`'s vectors (one answer may have several inputs) decides. */
+function leastSimilar(vectors: number[][][], a: number, b: number) {
+  const judgments = (vectors[a] as number[][]).map((v, i) =>
+    judgeEmbedding(v, (vectors[b] as number[][])[i] as number[]),
+  );
+  return judgments.reduce((x, y) => (x.evidence.cosine <= y.evidence.cosine ? x : y));
+}
+
+/** Under `auto`, the text check to make instead when no independent node can make `level`. */
+function otherLevel(
+  level: CheckLevel,
+  params: Parameters<typeof isDeterministic>[0] | undefined,
+): CheckLevel | null {
+  if (level === 'checksum') return 'likelihood';
+  return level === 'likelihood' && params && isDeterministic(params) ? 'checksum' : null;
 }

@@ -1,3 +1,4 @@
+export { confirmedVerdicts, isSlash, type ValidatorJudgment } from './confirm.js';
 export {
   type HashedResult,
   judgeChecksum,
@@ -5,6 +6,7 @@ export {
   type RedundantJudgment,
 } from './consensus.js';
 export { cosineSimilarity, judgeEmbedding } from './embedding.js';
+export { missingForCheck, type NetworkView } from './feasibility.js';
 export { eligibleValidators, isIndependent, partiesOf } from './independence.js';
 export { formatValidationLevel, isDeterministic, MAX_REDUNDANCY, parseValidationLevel } from './levels.js';
 export { judgeLikelihood, type LikelihoodInput } from './likelihood.js';
@@ -45,6 +47,7 @@ export type {
   CheckLevel,
   ChecksumEvidence,
   DecodingParams,
+  Dispute,
   EmbeddingEvidence,
   Evidence,
   Judgment,

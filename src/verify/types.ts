@@ -86,8 +86,23 @@ export type LikelihoodEvidence = {
 
 export type EmbeddingEvidence = { cosine: number; threshold: number; dimensions: number };
 
-export type Evidence =
+export type Evidence = (
   | ({ level: 'checksum' } & ChecksumEvidence)
   | ({ level: 'redundant' } & RedundantEvidence)
   | ({ level: 'likelihood' } & LikelihoodEvidence)
-  | ({ level: 'embedding' } & EmbeddingEvidence);
+  | ({ level: 'embedding' } & EmbeddingEvidence)
+) & { dispute?: Dispute };
+
+/**
+ * On a validator's own verdict: its fail of a worker's result was overruled by a second validator that
+ * passed it. The evidence around it is what the first validator claimed.
+ */
+export type Dispute = {
+  /** The node whose result the validator failed. */
+  worker: string;
+  overruledBy: string;
+  secondReason: string;
+  secondEvidence:
+    | ({ level: 'likelihood' } & LikelihoodEvidence)
+    | ({ level: 'embedding' } & EmbeddingEvidence);
+};

@@ -106,9 +106,10 @@ export function redundantVerdicts(
   });
 }
 
-/** The ledger's view of a verdict, or null while it is undecided. */
+/** The ledger's view of a verdict, or null while it is undecided or when it is no slash (a dispute). */
 export function toVerdictEvent(record: VerdictRecord): VerdictEvent | null {
-  if (record.outcome === 'undecided') return null;
+  // An overruled validator loses reputation, not stake (see confirmedVerdicts).
+  if (record.outcome === 'undecided' || record.evidence.dispute !== undefined) return null;
   return {
     type: 'verdict',
     verdictId: record.id,

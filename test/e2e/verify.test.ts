@@ -14,17 +14,20 @@ import {
   workspace,
 } from './harness.js';
 
-// Router, two honest workers, one validator; each test adds cheating nodes (bench/sim/cheater-node.ts: real
+// Router, two honest workers, two validators (a validator's fail slashes only when a second confirms it);
+// each test adds cheating nodes (bench/sim/cheater-node.ts: real
 // nodes whose answers are rewritten before they sign them) and checks the level meant to catch them does.
 let ws: Workspace;
 let url: string;
 let apiKey: string;
 let validator: CliProcess;
-let connected = 3;
+let validator2: CliProcess;
+let connected = 4;
 
 const WALLET_A = `0x${'a1'.repeat(20)}`;
 const WALLET_B = `0x${'b2'.repeat(20)}`;
 const WALLET_C = `0x${'c3'.repeat(20)}`;
+const WALLET_D = `0x${'d4'.repeat(20)}`;
 
 beforeAll(async () => {
   ws = await workspace('verify');
@@ -33,7 +36,8 @@ beforeAll(async () => {
   await startNodeProcess(ws, url, 'h1', ['--wallet', WALLET_A]);
   await startNodeProcess(ws, url, 'h2', ['--wallet', WALLET_B]);
   validator = await startNodeProcess(ws, url, 'v1', ['--role', 'validator', '--wallet', WALLET_C]);
-  await waitForNodes(url, 3);
+  validator2 = await startNodeProcess(ws, url, 'v2', ['--role', 'validator', '--wallet', WALLET_D]);
+  await waitForNodes(url, 4);
 });
 
 afterAll(async () => {
@@ -246,19 +250,31 @@ describe('verified results', () => {
     }
   });
 
-  it('holds work that waits for a check while the validator is offline, then checks it', async () => {
-    validator.child.kill('SIGKILL');
-    await validator.exited;
-    connected--;
-    const pending = chat('waiting for a validator', 'likelihood');
-    const early = await Promise.race([
-      pending.then(() => 'answered'),
-      new Promise((r) => setTimeout(() => r('waiting'), 2000)),
-    ]);
-    expect(early).toBe('waiting');
+  // A request admitted while no validator is connected would wait with no end: it is refused instead, and
+  // checked again once a validator is back. (Work whose validator leaves after admission waits a bounded
+  // time: test/e2e/verify-bounds.test.ts.)
+  it('refuses likelihood while no validator is online, naming the missing role, and checks it once one is back', async () => {
+    for (const v of [validator, validator2]) {
+      v.child.kill('SIGKILL');
+      await v.exited;
+      connected--;
+    }
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+      const health = (await (await fetch(`${url}/health`)).json()) as { nodes: number };
+      if (health.nodes === connected) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const refused = await chat('waiting for a validator', 'likelihood');
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toMatchObject({
+      code: 'verification_unavailable',
+      param: 'validation',
+      message: expect.stringMatching(/likelihood needs a validator node; none is connected/),
+    });
     validator = await startNodeProcess(ws, url, 'v1', ['--role', 'validator', '--wallet', WALLET_C]);
     connected++;
-    const answer = await pending;
+    await waitForNodes(url, connected);
+    const answer = await chat('waiting for a validator', 'likelihood');
     expect(answer.status).toBe(200);
     expect(answer.headers.get('x-omnitensor-verdict')).toBe('pass');
   });
