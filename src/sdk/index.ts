@@ -22,3 +22,4 @@ export type {
   StakeView,
   WithdrawalView,
 } from './ledger-types.js';
+export { OmniTensor, type OmniTensorOptions } from './omnitensor.js';
