@@ -7,7 +7,7 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import type { TaskInput } from '../src/protocol/index.js';
-import type { TaskHandle } from '../src/router/task-manager.js';
+import type { TaskHandle } from '../src/router/tasks/task-manager.js';
 import { percentile, round, SIM_MODEL_SHA256, type Sim, startSim } from './sim/harness.js';
 
 export type SchedulerOptions = { nodes?: number; tasks?: number; window?: number; httpTasks?: number };

@@ -10,7 +10,7 @@ import {
   sha256File,
   writeTinyModel,
 } from '../models/index.js';
-import type { ModelCatalogEntry } from '../router/model-routes.js';
+import type { ModelCatalogEntry } from '../router/api/model-routes.js';
 import { KeyStore, ModelStore, openDatabase } from '../store/index.js';
 
 /** `model create-tiny` */

@@ -8,13 +8,13 @@ import type {
   TaskStore,
   VerdictStore,
 } from '../store/index.js';
-import type { EpochCloser } from './epoch-meter.js';
-import type { Gateway } from './gateway.js';
-import type { NodeGate } from './node-gate.js';
-import type { Payments } from './payments.js';
-import type { Scheduler } from './scheduler.js';
-import type { TaskManager } from './task-manager.js';
-import type { Verification } from './verification.js';
+import type { Gateway } from './nodes/gateway.js';
+import type { EpochCloser } from './tasks/epoch-meter.js';
+import type { NodeGate } from './tasks/node-gate.js';
+import type { Payments } from './tasks/payments.js';
+import type { Scheduler } from './tasks/scheduler.js';
+import type { TaskManager } from './tasks/task-manager.js';
+import type { Verification } from './tasks/verification.js';
 
 /** The services the HTTP routes use; built once in the composition root. */
 export type RouterServices = {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { FIRST_TOKEN_FLOOR_MS, FIRST_TOKEN_MS } from './lease-policy.js';
 import { ledgerSettings } from './ledger-config.js';
 import { createLogger, type Logger } from './log.js';
 import { buildRouter, type RouterApp } from './server.js';
+import { FIRST_TOKEN_FLOOR_MS, FIRST_TOKEN_MS } from './tasks/lease-policy.js';
 import { readTlsFiles } from './tls.js';
 
 export const routerConfig = z.object({

@@ -13,29 +13,29 @@ import {
   TaskStore,
   VerdictStore,
 } from '../store/index.js';
-import { bearerAuth } from './auth.js';
-import { batchRoutes } from './batch-routes.js';
+import { bearerAuth } from './api/auth.js';
+import { batchRoutes } from './api/batch-routes.js';
+import { createErrorHandler } from './api/http-errors.js';
+import { ledgerRoutes } from './api/ledger-routes.js';
+import { loginRoutes } from './api/login-routes.js';
+import { modelRoutes } from './api/model-routes.js';
+import { networkRoutes } from './api/network-routes.js';
+import { openAiRoutes } from './api/openai-routes.js';
 import type { RouterServices } from './context.js';
-import { EpochCloser, EpochMeter } from './epoch-meter.js';
-import { Gateway } from './gateway.js';
-import { createErrorHandler } from './http-errors.js';
 import { type LedgerSettings, ledgerConfigOf, ledgerSettings } from './ledger-config.js';
-import { ledgerRoutes } from './ledger-routes.js';
 import type { Logger } from './log.js';
-import { loginRoutes } from './login-routes.js';
-import { CATALOG_SWEEP_MS, expireAnnouncedModels } from './model-catalog.js';
-import { modelRoutes } from './model-routes.js';
-import { networkRoutes } from './network-routes.js';
-import { NodeGate } from './node-gate.js';
-import { openAiRoutes } from './openai-routes.js';
-import { Payments } from './payments.js';
+import { Gateway } from './nodes/gateway.js';
+import { CATALOG_SWEEP_MS, expireAnnouncedModels } from './nodes/model-catalog.js';
+import { SignaturePool } from './nodes/signature-pool.js';
+import { taskMessageFor } from './nodes/task-message.js';
 import { limitByClient, limitByKey, RateLimiter } from './rate-limit.js';
-import { Scheduler } from './scheduler.js';
-import { SignaturePool } from './signature-pool.js';
-import { TaskManager } from './task-manager.js';
-import { taskMessageFor } from './task-message.js';
+import { EpochCloser, EpochMeter } from './tasks/epoch-meter.js';
+import { NodeGate } from './tasks/node-gate.js';
+import { Payments } from './tasks/payments.js';
+import { Scheduler } from './tasks/scheduler.js';
+import { TaskManager } from './tasks/task-manager.js';
+import { Verification } from './tasks/verification.js';
 import type { TlsMaterial } from './tls.js';
-import { Verification } from './verification.js';
 
 export type RouterInit = {
   dataDir: string;

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File, writeTinyModel } from '../../src/models/index.js';
-import type { ModelCatalogEntry } from '../../src/router/model-routes.js';
+import type { ModelCatalogEntry } from '../../src/router/api/model-routes.js';
 import {
   type CliProcess,
   cliOutput,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccountKey } from '../../src/cli/account-commands.js';
 import { registerModel } from '../../src/cli/local-commands.js';
 import { parseAmount } from '../../src/ledger/index.js';
-import { tokenBounds } from '../../src/router/payments.js';
+import { tokenBounds } from '../../src/router/tasks/payments.js';
 import { OmniClient } from '../../src/sdk/index.js';
 import {
   runCheater,

@@ -1,0 +1,155 @@
+import type { FastifyInstance } from 'fastify';
+import { formatAmount, InsufficientFundsError, parseJsonAmount } from '../../ledger/index.js';
+import {
+  ForbiddenError,
+  InvalidParameterError,
+  NotFoundError,
+  parseBody,
+  sessionRequest,
+} from '../../protocol/index.js';
+import type { RouterServices } from '../context.js';
+import { generationParams, servableModel, sessionTaskRequest, validationOf } from './requests.js';
+import { runGeneration } from './respond.js';
+
+/** The network's own API under /api: sessions (seed 004) and task lookup. */
+export function networkRoutes(app: FastifyInstance, services: RouterServices): void {
+  app.post('/api/sessions', async (request, reply) => {
+    const body = parseBody(sessionRequest, request.body);
+    // The model must be servable now, before the session accepts any prompt.
+    const model = servableModel(services, body.model);
+    const params = {
+      ...(body.max_tokens === undefined ? {} : { maxTokens: body.max_tokens }),
+      ...(body.temperature === undefined ? {} : { temperature: body.temperature }),
+      ...(body.top_p === undefined ? {} : { topP: body.top_p }),
+      ...(body.seed === undefined ? {} : { seed: body.seed }),
+      ...(body.validation === undefined ? {} : { validation: body.validation }),
+    };
+    generationParams(services, model, {}, params);
+    validationOf(body.validation);
+    // A budget (whole tokens) is escrowed from the account now; without one each prompt pays from the balance.
+    const budgetField = (request.body as { budget?: unknown }).budget;
+    let budget: bigint | undefined;
+    if (budgetField !== undefined && budgetField !== null) {
+      budget = parseJsonAmount(budgetField, 'budget');
+      if (!request.account)
+        throw new ForbiddenError('A session budget is paid from an account, and this API key has none.');
+      const balance = services.ledger.balance(request.account);
+      if (balance < budget) throw new InsufficientFundsError(request.account, budget, balance);
+    }
+    const session = services.sessions.create({
+      keyId: request.keyId,
+      modelSha256: model.sha256,
+      modelName: model.name,
+      params,
+      implicit: false,
+    });
+    if (budget !== undefined && budget > 0n) {
+      services.payments.openBudget(session.id, request.account as string, budget);
+      await services.ledger.sync();
+    }
+    return reply.code(201).send(sessionView(services, session));
+  });
+
+  app.get<{ Params: { id: string } }>('/api/sessions/:id', async (request) =>
+    sessionView(services, ownSession(services, request.keyId, request.params.id)),
+  );
+
+  // Ends a session: what its budget's holds do not reserve returns to the account now, the rest as they end.
+  app.delete<{ Params: { id: string } }>('/api/sessions/:id', async (request) => {
+    const session = ownSession(services, request.keyId, request.params.id);
+    if (services.payments.budget(session.id)) services.ledger.escrows.close(session.id);
+    await services.ledger.sync();
+    return { ...sessionView(services, session), closed: true };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/sessions/:id/prompts', async (request, reply) => {
+    const session = ownSession(services, request.keyId, request.params.id);
+    return runGeneration(
+      services,
+      request,
+      reply,
+      sessionTaskRequest(services, request, session, request.body),
+    );
+  });
+
+  // A node's public record: its reputation per model and its latest verdicts (with their evidence).
+  app.get<{ Params: { id: string } }>('/api/nodes/:id', async (request) => {
+    const id = request.params.id.toLowerCase();
+    if (!/^0x[0-9a-f]{40}$/.test(id))
+      throw new InvalidParameterError('id', 'A node id is its address: 0x and 40 hex digits.');
+    const verdicts = services.verdicts.byNode(id, 50);
+    const node = services.nodes.get(id);
+    if (!node && verdicts.length === 0) throw new NotFoundError('node', `No node '${request.params.id}'.`);
+    const models = new Set(verdicts.map((v) => v.modelSha256));
+    return {
+      id,
+      connected: services.scheduler.isConnected(id),
+      ...(node ? { first_seen: node.firstSeen, last_seen: node.lastSeen, tasks_done: node.tasksDone } : {}),
+      reputation: [...models].map((sha) => {
+        const r = services.verification.reputation(id, sha);
+        return { model_sha256: sha, score: r.score, passes: r.passes, fails: r.fails, streak: r.streak };
+      }),
+      verdicts: verdicts.map((v) => ({
+        id: v.id,
+        task_id: v.taskId,
+        attempt: v.attempt,
+        level: v.level,
+        outcome: v.outcome,
+        reason: v.reason,
+        validator: v.validatorId,
+        evidence: v.evidence,
+        at: v.at,
+      })),
+    };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/tasks/:id', async (request) => {
+    const task = services.taskStore.get(request.params.id);
+    if (!task || task.keyId !== request.keyId)
+      throw new NotFoundError('task', `No task '${request.params.id}' for this key.`);
+    const result = task.status === 'done' ? services.taskStore.result(task.id) : undefined;
+    return {
+      id: task.id,
+      status: task.status,
+      model: task.modelName,
+      attempts: task.attempts,
+      created: task.createdAt,
+      ...(result ? { node: result.nodeId, output: result.output } : {}),
+      ...(task.error ? { error: task.error } : {}),
+    };
+  });
+}
+
+function ownSession(services: RouterServices, keyId: string, id: string) {
+  const session = services.sessions.get(id);
+  // Another key's session is reported as missing, not forbidden: ids of others are not confirmed.
+  if (!session || session.keyId !== keyId)
+    throw new NotFoundError('session', `No session '${id}' for this key.`);
+  return session;
+}
+
+function sessionView(
+  services: RouterServices,
+  session: ReturnType<RouterServices['sessions']['get']> & object,
+) {
+  const escrow = services.payments.budget(session.id);
+  return {
+    id: session.id,
+    object: 'session',
+    model: session.modelName,
+    model_sha256: session.modelSha256,
+    params: session.params,
+    created: Math.floor(session.createdAt / 1000),
+    ...(escrow
+      ? {
+          budget: {
+            status: escrow.status,
+            escrowed: formatAmount(escrow.balance),
+            held: formatAmount(escrow.held),
+            available: formatAmount(escrow.available),
+            expires_at: escrow.expiresAt === null ? null : Math.floor(escrow.expiresAt / 1000),
+          },
+        }
+      : {}),
+  };
+}

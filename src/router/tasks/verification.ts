@@ -1,0 +1,568 @@
+import { randomInt } from 'node:crypto';
+import { type OmniError, type TaskInput, VerificationUnavailableError } from '../../protocol/index.js';
+import type { ModelStore, ResultRecord, StoredVerdict, TaskRecord, VerdictStore } from '../../store/index.js';
+import {
+  type CheckLevel,
+  checkFor,
+  completionBoundFor,
+  confirmedVerdicts,
+  EMPTY_RECORD,
+  formatValidationLevel,
+  type HashedResult,
+  isDeterministic,
+  judgeChecksum,
+  judgeEmbedding,
+  judgeLikelihood,
+  judgeRedundant,
+  type LikelihoodEvidence,
+  makeVerdict,
+  missingForCheck,
+  type ReputationRecord,
+  recordVerdict,
+  redundantVerdicts,
+  reputationFromVerdicts,
+  reputationKey,
+  reputationScore,
+  toVerdictEvent,
+  type ValidationLevel,
+  type ValidatorJudgment,
+  type VerdictEvent,
+  type VerdictRecord,
+} from '../../verify/index.js';
+import type { Logger } from '../log.js';
+import type { Lease, Scheduler } from './scheduler.js';
+import {
+  CHECK_KEY_PREFIX,
+  type Placement,
+  type Reviewer,
+  type SubmitRequest,
+  type TaskHandle,
+  type TaskManager,
+  type TaskObserver,
+} from './task-manager.js';
+
+export type VerificationInit = {
+  tasks: TaskManager;
+  scheduler: Scheduler;
+  models: ModelStore;
+  verdicts: VerdictStore;
+  log: Logger;
+  /** [0, 1); injected so tests can decide the `auto` draws. */
+  random?: () => number;
+  /**
+   * How long a check may wait for a node that can make it (a validator, an independent worker) when none
+   * is connected, before its task ends with 503; default 30 s.
+   */
+  checkWaitMs?: number;
+};
+
+/** Long enough for a validator to restart; short enough that a client's request does not hang. */
+export const DEFAULT_CHECK_WAIT_MS = 30_000;
+
+/** The check one attempt gets, decided when it was leased. */
+type Plan = { level: CheckLevel; requested: ValidationLevel };
+/** A node and the payout wallet it counts under. */
+type Party = { nodeId: string; wallet: string };
+type Subject = { taskId: string; attempt: number; nodeId: string; validatorId: string; modelSha256: string };
+
+const AUTO: ValidationLevel = { kind: 'auto' };
+
+/**
+ * Checks nodes' results as the request's validation level asks (src/verify judges them), records verdicts
+ * with their evidence, keeps reputation per node and model, and tells listeners (the ledger) of every final
+ * verdict. Checks are ordinary tasks: a `score` pass on a validator for `likelihood`, the same request on
+ * other workers for `checksum` and `redundant:k`, embeddings for `embedding`. A check never goes to the
+ * node, or the payout wallet, whose work it checks.
+ */
+export class Verification implements Reviewer<Plan>, TaskObserver {
+  readonly #init: VerificationInit;
+  readonly #random: () => number;
+  readonly #reputation = new Map<string, ReputationRecord>();
+  /** reputationScore of each record, kept beside it: the scheduler reads it on every dispatch. */
+  readonly #scores = new Map<string, number>();
+  readonly #listeners: ((event: VerdictEvent) => void)[] = [];
+  /** Engine tokens spent on checks, for the verification-cost figure. */
+  readonly cost = { checkTasks: 0, checkTokens: 0 };
+
+  constructor(init: VerificationInit) {
+    this.#init = init;
+    this.#random = init.random ?? (() => randomInt(2 ** 32) / 2 ** 32);
+    const rebuilt = reputationFromVerdicts(
+      init.verdicts
+        .all()
+        .map((v) => ({ nodeId: v.nodeId, modelSha256: v.modelSha256, outcome: v.outcome, at: v.at })),
+    );
+    for (const [key, record] of rebuilt) {
+      this.#reputation.set(key, record);
+      this.#scores.set(key, reputationScore(record));
+    }
+    if (this.#scores.size > 0) this.#useScores();
+  }
+
+  /** Calls `listener` with each final verdict from now on. */
+  onVerdict(listener: (event: VerdictEvent) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  reputation(nodeId: string, modelSha256: string): ReputationRecord & { score: number } {
+    const record = this.#reputation.get(reputationKey(nodeId, modelSha256)) ?? EMPTY_RECORD;
+    return { ...record, score: reputationScore(record) };
+  }
+
+  /**
+   * Admission (before payment): a request whose explicit level no connected set of nodes can check is
+   * refused with 503 naming what is missing; it would otherwise wait with no end and hold its payment.
+   */
+  admit(record: TaskRecord, request: SubmitRequest): void {
+    const { input } = record;
+    if (request.placement?.check || input.kind === 'score') return;
+    const level = (request.validation as ValidationLevel | undefined) ?? AUTO;
+    // The common case costs nothing: `auto` and `none` never lack a node.
+    if (level.kind === 'auto' || level.kind === 'none') return;
+    const nodes = {
+      workers: this.#parties('worker', record.modelSha256),
+      validators: this.#parties('validator', record.modelSha256),
+    };
+    const params = input.kind === 'embedding' ? undefined : input.params;
+    const missing = missingForCheck(level, input.kind, params, nodes);
+    if (missing) throw new VerificationUnavailableError(missing);
+  }
+
+  plan(handle: TaskHandle, lease: Lease): Plan | null {
+    const { input } = handle.record;
+    if (handle.placement.check || input.kind === 'score') return null;
+    const requested = handle.record.validation ?? AUTO;
+    const params = input.kind === 'embedding' ? undefined : input.params;
+    const record = this.#reputation.get(reputationKey(lease.nodeId, lease.task.modelSha256)) ?? EMPTY_RECORD;
+    let level = checkFor(requested, input.kind, params, record, this.#random);
+    if (level !== null && requested.kind === 'auto' && !this.#canCheck(level, lease)) {
+      // `auto` checks with what the network has: by likelihood when no independent worker can rerun a
+      // deterministic request, by hash when no validator can score it; unchecked only when there is nobody
+      // independent at all (said in the answer's headers).
+      const other = otherLevel(level, params);
+      level = other && this.#canCheck(other, lease) ? other : null;
+    }
+    if (level === null) {
+      handle.validation = {
+        requested: formatValidationLevel(requested),
+        level: 'none',
+        verdict: 'unchecked',
+        checkedBy: [],
+      };
+      return null;
+    }
+    handle.validation = null;
+    return { level, requested };
+  }
+
+  async review(
+    handle: TaskHandle,
+    plan: Plan,
+    result: ResultRecord,
+    lease: Lease,
+    fellBack = false,
+  ): Promise<'pass' | 'fail' | OmniError> {
+    try {
+      const verdicts = await this.#check(handle, plan, result, lease);
+      const mine = verdicts.filter((v) => v.nodeId === result.nodeId && v.attempt === result.attempt);
+      const outcome = mine.length > 0 && mine.every((v) => v.outcome === 'pass') ? 'pass' : 'fail';
+      if (outcome === 'pass') {
+        handle.validation = {
+          requested: formatValidationLevel(plan.requested),
+          level: plan.level,
+          verdict: 'pass',
+          checkedBy: [...new Set(mine.map((v) => v.validatorId))],
+        };
+      }
+      return outcome;
+    } catch (error) {
+      if (error instanceof VerificationUnavailableError) {
+        // `auto` checks with what the network has, as `plan` does at lease time: by the other text check
+        // if an independent node can make it, else the answer goes out unchecked and says so.
+        const { input } = handle.record;
+        const other = otherLevel(plan.level, 'params' in input ? input.params : undefined);
+        if (plan.requested.kind === 'auto' && !fellBack) {
+          if (other && this.#canCheck(other, lease))
+            return this.review(handle, { ...plan, level: other }, result, lease, true);
+          this.#init.log('warn', 'check could not be made; answer goes out unchecked (auto)', {
+            task: result.taskId,
+            level: plan.level,
+          });
+          handle.validation = {
+            requested: formatValidationLevel(plan.requested),
+            level: 'none',
+            verdict: 'unchecked',
+            checkedBy: [],
+          };
+          return 'pass';
+        }
+        // An explicit level: the task ends (its payment is released) rather than wait on.
+        return error;
+      }
+      // A check that could not run says nothing about the node: run the task again, unpunished.
+      this.#init.log('warn', 'check failed to run', { task: result.taskId, error: String(error) });
+      return 'fail';
+    }
+  }
+
+  /** The scheduler prefers reputable nodes once there are verdicts at all (until then it has no need to ask). */
+  #useScores(): void {
+    this.#init.scheduler.useReputation((nodeId, sha) => this.#scores.get(reputationKey(nodeId, sha)) ?? 0);
+  }
+
+  /** Whether some connected node independent of the worker can make this check. */
+  #canCheck(level: CheckLevel, lease: Lease): boolean {
+    const role = level === 'likelihood' ? 'validator' : 'worker';
+    return this.#init.scheduler.hasIndependent(role, lease.task.modelSha256, lease.nodeId);
+  }
+
+  async #check(handle: TaskHandle, plan: Plan, result: ResultRecord, lease: Lease): Promise<VerdictRecord[]> {
+    const worker = this.#worker(result.nodeId);
+    const subject = (nodeId: string, attempt: number, validatorId: string): Subject => ({
+      taskId: handle.record.id,
+      attempt,
+      nodeId,
+      validatorId,
+      modelSha256: lease.task.modelSha256,
+    });
+    const { input } = handle.record;
+    switch (plan.level) {
+      case 'likelihood': {
+        // One validator's fail is one opinion: a second, independent of the worker and of the first,
+        // must confirm it before the worker is failed (and slashed). See confirmedVerdicts.
+        const first = await this.#likelihood(handle, lease, result, [worker]);
+        const second =
+          first.judgment.outcome === 'fail'
+            ? await this.#second(lease, [worker, this.#worker(first.validatorId)], (avoid) =>
+                this.#likelihood(handle, lease, result, avoid),
+              )
+            : null;
+        const about = { taskId: handle.record.id, attempt: result.attempt, nodeId: result.nodeId };
+        return this.#record(
+          confirmedVerdicts(
+            { ...about, modelSha256: lease.task.modelSha256 },
+            'likelihood',
+            first,
+            second,
+            Date.now(),
+          ),
+        );
+      }
+      case 'embedding':
+        return this.#record(await this.#embedding(handle, lease, result, worker, subject));
+      case 'checksum':
+      case 'redundant': {
+        const k = plan.requested.kind === 'redundant' ? plan.requested.k : 2;
+        const answers: (HashedResult & { attempt: number })[] = [
+          { ...worker, outputSha256: result.outputSha256, attempt: result.attempt },
+        ];
+        // Each replica avoids every node (and wallet) that already answered; a tie adds up to two more. The
+        // majority is of the k votes asked for (2 for checksum), and must beat every other answer.
+        while (answers.length < k + 2) {
+          if (answers.length >= k && judgeRedundant(answers, k).outcome !== 'undecided') break;
+          const replica = await this.#run(handle, lease, 'worker', answers, input);
+          this.cost.checkTokens += replica.output.promptTokens + replica.output.completionTokens;
+          answers.push({
+            ...this.#worker(replica.nodeId),
+            outputSha256: replica.outputSha256,
+            attempt: replica.attempt,
+          });
+          if (plan.level === 'checksum' && answers.length === 2) {
+            const judged = judgeChecksum(answers[0] as HashedResult, answers[1] as HashedResult);
+            if (judged.outcome === 'pass') {
+              return this.#record([
+                makeVerdict(
+                  subject(result.nodeId, result.attempt, replica.nodeId),
+                  'checksum',
+                  judged,
+                  Date.now(),
+                ),
+              ]);
+            }
+          }
+        }
+        const judged = judgeRedundant(answers, k);
+        const task = { taskId: handle.record.id, modelSha256: lease.task.modelSha256 };
+        return this.#record(redundantVerdicts(task, answers, judged, Date.now()));
+      }
+    }
+  }
+
+  /** One validator's likelihood judgment of the result (a `score` task on a validator not in `avoid`). */
+  async #likelihood(
+    handle: TaskHandle,
+    lease: Lease,
+    result: ResultRecord,
+    avoid: readonly Party[],
+  ): Promise<ValidatorJudgment<LikelihoodEvidence>> {
+    const { input } = handle.record;
+    if (input.kind !== 'chat' && input.kind !== 'completion') throw new Error('likelihood needs text');
+    const score = await this.#run(handle, lease, 'validator', avoid, {
+      kind: 'score',
+      target: input.kind === 'chat' ? { messages: input.messages } : { prompt: input.prompt },
+      output: result.output.text ?? '',
+      stop: input.params.stop,
+      greedy: input.params.temperature === 0,
+    });
+    const scores = score.output.scores;
+    if (!scores) throw new Error('the validator returned no scores');
+    this.cost.checkTokens += scores.evaluatedTokens;
+    const judgment = judgeLikelihood({
+      scores,
+      params: input.params,
+      claim: {
+        finishReason: result.output.finishReason ?? 'stop',
+        completionTokens: result.output.completionTokens,
+        text: result.output.text ?? '',
+      },
+    });
+    // What gets paid is at most what the validator counted (payments takes the lower): the prompt as
+    // generation rendered it, the output as the validator split it plus its end. A sampled output drawn
+    // in a split other than the canonical one may have taken a few more tokens; the difference is the
+    // user's, never a liar's.
+    handle.checkedTokens = {
+      attempt: result.attempt,
+      promptTokens: scores.promptTokens,
+      completionTokens: completionBoundFor(scores.tokens.length, input.params),
+    };
+    return { validatorId: score.nodeId, judgment };
+  }
+
+  /**
+   * A second validator's judgment, from a validator outside `avoid`; null when no such validator is
+   * connected or none came within the wait (then the first fail is not confirmed and blames nobody).
+   */
+  async #second<E>(
+    lease: Lease,
+    avoid: readonly Party[],
+    judge: (avoid: readonly Party[]) => Promise<ValidatorJudgment<E>>,
+  ): Promise<ValidatorJudgment<E> | null> {
+    if (!this.#eligible('validator', lease.task.modelSha256, avoid)) return null;
+    try {
+      return await judge(avoid);
+    } catch (error) {
+      if (error instanceof VerificationUnavailableError) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * The output against a reference answer from another worker. Two answers that differ cannot say which
+   * is wrong (the reference may be the cheat), so a mismatch brings a second reference and the pair that
+   * agrees decides, as `checksum` does with hashes.
+   */
+  async #embedding(
+    handle: TaskHandle,
+    lease: Lease,
+    result: ResultRecord,
+    worker: Party,
+    subject: (nodeId: string, attempt: number, validatorId: string) => Subject,
+  ): Promise<VerdictRecord[]> {
+    const { input } = handle.record;
+    const references: ResultRecord[] = [await this.#run(handle, lease, 'worker', [worker], input)];
+    for (;;) {
+      const answers = [result, ...references];
+      const { vectors, validatorId } = await this.#vectors(handle, lease, worker, answers);
+      const judge = (a: number, b: number) => leastSimilar(vectors, a, b);
+      const last = references.length;
+      const mine = judge(0, last);
+      const now = Date.now();
+      if (mine.outcome === 'pass') {
+        // Agreeing with a later reference clears the worker; an earlier reference that disagreed with
+        // both was the odd one out.
+        const modelSha256 = lease.task.modelSha256;
+        const odd = references.slice(0, -1).map((r, i) => {
+          const about = { taskId: r.taskId, attempt: r.attempt, nodeId: r.nodeId, validatorId, modelSha256 };
+          const judged = judge(i + 1, 0);
+          // Text was embedded by one validator: its vectors alone blame nobody (the task is answered anyway).
+          if (input.kind !== 'embedding' && judged.outcome === 'fail') {
+            const reason = `not confirmed, so not blamed: one validator's embeddings (${judged.reason})`;
+            return makeVerdict(about, 'embedding', { ...judged, outcome: 'undecided', reason }, now);
+          }
+          return makeVerdict(about, 'embedding', judged, now);
+        });
+        return [
+          makeVerdict(subject(result.nodeId, result.attempt, validatorId), 'embedding', mine, now),
+          ...odd,
+        ];
+      }
+      if (last >= 2 && judge(1, last).outcome === 'pass') {
+        if (input.kind === 'embedding')
+          return [makeVerdict(subject(result.nodeId, result.attempt, validatorId), 'embedding', mine, now)];
+        // Text: one validator embedded every answer, so its vectors alone cannot fail the worker; a second
+        // validator embeds them again (see confirmedVerdicts).
+        const heard = [worker, ...references.map((r) => this.#worker(r.nodeId)), this.#worker(validatorId)];
+        const second = await this.#second(lease, heard, async (avoid) => {
+          const again = await this.#vectors(handle, lease, worker, answers, avoid);
+          return { validatorId: again.validatorId, judgment: leastSimilar(again.vectors, 0, last) };
+        });
+        const about = { taskId: handle.record.id, attempt: result.attempt, nodeId: result.nodeId };
+        return confirmedVerdicts(
+          { ...about, modelSha256: lease.task.modelSha256 },
+          'embedding',
+          { validatorId, judgment: mine },
+          second,
+          now,
+        );
+      }
+      if (last >= 2) return [];
+      const heard = [worker, ...references.map((r) => this.#worker(r.nodeId))];
+      references.push(await this.#run(handle, lease, 'worker', heard, input));
+    }
+  }
+
+  /** The embedding vectors of each answer: as returned for embedding tasks, else from a validator. */
+  async #vectors(
+    handle: TaskHandle,
+    lease: Lease,
+    worker: Party,
+    answers: ResultRecord[],
+    also: readonly Party[] = [],
+  ): Promise<{ vectors: number[][][]; validatorId: string }> {
+    if (handle.record.input.kind === 'embedding') {
+      const vectors = answers.map((a) => a.output.embeddings ?? []);
+      if (vectors.some((v) => v.length === 0 || v.length !== vectors[0]?.length))
+        throw new Error('embeddings missing');
+      return { vectors, validatorId: answers[answers.length - 1]?.nodeId ?? 'router' };
+    }
+    // Text: a validator embeds every answer with its own copy of the model.
+    const heard = [worker, ...answers.slice(1).map((a) => this.#worker(a.nodeId)), ...also];
+    const embedded = await this.#run(handle, lease, 'validator', heard, {
+      kind: 'embedding',
+      input: answers.map((a) => a.output.text ?? ''),
+    });
+    const vectors = (embedded.output.embeddings ?? []).map((v) => [v]);
+    if (vectors.length !== answers.length) throw new Error('embeddings missing');
+    return { vectors, validatorId: embedded.nodeId };
+  }
+
+  /** Runs one check task and waits for its result. */
+  async #run(
+    handle: TaskHandle,
+    lease: Lease,
+    role: 'worker' | 'validator',
+    avoid: readonly Party[],
+    input: TaskInput,
+  ): Promise<ResultRecord> {
+    const model = this.#init.models.resolve(lease.task.modelSha256);
+    if (!model) throw new Error(`model ${lease.task.modelSha256} is no longer registered`);
+    const placement: Placement = {
+      role,
+      check: true,
+      avoid: {
+        nodes: new Set(avoid.map((w) => w.nodeId)),
+        wallets: new Set(avoid.map((w) => w.wallet).filter((w) => !w.startsWith('node:'))),
+      },
+    };
+    this.cost.checkTasks++;
+    const check = this.#init.tasks.submit({
+      keyId: handle.record.keyId,
+      sessionId: null,
+      idempotencyKey: `${CHECK_KEY_PREFIX}${handle.record.id}:${lease.attempt}:${this.cost.checkTasks}`,
+      model,
+      input,
+      placement,
+    });
+    return this.#bounded(check, role, lease.task.modelSha256, avoid);
+  }
+
+  /**
+   * A check task's result, or VerificationUnavailableError once it has waited `checkWaitMs` while no
+   * connected node could take it (its validator left, say). While some node could, it waits on as any
+   * queued task does: the network is busy, not missing a role.
+   */
+  #bounded(
+    check: TaskHandle,
+    role: 'worker' | 'validator',
+    modelSha256: string,
+    avoid: readonly Party[],
+  ): Promise<ResultRecord> {
+    const waitMs = this.#init.checkWaitMs ?? DEFAULT_CHECK_WAIT_MS;
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout;
+      const expire = () => {
+        const id = check.record.id;
+        if (this.#init.scheduler.lease(id) || this.#eligible(role, modelSha256, avoid)) {
+          timer = setTimeout(expire, waitMs).unref();
+          return;
+        }
+        const who = role === 'validator' ? 'a validator node' : 'another independent worker';
+        const error = new VerificationUnavailableError(
+          `validation: the check waited ${Math.round(waitMs / 1000)} s for ${who} independent of the nodes it checks; none is connected`,
+        );
+        reject(error);
+        this.#init.tasks.abandon(id, error.message);
+      };
+      timer = setTimeout(expire, waitMs).unref();
+      check.result.then(
+        (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Whether a connected node in `role` is outside `avoid` (node and payout wallet). */
+  #eligible(role: 'worker' | 'validator', modelSha256: string, avoid: readonly Party[]): boolean {
+    const nodes = new Set(avoid.map((p) => p.nodeId));
+    const wallets = new Set(avoid.map((p) => p.wallet));
+    return this.#parties(role, modelSha256).some((n) => !nodes.has(n.nodeId) && !wallets.has(n.wallet));
+  }
+
+  /** The connected nodes in `role` holding the model, each with its party wallet. */
+  #parties(role: 'worker' | 'validator', modelSha256: string): Party[] {
+    return this.#init.scheduler
+      .members(role, modelSha256)
+      .map((n) => ({ nodeId: n.nodeId, wallet: n.wallet ?? `node:${n.nodeId.toLowerCase()}` }));
+  }
+
+  /** A node and its payout wallet; a node that named none stands for itself alone. */
+  #worker(nodeId: string): Party {
+    return { nodeId, wallet: this.#init.scheduler.walletOf(nodeId) ?? `node:${nodeId.toLowerCase()}` };
+  }
+
+  #record(verdicts: VerdictRecord[]): VerdictRecord[] {
+    for (const verdict of verdicts) {
+      const stored: StoredVerdict = { ...verdict };
+      if (!this.#init.verdicts.add(stored)) continue;
+      if (verdict.outcome === 'undecided') continue;
+      const key = reputationKey(verdict.nodeId, verdict.modelSha256);
+      const record = recordVerdict(this.#reputation.get(key) ?? EMPTY_RECORD, verdict.outcome);
+      this.#reputation.set(key, record);
+      if (this.#scores.size === 0) this.#useScores();
+      this.#scores.set(key, reputationScore(record));
+      if (verdict.outcome === 'fail')
+        this.#init.log('warn', 'result failed verification', {
+          task: verdict.taskId,
+          node: verdict.nodeId,
+          level: verdict.level,
+          reason: verdict.reason,
+        });
+      const event = toVerdictEvent(verdict);
+      if (event) for (const listener of this.#listeners) listener(event);
+    }
+    return verdicts;
+  }
+}
+
+/** The least similar pair of answers `a` and `b`'s vectors (one answer may have several inputs) decides. */
+function leastSimilar(vectors: number[][][], a: number, b: number) {
+  const judgments = (vectors[a] as number[][]).map((v, i) =>
+    judgeEmbedding(v, (vectors[b] as number[][])[i] as number[]),
+  );
+  return judgments.reduce((x, y) => (x.evidence.cosine <= y.evidence.cosine ? x : y));
+}
+
+/** Under `auto`, the text check to make instead when no independent node can make `level`. */
+function otherLevel(
+  level: CheckLevel,
+  params: Parameters<typeof isDeterministic>[0] | undefined,
+): CheckLevel | null {
+  if (level === 'checksum') return 'likelihood';
+  return level === 'likelihood' && params && isDeterministic(params) ? 'checksum' : null;
+}
