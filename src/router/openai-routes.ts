@@ -3,9 +3,12 @@ import { formatAmount } from '../ledger/index.js';
 import {
   chatCompletionRequest,
   completionRequest,
+  type EmbeddingListView,
   embeddingRequest,
   type GenerationParams,
   InvalidParameterError,
+  type ListView,
+  type ModelView,
   NoNodeError,
   NotFoundError,
   parseBody,
@@ -183,15 +186,15 @@ export function openAiRoutes(app: FastifyInstance, services: RouterServices): vo
         total_tokens: usageOf(handle, result).prompt_tokens,
       },
       ...validationField(handle),
-    });
+    } satisfies EmbeddingListView);
   });
 
-  app.get('/v1/models', async () => {
+  app.get('/v1/models', async (): Promise<ListView<ModelView>> => {
     const servable = services.scheduler.servableModels();
     // Each id answers a request for it: a name lists the file it means (the newest the operator registered under
     // it), other files, and those only nodes announced, list under their sha256. list() is newest first by name.
     const named = new Set<string>();
-    const data = services.models.list().flatMap((m) => {
+    const data = services.models.list().flatMap((m): ModelView[] => {
       const id = m.registered && !named.has(m.name) ? m.name : m.sha256;
       if (m.registered) named.add(m.name);
       if (!servable.has(m.sha256)) return [];
