@@ -10,7 +10,7 @@ import {
   sha256File,
   writeTinyModel,
 } from '../models/index.js';
-import type { ModelCatalogEntry } from '../router/api/model-routes.js';
+import { ApiError, OmniClient } from '../sdk/index.js';
 import { KeyStore, ModelStore, openDatabase } from '../store/index.js';
 
 /** `model create-tiny` */
@@ -101,14 +101,13 @@ export async function modelList(options: { data?: string; router?: string }): Pr
 }
 
 async function modelListFromRouter(router: string): Promise<void> {
-  const url = `${router.replace(/\/+$/, '')}/api/models`;
-  const response = await fetch(url).catch((error: unknown) => {
+  const { data } = await new OmniClient({ baseUrl: router }).catalog().catch((error: unknown) => {
+    if (error instanceof ApiError)
+      throw new Error(`${router} answered HTTP ${error.status} (${error.message}). Check --router.`);
     throw new Error(
       `Cannot reach the router at ${router} (${error instanceof Error ? error.message : String(error)}). Check --router, or read its store with --data DIR.`,
     );
   });
-  if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}. Check --router.`);
-  const { data } = (await response.json()) as { data: ModelCatalogEntry[] };
   if (data.length === 0)
     process.stdout.write('no models registered; add one with `otensor-cli model add FILE|URL --name NAME`\n');
   for (const m of data) {

@@ -41,57 +41,10 @@ export type ScoreParams = {
   greedy?: boolean;
 };
 
-/**
- * The model's raw next-token distribution at one position (temperature 1, no truncation), kept compact:
- * the SAMPLING_TOP_K highest logits are enough to re-apply any top-k/top-p/temperature sampler.
- */
-export type NextTokenDistribution = {
-  /** log of the sum of exp(logit) over the whole vocabulary, so log p(t) = logit(t) - logSumExp. */
-  logSumExp: number;
-  /** Highest first. */
-  topTokens: number[];
-  topLogits: number[];
-};
+// The score shapes are wire shapes too (a validator sends them back): defined once in src/protocol.
+import type { TokenScores } from '../protocol/messages.js';
 
-/** One output token under teacher forcing: the distribution it was drawn from and where it stands in it. */
-export type ScoredToken = NextTokenDistribution & {
-  token: number;
-  text: string;
-  logit: number;
-  /** 0 for the most likely token; SAMPLING_TOP_K when outside the top list. */
-  rank: number;
-};
-
-/** Where generation would go right after the claimed output. */
-export type OutputEnd = NextTokenDistribution & {
-  /** The most likely next token ends generation (end-of-generation token). */
-  eog: boolean;
-  /** The most likely continuation text (greedy), starting exactly at the output's end. */
-  continuation: string;
-  /** The greedy continuation begins a stop string or template stop ('full'), is a prefix of one ('partial'). */
-  stop: 'full' | 'partial' | 'none';
-  /**
-   * Highest logit among candidate tokens that would end the output here: end-of-generation tokens and tokens
-   * whose text begins (or is the start of) a stop string; null when none is in the top list.
-   */
-  stopLogit: number | null;
-  /**
-   * Other ways the output could have ended at a stop string: inside a token drawn at `position` (the
-   * distribution is tokens[position]'s) whose text runs past the output's end into a stop string.
-   */
-  tails: Array<{ position: number; token: number; logit: number }>;
-};
-
-/** A claimed output scored by one teacher-forced pass of the model over prompt + output. */
-export type TokenScores = {
-  tokens: ScoredToken[];
-  end: OutputEnd;
-  promptTokens: number;
-  /** Tokens the engine evaluated for this score (prompt, output, re-segmentation): its compute cost. */
-  evaluatedTokens: number;
-  /** Times the output was re-tokenized to follow the model's own choice between equal-text tokenizations. */
-  resegmentations: number;
-};
+export type { NextTokenDistribution, OutputEnd, ScoredToken, TokenScores } from '../protocol/messages.js';
 
 export interface LoadedModel {
   readonly path: string;

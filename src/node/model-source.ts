@@ -7,12 +7,13 @@ import {
   downloadProgressBar,
   HashMismatchError,
 } from '../models/index.js';
+import type { ModelCatalogEntry } from '../protocol/index.js';
 
 /** A model file the node will load; `sha256` is what the router registered, when it came from the router. */
 export type ModelSource = { arg: string; file: string; sha256?: string; downloaded: boolean };
 
 /** What the node needs of a `GET /api/models` entry. */
-type CatalogEntry = { name: string; sha256: string; size_bytes: number; downloadable: boolean };
+type CatalogEntry = Pick<ModelCatalogEntry, 'name' | 'sha256' | 'size_bytes' | 'downloadable'>;
 
 export type ResolveOptions = {
   routerUrl: string;

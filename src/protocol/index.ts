@@ -4,3 +4,4 @@ export * from './messages.js';
 export * from './router-url.js';
 export * from './signing.js';
 export * from './validation.js';
+export * from './views.js';

@@ -50,39 +50,68 @@ export const taskInput = z.discriminatedUnion('kind', [
 ]);
 export type TaskInput = z.infer<typeof taskInput>;
 
+/**
+ * The model's raw next-token distribution at one position (temperature 1, no truncation), kept compact:
+ * the engine's SAMPLING_TOP_K highest logits are enough to re-apply any top-k/top-p/temperature sampler.
+ */
 const distribution = {
+  /** log of the sum of exp(logit) over the whole vocabulary, so log p(t) = logit(t) - logSumExp. */
   logSumExp: z.number(),
+  /** Highest first. */
   topTokens: z.array(z.number().int()).max(256),
   topLogits: z.array(z.number()).max(256),
 };
+export type NextTokenDistribution = z.infer<z.ZodObject<typeof distribution>>;
 
-/** Per-token scores of a claimed output (the engine's TokenScores), as a validator returns them. */
+/** One output token under teacher forcing: the distribution it was drawn from and where it stands in it. */
+const scoredToken = z.object({
+  ...distribution,
+  token: z.number().int(),
+  text: z.string(),
+  logit: z.number(),
+  /** 0 for the most likely token; SAMPLING_TOP_K when outside the top list. */
+  rank: z.number().int(),
+});
+export type ScoredToken = z.infer<typeof scoredToken>;
+
+/** Where generation would go right after the claimed output. */
+const outputEnd = z.object({
+  ...distribution,
+  /** The most likely next token ends generation (end-of-generation token). */
+  eog: z.boolean(),
+  /** The most likely continuation text (greedy), starting exactly at the output's end. */
+  continuation: z.string(),
+  /** The greedy continuation begins a stop string or template stop ('full'), is a prefix of one ('partial'). */
+  stop: z.enum(['full', 'partial', 'none']),
+  /**
+   * Highest logit among candidate tokens that would end the output here: end-of-generation tokens and tokens
+   * whose text begins (or is the start of) a stop string; null when none is in the top list.
+   */
+  stopLogit: z.number().nullable(),
+  /**
+   * Other ways the output could have ended at a stop string: inside a token drawn at `position` (the
+   * distribution is tokens[position]'s) whose text runs past the output's end into a stop string.
+   */
+  tails: z
+    .array(z.object({ position: z.number().int(), token: z.number().int(), logit: z.number() }))
+    .max(64),
+});
+export type OutputEnd = z.infer<typeof outputEnd>;
+
+/**
+ * A claimed output scored by one teacher-forced pass of the model over prompt + output: what the engine's
+ * `score` returns and a validator sends back, one type for both (src/engine re-exports it).
+ */
 export const tokenScores = z.object({
-  tokens: z
-    .array(
-      z.object({
-        ...distribution,
-        token: z.number().int(),
-        text: z.string(),
-        logit: z.number(),
-        rank: z.number().int(),
-      }),
-    )
-    .max(100_000),
-  end: z.object({
-    ...distribution,
-    eog: z.boolean(),
-    continuation: z.string(),
-    stop: z.enum(['full', 'partial', 'none']),
-    stopLogit: z.number().nullable(),
-    tails: z
-      .array(z.object({ position: z.number().int(), token: z.number().int(), logit: z.number() }))
-      .max(64),
-  }),
+  tokens: z.array(scoredToken).max(100_000),
+  end: outputEnd,
   promptTokens: z.number().int().min(0),
+  /** Tokens the engine evaluated for this score (prompt, output, re-segmentation): its compute cost. */
   evaluatedTokens: z.number().int().min(0),
+  /** Times the output was re-tokenized to follow the model's own choice between equal-text tokenizations. */
   resegmentations: z.number().int().min(0),
 });
+export type TokenScores = z.infer<typeof tokenScores>;
 
 /** What a node returns for a task; `output` is what the output hash covers. */
 export const taskOutput = z.object({

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Ledger } from '../ledger/index.js';
+import type { HealthView } from '../protocol/index.js';
 import {
   type Db,
   KeyStore,
@@ -192,7 +193,7 @@ export function buildRouter(init: RouterInit): RouterApp {
   }) as FastifyInstance;
   app.setErrorHandler(createErrorHandler(init.log));
   // Nodes count once they can take work (their hello verified and their models proven).
-  app.get('/health', async () => ({ status: 'ok', nodes: scheduler.nodeCount }));
+  app.get('/health', async (): Promise<HealthView> => ({ status: 'ok', nodes: scheduler.nodeCount }));
   // Model catalog and files: public, since nodes fetch models and hold no API key.
   app.register(async (open) => {
     open.addHook('onRequest', byClient);

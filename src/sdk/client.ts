@@ -1,98 +1,79 @@
-import { type BatchStatus, OmniError, routerBaseUrl } from '../protocol/index.js';
+import {
+  type AccountView,
+  type BatchListView,
+  type BatchView,
+  type ChatCompletionView,
+  type CurrentEpochView,
+  type EmbeddingListView,
+  type EntriesPage,
+  type EpochReportView,
+  type FileDeletedView,
+  type FileListView,
+  type FileView,
+  type HealthView,
+  type LedgerInfo,
+  type LedgerVerifyView,
+  type ListView,
+  type LoginChallengeView,
+  type LoginView,
+  type LogoutView,
+  type MintView,
+  type ModelCatalogEntry,
+  type ModelView,
+  type NodeView,
+  routerBaseUrl,
+  type SessionView,
+  type StakeView,
+  type TaskView,
+  type TextCompletionView,
+  type TransferView,
+  type UnstakeView,
+  type UsageView,
+  type WithdrawalView,
+} from '../protocol/index.js';
+import { apiErrorOf } from './api-error.js';
 import type {
-  AccountView,
-  EntriesPage,
-  EpochReportView,
-  LedgerInfo,
-  LedgerVerifyView,
+  BatchParameters,
+  ChatParameters,
+  CompletionParameters,
+  EmbeddingParameters,
   SessionParameters,
-  SessionView,
-  StakeView,
-  WithdrawalView,
-} from './ledger-types.js';
+  SessionPromptParameters,
+} from './parameters.js';
+import { completionEvents } from './sse.js';
+
+export { ApiError } from './api-error.js';
+export type { BatchParameters, ChatParameters } from './parameters.js';
 
 export type ClientOptions = { baseUrl: string; apiKey?: string; fetch?: typeof fetch };
 
-export type ChatParameters = {
-  model: string;
-  messages: { role: 'system' | 'user' | 'assistant'; content: string }[];
-  max_tokens?: number;
-  temperature?: number;
-  top_p?: number;
-  seed?: number;
-  stop?: string | string[];
-  /** How the answer is checked: none, checksum, redundant:k, likelihood, embedding or auto (default). */
-  validation?: string;
+/** Names kept from before the wire shapes moved to src/protocol. */
+export type ChatCompletion = ChatCompletionView;
+export type FileObject = FileView;
+export type Batch = BatchView;
+export type LoginChallenge = LoginChallengeView;
+export type LoginResult = LoginView;
+
+/** Which task answered, from the router's headers: the task id (for `task`) and the node. */
+export type TaskReference = { taskId: string | null; nodeId: string | null };
+
+/** Options of a ledger write: the same `idempotencyKey` never books twice. */
+export type WriteOptions = { idempotencyKey?: string; signal?: AbortSignal };
+
+const path = (strings: TemplateStringsArray, ...ids: (string | number)[]) =>
+  strings.reduce(
+    (out, part, i) => out + part + (i < ids.length ? encodeURIComponent(String(ids[i])) : ''),
+    '',
+  );
+
+const query = (values: Record<string, string | number | undefined>) => {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(values))
+    if (value !== undefined) params.set(name, String(value));
+  return params.size > 0 ? `?${params}` : '';
 };
 
-export type ChatCompletion = {
-  id: string;
-  model: string;
-  choices: { index: number; message: { role: string; content: string }; finish_reason: string }[];
-  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
-  /** How the answer was checked (OmniTensor's addition to the OpenAI shape). */
-  omnitensor?: {
-    validation: { requested: string; level: string; verdict: 'pass' | 'unchecked'; checked_by: string[] };
-  };
-};
-
-/** A file of the Batch API (an uploaded request file, or an output or error file). */
-export type FileObject = {
-  id: string;
-  object: 'file';
-  bytes: number;
-  created_at: number;
-  filename: string;
-  purpose: string;
-};
-
-/** A batch job, in OpenAI's shape. */
-export type Batch = {
-  id: string;
-  object: 'batch';
-  endpoint: string;
-  status: BatchStatus;
-  input_file_id: string;
-  output_file_id: string | null;
-  error_file_id: string | null;
-  errors: { data: { code: string; message: string; param: string | null; line: number | null }[] } | null;
-  request_counts: { total: number; completed: number; failed: number };
-  created_at: number;
-  /** When the completion window ends (seconds); lines unanswered by then expire. */
-  expires_at: number;
-  expired_at: number | null;
-  metadata: Record<string, string> | null;
-};
-
-export type BatchParameters = {
-  input_file_id: string;
-  endpoint: '/v1/chat/completions' | '/v1/completions' | '/v1/embeddings';
-  completion_window?: '24h';
-  metadata?: Record<string, string>;
-};
-
-/** A text to sign to log in, and when it stops working (seconds). */
-export type LoginChallenge = { challenge: string; expires_at: number };
-
-/** A login token (use it as the API key), its account, and when it stops working (seconds). */
-export type LoginResult = { token: string; account: string; expires_at: number };
-
-/** An error answer from a router, with its HTTP status and OpenAI error code. */
-export class ApiError extends OmniError {
-  override readonly name = 'ApiError';
-  override readonly param: string | null;
-  constructor(
-    readonly status: number,
-    code: string,
-    message: string,
-    param: string | null,
-  ) {
-    super(code, message);
-    this.param = param;
-  }
-}
-
-/** A typed client for a router's HTTP API. */
+/** A typed client for a router's HTTP API; every failure is an ApiError with the status, code and field. */
 export class OmniClient {
   readonly #options: ClientOptions;
 
@@ -101,18 +82,13 @@ export class OmniClient {
     this.#options = { ...options, baseUrl: routerBaseUrl(options.baseUrl) };
   }
 
-  async health(signal?: AbortSignal): Promise<{ status: string; nodes: number }> {
-    return (await this.#request('GET', '/health', undefined, signal)).json() as Promise<{
-      status: string;
-      nodes: number;
-    }>;
+  async health(signal?: AbortSignal): Promise<HealthView> {
+    return this.#json('GET', '/health', undefined, signal);
   }
 
   /** A login challenge for `address`: sign its text (EIP-191) and pass it to `login` before `expires_at` (s). */
-  async loginChallenge(address: string, signal?: AbortSignal): Promise<LoginChallenge> {
-    return (
-      await this.#request('POST', '/api/auth/challenge', { address }, signal)
-    ).json() as Promise<LoginChallenge>;
+  async loginChallenge(address: string, signal?: AbortSignal): Promise<LoginChallengeView> {
+    return this.#json('POST', '/api/auth/challenge', { address }, signal);
   }
 
   /** Trades a signed challenge for a login token, which works as `apiKey` until `expires_at` (s). */
@@ -121,75 +97,72 @@ export class OmniClient {
     challenge: string,
     signature: string,
     signal?: AbortSignal,
-  ): Promise<LoginResult> {
-    return (
-      await this.#request('POST', '/api/auth/login', { address, challenge, signature }, signal)
-    ).json() as Promise<LoginResult>;
+  ): Promise<LoginView> {
+    return this.#json('POST', '/api/auth/login', { address, challenge, signature }, signal);
   }
 
   /** Ends the login token this client holds as `apiKey`; `revoked` is false when it had already ended. */
-  async logout(signal?: AbortSignal): Promise<{ revoked: boolean }> {
-    return (await this.#request('POST', '/api/auth/logout', undefined, signal)).json() as Promise<{
-      revoked: boolean;
-    }>;
+  async logout(signal?: AbortSignal): Promise<LogoutView> {
+    return this.#json('POST', '/api/auth/logout', undefined, signal);
   }
 
-  async models(signal?: AbortSignal): Promise<{ data: { id: string; sha256: string }[] }> {
-    return (await this.#request('GET', '/v1/models', undefined, signal)).json() as Promise<{
-      data: { id: string; sha256: string }[];
-    }>;
+  /** The models some connected node serves now (OpenAI's `GET /v1/models`). */
+  async models(signal?: AbortSignal): Promise<ListView<ModelView>> {
+    return this.#json('GET', '/v1/models', undefined, signal);
   }
 
-  /** A non-streaming chat completion; `task` is the router's task id and `node` the node that answered. */
-  async chat(
-    params: ChatParameters,
-    signal?: AbortSignal,
-  ): Promise<ChatCompletion & { taskId: string | null; nodeId: string | null }> {
-    const response = await this.#request('POST', '/v1/chat/completions', params, signal);
-    const body = (await response.json()) as ChatCompletion;
-    return {
-      ...body,
-      taskId: response.headers.get('x-omnitensor-task-id'),
-      nodeId: response.headers.get('x-omnitensor-node'),
-    };
+  /** The router's model catalog, served or not, with how many nodes hold each (`GET /api/models`). */
+  async catalog(signal?: AbortSignal): Promise<ListView<ModelCatalogEntry>> {
+    return this.#json('GET', '/api/models', undefined, signal);
+  }
+
+  /** A non-streaming chat completion, with the task that answered it. */
+  async chat(params: ChatParameters, signal?: AbortSignal): Promise<ChatCompletionView & TaskReference> {
+    return this.#answer('/v1/chat/completions', params, signal);
   }
 
   /** A streaming chat completion: yields content pieces as they arrive, returns the usage at the end. */
   async *chatStream(
     params: ChatParameters,
     signal?: AbortSignal,
-  ): AsyncGenerator<string, ChatCompletion['usage'] | undefined> {
-    const response = await this.#request(
-      'POST',
-      '/v1/chat/completions',
-      { ...params, stream: true, stream_options: { include_usage: true } },
-      signal,
-    );
-    let usage: ChatCompletion['usage'] | undefined;
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(bytes, { stream: true });
-      let end = buffer.indexOf('\n\n');
-      while (end >= 0) {
-        const event = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        end = buffer.indexOf('\n\n');
-        if (!event.startsWith('data: ')) continue;
-        const data = event.slice(6);
-        if (data === '[DONE]') return usage;
-        const chunk = JSON.parse(data) as {
-          error?: { code: string; message: string };
-          usage?: ChatCompletion['usage'];
-          choices: { delta: { content?: string } }[];
-        };
-        if (chunk.error) throw new ApiError(502, chunk.error.code, chunk.error.message, null);
-        if (chunk.usage) usage = chunk.usage;
-        const content = chunk.choices[0]?.delta.content;
-        if (content) yield content;
-      }
-    }
-    return usage;
+  ): AsyncGenerator<string, UsageView | undefined> {
+    const body = { ...params, stream: true, stream_options: { include_usage: true } };
+    return yield* completionEvents(await this.#request('POST', '/v1/chat/completions', body, signal));
+  }
+
+  /** A non-streaming text completion (OpenAI's legacy `/v1/completions`), with the task that answered it. */
+  async completion(
+    params: CompletionParameters,
+    signal?: AbortSignal,
+  ): Promise<TextCompletionView & TaskReference> {
+    return this.#answer('/v1/completions', params, signal);
+  }
+
+  /** A streaming text completion: yields text pieces as they arrive, returns the usage at the end. */
+  async *completionStream(
+    params: CompletionParameters,
+    signal?: AbortSignal,
+  ): AsyncGenerator<string, UsageView | undefined> {
+    const body = { ...params, stream: true, stream_options: { include_usage: true } };
+    return yield* completionEvents(await this.#request('POST', '/v1/completions', body, signal));
+  }
+
+  /** Embeddings of one text or several, with the task that computed them. */
+  async embeddings(
+    params: EmbeddingParameters,
+    signal?: AbortSignal,
+  ): Promise<EmbeddingListView & TaskReference> {
+    return this.#answer('/v1/embeddings', params, signal);
+  }
+
+  /** A task of this key: its status, and its output once done. */
+  async task(id: string, signal?: AbortSignal): Promise<TaskView> {
+    return this.#json('GET', path`/api/tasks/${id}`, undefined, signal);
+  }
+
+  /** A node's public record: whether it is connected, its reputation per model and its latest verdicts. */
+  async node(id: string, signal?: AbortSignal): Promise<NodeView> {
+    return this.#json('GET', path`/api/nodes/${id}`, undefined, signal);
   }
 
   /** Uploads a JSONL request file for a batch (multipart, like OpenAI's `files.create`). */
@@ -198,63 +171,50 @@ export class OmniClient {
     filename: string,
     purpose = 'batch',
     signal?: AbortSignal,
-  ): Promise<FileObject> {
+  ): Promise<FileView> {
     const form = new FormData();
     form.append('purpose', purpose);
     form.append('file', new Blob([content], { type: 'application/jsonl' }), filename);
-    return (await this.#request('POST', '/v1/files', form, signal)).json() as Promise<FileObject>;
+    return this.#json('POST', '/v1/files', form, signal);
   }
 
-  async file(id: string, signal?: AbortSignal): Promise<FileObject> {
-    return (
-      await this.#request('GET', `/v1/files/${encodeURIComponent(id)}`, undefined, signal)
-    ).json() as Promise<FileObject>;
+  /** This key's files, newest first. */
+  async files(options: { limit?: number } = {}, signal?: AbortSignal): Promise<FileListView> {
+    return this.#json('GET', `/v1/files${query(options)}`, undefined, signal);
+  }
+
+  async file(id: string, signal?: AbortSignal): Promise<FileView> {
+    return this.#json('GET', path`/v1/files/${id}`, undefined, signal);
   }
 
   /** A file's content as text (output and error files are JSONL). */
   async fileContent(id: string, signal?: AbortSignal): Promise<string> {
-    return (
-      await this.#request('GET', `/v1/files/${encodeURIComponent(id)}/content`, undefined, signal)
-    ).text();
+    return (await this.#request('GET', path`/v1/files/${id}/content`, undefined, signal)).text();
   }
 
   /** Deletes one of this key's files. */
-  async deleteFile(id: string, signal?: AbortSignal): Promise<{ id: string; deleted: boolean }> {
-    return (
-      await this.#request('DELETE', `/v1/files/${encodeURIComponent(id)}`, undefined, signal)
-    ).json() as Promise<{ id: string; deleted: boolean }>;
+  async deleteFile(id: string, signal?: AbortSignal): Promise<FileDeletedView> {
+    return this.#json('DELETE', path`/v1/files/${id}`, undefined, signal);
   }
 
-  async createBatch(params: BatchParameters, signal?: AbortSignal): Promise<Batch> {
-    const body = { completion_window: '24h', ...params };
-    return (await this.#request('POST', '/v1/batches', body, signal)).json() as Promise<Batch>;
+  async createBatch(params: BatchParameters, signal?: AbortSignal): Promise<BatchView> {
+    return this.#json('POST', '/v1/batches', { completion_window: '24h', ...params }, signal);
   }
 
-  async batch(id: string, signal?: AbortSignal): Promise<Batch> {
-    return (
-      await this.#request('GET', `/v1/batches/${encodeURIComponent(id)}`, undefined, signal)
-    ).json() as Promise<Batch>;
+  async batch(id: string, signal?: AbortSignal): Promise<BatchView> {
+    return this.#json('GET', path`/v1/batches/${id}`, undefined, signal);
   }
 
   /** This key's batches, newest first. */
   async batches(
     options: { limit?: number; after?: string } = {},
     signal?: AbortSignal,
-  ): Promise<{ data: Batch[]; has_more: boolean }> {
-    const query = new URLSearchParams();
-    if (options.limit !== undefined) query.set('limit', String(options.limit));
-    if (options.after !== undefined) query.set('after', options.after);
-    const path = `/v1/batches${query.size > 0 ? `?${query}` : ''}`;
-    return (await this.#request('GET', path, undefined, signal)).json() as Promise<{
-      data: Batch[];
-      has_more: boolean;
-    }>;
+  ): Promise<BatchListView> {
+    return this.#json('GET', `/v1/batches${query(options)}`, undefined, signal);
   }
 
-  async cancelBatch(id: string, signal?: AbortSignal): Promise<Batch> {
-    return (
-      await this.#request('POST', `/v1/batches/${encodeURIComponent(id)}/cancel`, undefined, signal)
-    ).json() as Promise<Batch>;
+  async cancelBatch(id: string, signal?: AbortSignal): Promise<BatchView> {
+    return this.#json('POST', path`/v1/batches/${id}/cancel`, undefined, signal);
   }
 
   /** A session (seed 004); with `budget`, that many tokens are escrowed from the account for its prompts. */
@@ -263,12 +223,36 @@ export class OmniClient {
   }
 
   async session(id: string, signal?: AbortSignal): Promise<SessionView> {
-    return this.#json('GET', `/api/sessions/${encodeURIComponent(id)}`, undefined, signal);
+    return this.#json('GET', path`/api/sessions/${id}`, undefined, signal);
+  }
+
+  /** A prompt in a session, answered with the session's model and defaults, paid from its budget if any. */
+  async prompt(
+    sessionId: string,
+    params: SessionPromptParameters,
+    signal?: AbortSignal,
+  ): Promise<ChatCompletionView & TaskReference> {
+    return this.#answer(path`/api/sessions/${sessionId}/prompts`, params, signal);
+  }
+
+  /** A streaming prompt in a session: yields content pieces as they arrive, returns the usage at the end. */
+  async *promptStream(
+    sessionId: string,
+    params: SessionPromptParameters,
+    signal?: AbortSignal,
+  ): AsyncGenerator<string, UsageView | undefined> {
+    const response = await this.#request(
+      'POST',
+      path`/api/sessions/${sessionId}/prompts`,
+      { ...params, stream: true },
+      signal,
+    );
+    return yield* completionEvents(response);
   }
 
   /** Ends a session: the rest of its budget returns to the account. */
   async closeSession(id: string, signal?: AbortSignal): Promise<SessionView> {
-    return this.#json('DELETE', `/api/sessions/${encodeURIComponent(id)}`, undefined, signal);
+    return this.#json('DELETE', path`/api/sessions/${id}`, undefined, signal);
   }
 
   /** The network's prices, fee, staking and reward terms. */
@@ -278,7 +262,7 @@ export class OmniClient {
 
   /** An account's balance, stakes, pending withdrawals and earnings ('me': the key's own). */
   async account(address = 'me', signal?: AbortSignal): Promise<AccountView> {
-    return this.#json('GET', `/api/accounts/${encodeURIComponent(address)}`, undefined, signal);
+    return this.#json('GET', path`/api/accounts/${address}`, undefined, signal);
   }
 
   /** An account's entries, newest first; pass `next_before` as `before` for the next page. */
@@ -287,82 +271,66 @@ export class OmniClient {
     page: { limit?: number; before?: number } = {},
     signal?: AbortSignal,
   ): Promise<EntriesPage> {
-    const query = new URLSearchParams();
-    if (page.limit !== undefined) query.set('limit', String(page.limit));
-    if (page.before !== undefined) query.set('before', String(page.before));
-    const path = `/api/accounts/${encodeURIComponent(address)}/entries${query.size > 0 ? `?${query}` : ''}`;
-    return this.#json('GET', path, undefined, signal);
+    return this.#json('GET', `${path`/api/accounts/${address}/entries`}${query(page)}`, undefined, signal);
   }
 
   /** Sends tokens; the same `idempotencyKey` never sends twice. */
   async transfer(
     params: { to: string; amount: string; from?: string },
-    options: { idempotencyKey?: string; signal?: AbortSignal } = {},
-  ): Promise<{ from: string; to: string; amount: string; seq: number; balance: string }> {
+    options: WriteOptions = {},
+  ): Promise<TransferView> {
     return this.#json('POST', '/api/transfers', params, options.signal, options.idempotencyKey);
   }
 
-  async stake(
-    params: { node: string; amount: string },
-    options: { idempotencyKey?: string; signal?: AbortSignal } = {},
-  ): Promise<StakeView> {
+  async stake(params: { node: string; amount: string }, options: WriteOptions = {}): Promise<StakeView> {
     return this.#json('POST', '/api/stake', params, options.signal, options.idempotencyKey);
   }
 
   /** Starts unbonding; the tokens return to the owner at `release_at`. */
-  async unstake(
-    params: { node: string; amount: string },
-    options: { idempotencyKey?: string; signal?: AbortSignal } = {},
-  ): Promise<StakeView & { release_at: number }> {
+  async unstake(params: { node: string; amount: string }, options: WriteOptions = {}): Promise<UnstakeView> {
     return this.#json('POST', '/api/unstake', params, options.signal, options.idempotencyKey);
   }
 
   async stakeOf(node: string, signal?: AbortSignal): Promise<StakeView> {
-    return this.#json('GET', `/api/stakes/${encodeURIComponent(node)}`, undefined, signal);
+    return this.#json('GET', path`/api/stakes/${node}`, undefined, signal);
   }
 
   /** Asks to cash out: the amount is locked until the withdrawal is settled. */
   async withdraw(
     params: { amount: string; to: string },
-    options: { idempotencyKey?: string; signal?: AbortSignal } = {},
+    options: WriteOptions = {},
   ): Promise<WithdrawalView> {
     return this.#json('POST', '/api/withdrawals', params, options.signal, options.idempotencyKey);
   }
 
   async withdrawals(
-    filter: { status?: string; account?: string } = {},
+    filter: { status?: string; account?: string; limit?: number } = {},
     signal?: AbortSignal,
-  ): Promise<{ data: WithdrawalView[] }> {
-    const query = new URLSearchParams(filter as Record<string, string>);
-    return this.#json('GET', `/api/withdrawals${query.size > 0 ? `?${query}` : ''}`, undefined, signal);
+  ): Promise<ListView<WithdrawalView>> {
+    return this.#json('GET', `/api/withdrawals${query(filter)}`, undefined, signal);
   }
 
   async cancelWithdrawal(id: string, signal?: AbortSignal): Promise<WithdrawalView> {
-    return this.#json('POST', `/api/withdrawals/${encodeURIComponent(id)}/cancel`, {}, signal);
+    return this.#json('POST', path`/api/withdrawals/${id}/cancel`, {}, signal);
   }
 
   /** Operator: marks a withdrawal paid out. */
   async settleWithdrawal(id: string, settlement?: string, signal?: AbortSignal): Promise<WithdrawalView> {
     const body = settlement === undefined ? {} : { settlement };
-    return this.#json('POST', `/api/withdrawals/${encodeURIComponent(id)}/settle`, body, signal);
+    return this.#json('POST', path`/api/withdrawals/${id}/settle`, body, signal);
   }
 
   /** Operator, test networks only: creates tokens. */
-  async mint(
-    params: { to: string; amount: string },
-    options: { idempotencyKey?: string; signal?: AbortSignal } = {},
-  ): Promise<{ to: string; amount: string; balance: string }> {
+  async mint(params: { to: string; amount: string }, options: WriteOptions = {}): Promise<MintView> {
     return this.#json('POST', '/api/mint', params, options.signal, options.idempotencyKey);
   }
 
-  async currentEpoch(
-    signal?: AbortSignal,
-  ): Promise<{ epoch: number; started_at: number; ends_at: number; formula: string }> {
+  async currentEpoch(signal?: AbortSignal): Promise<CurrentEpochView> {
     return this.#json('GET', '/api/epochs/current', undefined, signal);
   }
 
   async epoch(epoch: number, signal?: AbortSignal): Promise<EpochReportView> {
-    return this.#json('GET', `/api/epochs/${epoch}`, undefined, signal);
+    return this.#json('GET', path`/api/epochs/${epoch}`, undefined, signal);
   }
 
   /** Operator: closes the open epoch (or returns the report of `epoch` if it is closed already). */
@@ -375,20 +343,30 @@ export class OmniClient {
     return this.#json('GET', '/api/ledger/verify', undefined, signal);
   }
 
+  /** A non-streaming answer, with the task id and node the router names in its headers. */
+  async #answer<T>(route: string, body: unknown, signal?: AbortSignal): Promise<T & TaskReference> {
+    const response = await this.#request('POST', route, body, signal);
+    return {
+      ...((await response.json()) as T),
+      taskId: response.headers.get('x-omnitensor-task-id'),
+      nodeId: response.headers.get('x-omnitensor-node'),
+    };
+  }
+
   async #json<T>(
     method: string,
-    path: string,
+    route: string,
     body: unknown,
     signal?: AbortSignal,
     idempotencyKey?: string,
   ): Promise<T> {
     const headers: Record<string, string> = idempotencyKey ? { 'idempotency-key': idempotencyKey } : {};
-    return (await this.#request(method, path, body, signal, headers)).json() as Promise<T>;
+    return (await this.#request(method, route, body, signal, headers)).json() as Promise<T>;
   }
 
   async #request(
     method: string,
-    path: string,
+    route: string,
     body: unknown,
     signal?: AbortSignal,
     extraHeaders: Record<string, string> = {},
@@ -398,25 +376,13 @@ export class OmniClient {
     // FormData sets its own multipart content type with the boundary.
     const form = body instanceof FormData;
     if (body !== undefined && !form) headers['content-type'] = 'application/json';
-    const response = await (this.#options.fetch ?? fetch)(`${this.#options.baseUrl}${path}`, {
+    const response = await (this.#options.fetch ?? fetch)(`${this.#options.baseUrl}${route}`, {
       method,
       headers,
       ...(body === undefined ? {} : { body: form ? body : JSON.stringify(body) }),
       ...(signal ? { signal } : {}),
     });
-    if (!response.ok) {
-      const text = await response.text();
-      let error: { code?: string; message?: string; param?: string | null } = {};
-      try {
-        error = (JSON.parse(text) as { error: typeof error }).error ?? {};
-      } catch {}
-      throw new ApiError(
-        response.status,
-        error.code ?? 'http_error',
-        error.message ?? `HTTP ${response.status}: ${text.slice(0, 200)}`,
-        error.param ?? null,
-      );
-    }
+    if (!response.ok) throw await apiErrorOf(response);
     return response;
   }
 }

@@ -1,5 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type {
+  BatchListView,
+  BatchView,
+  FileDeletedView,
+  FileListView,
+  FileView,
+} from '../../protocol/index.js';
 import { InvalidParameterError, NotFoundError, parseBody } from '../../protocol/index.js';
 import type { BatchRecord, Db, FileRecord } from '../../store/index.js';
 import type { RouterServices } from '../context.js';
@@ -18,9 +25,13 @@ const batchRequest = z.object({
   metadata: z.record(z.string().max(512)).optional().nullable(),
 });
 
-const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
+function seconds(ms: number): number;
+function seconds(ms: number | null): number | null;
+function seconds(ms: number | null): number | null {
+  return ms === null ? null : Math.floor(ms / 1000);
+}
 
-export function fileView(file: FileRecord) {
+export function fileView(file: FileRecord): FileView {
   return {
     id: file.id,
     object: 'file',
@@ -34,7 +45,7 @@ export function fileView(file: FileRecord) {
   };
 }
 
-export function batchView(batch: BatchRecord, counts: { completed: number; failed: number }) {
+export function batchView(batch: BatchRecord, counts: { completed: number; failed: number }): BatchView {
   return {
     id: batch.id,
     object: 'batch',
@@ -123,15 +134,19 @@ export function batchRoutes(
     });
   });
 
-  api.get('/v1/files', async (request) => ({
-    object: 'list',
-    data: files.list(request.keyId, limitOf(request.query)).map(fileView),
-    has_more: false,
-  }));
+  api.get(
+    '/v1/files',
+    async (request) =>
+      ({
+        object: 'list',
+        data: files.list(request.keyId, limitOf(request.query)).map(fileView),
+        has_more: false,
+      }) satisfies FileListView,
+  );
   api.get<{ Params: { id: string } }>('/v1/files/:id', async (request) =>
     fileView(ownFile(request.keyId, request.params.id)),
   );
-  api.delete<{ Params: { id: string } }>('/v1/files/:id', async (request) => {
+  api.delete<{ Params: { id: string } }>('/v1/files/:id', async (request): Promise<FileDeletedView> => {
     const file = ownFile(request.keyId, request.params.id);
     files.delete(file.id);
     return { id: file.id, object: 'file', deleted: true };
@@ -159,7 +174,7 @@ export function batchRoutes(
     });
     return view(batch);
   });
-  api.get('/v1/batches', async (request) => {
+  api.get('/v1/batches', async (request): Promise<BatchListView> => {
     const limit = limitOf(request.query);
     const after = (request.query as { after?: string }).after;
     const before = after ? ownBatch(request.keyId, after).createdAt : undefined;

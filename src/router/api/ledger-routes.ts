@@ -15,6 +15,22 @@ import {
   unbondingAccount,
   WITHDRAWALS,
 } from '../../ledger/index.js';
+import type {
+  AccountView,
+  StakeView as ApiStakeView,
+  CurrentEpochView,
+  EntriesPage,
+  EpochReportView,
+  LedgerEntryView,
+  LedgerInfo,
+  LedgerVerifyView,
+  ListView,
+  MintView,
+  RewardView,
+  TransferView,
+  UnstakeView,
+  WithdrawalView,
+} from '../../protocol/index.js';
 import { ForbiddenError, InvalidParameterError, NotFoundError, parseBody } from '../../protocol/index.js';
 import type { AccountEntry, WithdrawalRecord } from '../../store/index.js';
 import type { RouterServices } from '../context.js';
@@ -68,7 +84,7 @@ function bookingKey(request: FastifyRequest, action: string, account: string): s
   return `${action}:${account}:${value}`;
 }
 
-const entryView = (e: AccountEntry) => ({
+const entryView = (e: AccountEntry): LedgerEntryView => ({
   seq: e.seq,
   at: e.at,
   reason: e.reason,
@@ -78,7 +94,7 @@ const entryView = (e: AccountEntry) => ({
   postings: e.postings.map((p) => ({ account: p.account, amount: tokens(p.amount) })),
 });
 
-const stakeView = (s: StakeView) => ({
+const stakeView = (s: StakeView): ApiStakeView => ({
   node: s.node,
   owner: s.owner,
   bonded: tokens(s.bonded),
@@ -87,7 +103,7 @@ const stakeView = (s: StakeView) => ({
   meets_minimum: s.meetsMinimum,
 });
 
-const withdrawalView = (w: WithdrawalRecord) => ({
+const withdrawalView = (w: WithdrawalRecord): WithdrawalView => ({
   id: w.id,
   account: w.account,
   amount: tokens(w.amount),
@@ -98,7 +114,7 @@ const withdrawalView = (w: WithdrawalRecord) => ({
   updated_at: w.updatedAt,
 });
 
-const rewardView = (r: RewardReport) => ({
+const rewardView = (r: RewardReport): RewardView => ({
   epoch: r.epoch,
   node: r.node,
   account: r.account,
@@ -110,7 +126,7 @@ const rewardView = (r: RewardReport) => ({
 });
 
 /** An epoch report for the API: D(R), what was paid, and each node's inputs, terms and amount. */
-export const epochView = (r: EpochReport) => ({
+export const epochView = (r: EpochReport): EpochReportView => ({
   epoch: r.epoch,
   started_at: r.startedAt,
   closed_at: r.closedAt,
@@ -129,7 +145,7 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
   const { ledger, payments, gate } = services;
 
   // The network's terms: what work costs and what staking and rewards follow.
-  app.get('/api/ledger', async () => {
+  app.get('/api/ledger', async (): Promise<LedgerInfo> => {
     const c = ledger.config;
     const epoch = ledger.epochs.current();
     return {
@@ -158,7 +174,8 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
 
   app.get<{ Params: { address: string } }>('/api/accounts/:address', async (request) => {
     const account = readableAccount(request, request.params.address);
-    if (accountKind(account) !== 'address') return { account, balance: tokens(ledger.balance(account)) };
+    if (accountKind(account) !== 'address')
+      return { account, balance: tokens(ledger.balance(account)) } satisfies AccountView;
     const s = ledger.account(account);
     return {
       account,
@@ -171,12 +188,12 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
       epoch: s.epoch,
       stakes: ledger.staking.ownedBy(account).map(stakeView),
       rewards: ledger.epochs.rewardsOf(account, 10).map(rewardView),
-    };
+    } satisfies AccountView;
   });
 
   app.get<{ Params: { address: string }; Querystring: { limit?: string; before?: string } }>(
     '/api/accounts/:address/entries',
-    async (request) => {
+    async (request): Promise<EntriesPage> => {
       const account = readableAccount(request, request.params.address);
       const limit = Math.min(Math.max(Number(request.query.limit ?? 20) || 20, 1), 200);
       const before = request.query.before === undefined ? undefined : Number(request.query.before);
@@ -229,10 +246,10 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
       amount: tokens(amount),
       seq: booked.entry.seq,
       balance: tokens(ledger.balance(from)),
-    });
+    } satisfies TransferView);
   });
 
-  app.get<{ Params: { node: string } }>('/api/stakes/:node', async (request) => {
+  app.get<{ Params: { node: string } }>('/api/stakes/:node', async (request): Promise<ApiStakeView> => {
     const node = normalizeAddress(request.params.node, 'node');
     return { ...stakeView(ledger.staking.get(node)), can_receive_work: gate.canReceiveWork(node) };
   });
@@ -276,7 +293,7 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     return reply.code(booked.duplicate ? 200 : 201).send(view);
   });
 
-  app.post('/api/unstake', async (request) => {
+  app.post('/api/unstake', async (request): Promise<UnstakeView> => {
     const { booked, view } = await bookStake(request, 'unstake', (args) => ledger.staking.unstake(args));
     return { ...view, release_at: booked.releaseAt };
   });
@@ -302,7 +319,7 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
 
   app.get<{ Querystring: { status?: string; account?: string; limit?: string } }>(
     '/api/withdrawals',
-    async (request) => {
+    async (request): Promise<ListView<WithdrawalView>> => {
       const { status } = request.query;
       if (status !== undefined && !['pending', 'settled', 'cancelled'].includes(status))
         throw new InvalidParameterError('status', "'status' is pending, settled or cancelled.");
@@ -358,10 +375,10 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     await ledger.sync();
     return reply
       .code(booked.duplicate ? 200 : 201)
-      .send({ to, amount: tokens(amount), balance: tokens(ledger.balance(to)) });
+      .send({ to, amount: tokens(amount), balance: tokens(ledger.balance(to)) } satisfies MintView);
   });
 
-  app.get('/api/epochs/current', async () => {
+  app.get('/api/epochs/current', async (): Promise<CurrentEpochView> => {
     const epoch = ledger.epochs.current();
     return {
       epoch: epoch.epoch,
@@ -386,7 +403,7 @@ export function ledgerRoutes(app: FastifyInstance, services: RouterServices): vo
     return epochView(report);
   });
 
-  app.get('/api/ledger/verify', async (request) => {
+  app.get('/api/ledger/verify', async (request): Promise<LedgerVerifyView> => {
     requireOperator(request, 'verify the ledger');
     const report = ledger.verify();
     return {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { LoginChallengeView, LoginView, LogoutView } from '../../protocol/index.js';
 import {
   AuthenticationError,
   InvalidParameterError,
@@ -182,7 +183,7 @@ export function loginRoutes(app: FastifyInstance, components: LoginComponents, i
   });
   const minutes = Math.round(challengeTtlMs / 60_000);
 
-  app.post('/api/auth/challenge', async (request) => {
+  app.post('/api/auth/challenge', async (request): Promise<LoginChallengeView> => {
     const body = parseBody(challengeRequest, request.body);
     const { text, expiresAt } = challenges.issue(
       `${request.protocol}://${request.host}`,
@@ -193,7 +194,7 @@ export function loginRoutes(app: FastifyInstance, components: LoginComponents, i
     return { challenge: text, expires_at: seconds(expiresAt) };
   });
 
-  app.post('/api/auth/login', async (request) => {
+  app.post('/api/auth/login', async (request): Promise<LoginView> => {
     const body = parseBody(loginRequest, request.body);
     const account = accountOf(body.address);
     const pending = challenges.take(body.challenge);
@@ -225,7 +226,7 @@ export function loginRoutes(app: FastifyInstance, components: LoginComponents, i
     return { token: token.token, account, expires_at: seconds(token.expiresAt) };
   });
 
-  app.post('/api/auth/logout', async (request) => {
+  app.post('/api/auth/logout', async (request): Promise<LogoutView> => {
     const token = bearerOf(request.headers.authorization);
     if (!token?.startsWith(LOGIN_TOKEN_PREFIX))
       throw new InvalidParameterError(

@@ -1,25 +1,10 @@
 import { createReadStream, type Stats, statSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ListView, ModelCatalogEntry } from '../../protocol/index.js';
 import { NotFoundError } from '../../protocol/index.js';
 import type { ModelRecord, RouterServices } from '../context.js';
 
-/** One entry of `GET /api/models`. */
-export type ModelCatalogEntry = {
-  name: string;
-  sha256: string;
-  architecture: string;
-  quantization: string;
-  parameters: number;
-  context_length: number;
-  size_bytes: number;
-  /** Connected nodes that proved they hold the file. */
-  nodes: number;
-  /** Whether the router holds the file, so nodes can fetch it from `GET /api/models/{sha256}/file`. */
-  downloadable: boolean;
-  created: number;
-  /** Whether the operator registered the file; false for one only nodes announced (its name is its sha256). */
-  registered: boolean;
-};
+export type { ModelCatalogEntry } from '../../protocol/index.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -28,7 +13,7 @@ const SHA256 = /^[0-9a-f]{64}$/;
  * nodes serving each, and the model files the router holds, with Range support so downloads resume.
  */
 export function modelRoutes(app: FastifyInstance, services: RouterServices): void {
-  app.get('/api/models', async () => {
+  app.get('/api/models', async (): Promise<ListView<ModelCatalogEntry>> => {
     const nodes = services.scheduler.nodesPerModel();
     const data: ModelCatalogEntry[] = services.models.list().map((m) => ({
       name: m.name,

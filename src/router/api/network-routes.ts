@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { formatAmount, InsufficientFundsError, parseJsonAmount } from '../../ledger/index.js';
+import type { SessionView, TaskView } from '../../protocol/index.js';
 import {
   ForbiddenError,
   InvalidParameterError,
+  type NodeView,
   NotFoundError,
   parseBody,
   sessionRequest,
@@ -55,7 +57,7 @@ export function networkRoutes(app: FastifyInstance, services: RouterServices): v
   );
 
   // Ends a session: what its budget's holds do not reserve returns to the account now, the rest as they end.
-  app.delete<{ Params: { id: string } }>('/api/sessions/:id', async (request) => {
+  app.delete<{ Params: { id: string } }>('/api/sessions/:id', async (request): Promise<SessionView> => {
     const session = ownSession(services, request.keyId, request.params.id);
     if (services.payments.budget(session.id)) services.ledger.escrows.close(session.id);
     await services.ledger.sync();
@@ -73,7 +75,7 @@ export function networkRoutes(app: FastifyInstance, services: RouterServices): v
   });
 
   // A node's public record: its reputation per model and its latest verdicts (with their evidence).
-  app.get<{ Params: { id: string } }>('/api/nodes/:id', async (request) => {
+  app.get<{ Params: { id: string } }>('/api/nodes/:id', async (request): Promise<NodeView> => {
     const id = request.params.id.toLowerCase();
     if (!/^0x[0-9a-f]{40}$/.test(id))
       throw new InvalidParameterError('id', 'A node id is its address: 0x and 40 hex digits.');
@@ -103,7 +105,7 @@ export function networkRoutes(app: FastifyInstance, services: RouterServices): v
     };
   });
 
-  app.get<{ Params: { id: string } }>('/api/tasks/:id', async (request) => {
+  app.get<{ Params: { id: string } }>('/api/tasks/:id', async (request): Promise<TaskView> => {
     const task = services.taskStore.get(request.params.id);
     if (!task || task.keyId !== request.keyId)
       throw new NotFoundError('task', `No task '${request.params.id}' for this key.`);
@@ -131,7 +133,7 @@ function ownSession(services: RouterServices, keyId: string, id: string) {
 function sessionView(
   services: RouterServices,
   session: ReturnType<RouterServices['sessions']['get']> & object,
-) {
+): SessionView {
   const escrow = services.payments.budget(session.id);
   return {
     id: session.id,

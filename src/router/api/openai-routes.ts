@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { EmbeddingListView, ListView, ModelView } from '../../protocol/index.js';
 import type { RouterServices } from '../context.js';
 import { clientTaskKey } from '../tasks/idempotency.js';
 import { taskRequest } from './requests.js';
@@ -46,15 +47,15 @@ export function openAiRoutes(app: FastifyInstance, services: RouterServices): vo
         total_tokens: usageOf(handle, result).prompt_tokens,
       },
       ...validationField(handle),
-    });
+    } satisfies EmbeddingListView);
   });
 
-  app.get('/v1/models', async () => {
+  app.get('/v1/models', async (): Promise<ListView<ModelView>> => {
     const servable = services.scheduler.servableModels();
     // Each id answers a request for it: a name lists the file it means (the newest the operator registered under
     // it), other files, and those only nodes announced, list under their sha256. list() is newest first by name.
     const named = new Set<string>();
-    const data = services.models.list().flatMap((m) => {
+    const data = services.models.list().flatMap((m): ModelView[] => {
       const id = m.registered && !named.has(m.name) ? m.name : m.sha256;
       if (m.registered) named.add(m.name);
       if (!servable.has(m.sha256)) return [];

@@ -1,6 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { formatAmount } from '../../ledger/index.js';
-import type { OmniError } from '../../protocol/index.js';
+import type {
+  ChatCompletionView,
+  OmniError,
+  TextCompletionView,
+  UsageView,
+  ValidationView,
+} from '../../protocol/index.js';
 import type { ResultRecord } from '../../store/index.js';
 import type { RouterServices } from '../context.js';
 import { clientTaskKey } from '../tasks/idempotency.js';
@@ -18,7 +24,7 @@ export const STREAM_BUFFER_LIMIT = 4 * 1024 * 1024;
  * OpenAI `usage`: the counts that were charged (payments counted them when the result was accepted), or for
  * an answer replayed from the store, the node's claims within the router's bounds. Never a bare claim.
  */
-export function usageOf(handle: TaskHandle, result: ResultRecord) {
+export function usageOf(handle: TaskHandle, result: ResultRecord): UsageView {
   const counted =
     handle.usage ?? countedTokens(handle.record.input, Number.MAX_SAFE_INTEGER, result.output, null);
   return {
@@ -31,7 +37,11 @@ export function usageOf(handle: TaskHandle, result: ResultRecord) {
 const created = () => Math.floor(Date.now() / 1000);
 
 /** The OpenAI JSON for a finished chat or completion task. */
-export function completionBody(shape: Shape, handle: TaskHandle, result: ResultRecord) {
+export function completionBody(
+  shape: Shape,
+  handle: TaskHandle,
+  result: ResultRecord,
+): ChatCompletionView | TextCompletionView {
   const text = result.output.text ?? '';
   const finish_reason = result.output.finishReason ?? 'stop';
   const base = { id: idOf(shape, handle), created: created(), model: handle.record.modelName };
@@ -71,7 +81,7 @@ export function taskHeaders(handle: TaskHandle, result?: ResultRecord): Record<s
 }
 
 /** The `omnitensor.validation` field of an answer: the level asked for, the check made and its verdict. */
-export function validationField(handle: TaskHandle) {
+export function validationField(handle: TaskHandle): { omnitensor?: ValidationView } {
   const v = handle.validation;
   if (!v) return {};
   return {

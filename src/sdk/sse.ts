@@ -1,0 +1,40 @@
+import type { UsageView } from '../protocol/index.js';
+import { ApiError } from './api-error.js';
+
+/** One chunk of a chat or text completion stream (OpenAI's shapes), or an error sent after the stream began. */
+type StreamChunk = {
+  error?: { code: string; message: string; param?: string | null };
+  usage?: UsageView;
+  choices: { delta?: { content?: string }; text?: string }[];
+};
+
+/**
+ * Reads a completion stream's server-sent events: yields the text pieces as they arrive and returns the
+ * usage sent at the end (when asked for). An error event after the stream began throws an ApiError.
+ */
+export async function* completionEvents(response: Response): AsyncGenerator<string, UsageView | undefined> {
+  let usage: UsageView | undefined;
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(bytes, { stream: true });
+    let end = buffer.indexOf('\n\n');
+    while (end >= 0) {
+      const event = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      end = buffer.indexOf('\n\n');
+      if (!event.startsWith('data: ')) continue;
+      const data = event.slice(6);
+      if (data === '[DONE]') return usage;
+      const chunk = JSON.parse(data) as StreamChunk;
+      // The status went out with the stream's first bytes; a failure after that is the network's (502).
+      if (chunk.error)
+        throw new ApiError(502, chunk.error.code, chunk.error.message, chunk.error.param ?? null);
+      if (chunk.usage) usage = chunk.usage;
+      const choice = chunk.choices[0];
+      const text = choice?.delta?.content ?? choice?.text;
+      if (text) yield text;
+    }
+  }
+  return usage;
+}
