@@ -39,6 +39,8 @@ export type Reviewer<Plan = unknown> = {
   plan(handle: TaskHandle, lease: Lease): Plan | null;
   /** Checks a held result; resolves pass or fail, never rejects. Sets `handle.validation` on pass. */
   review(handle: TaskHandle, plan: Plan, result: ResultRecord, lease: Lease): Promise<'pass' | 'fail'>;
+  /** How a finished task's stored answer was checked, for an answer sent again from the store. */
+  stored(record: TaskRecord, result: ResultRecord): Validation;
 };
 
 /**
@@ -442,6 +444,8 @@ export class TaskManager {
     if (live) return live;
     const handle = new TaskHandle(record);
     const result = record.status === 'done' ? this.store.result(record.id) : undefined;
+    // Issue 9: an answer sent again (a client re-sending its Idempotency-Key) says how it was checked, as it did.
+    if (result && this.#reviewer) handle.validation = this.#reviewer.stored(record, result);
     queueMicrotask(() => {
       if (result) handle.settle(result);
       else handle.fail(storedError(record));

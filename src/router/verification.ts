@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { TaskInput } from '../protocol/index.js';
-import type { ModelStore, ResultRecord, StoredVerdict, VerdictStore } from '../store/index.js';
+import type { ModelStore, ResultRecord, StoredVerdict, TaskRecord, VerdictStore } from '../store/index.js';
 import {
   type CheckLevel,
   checkFor,
@@ -33,6 +33,7 @@ import {
   type Reviewer,
   type TaskHandle,
   type TaskManager,
+  type Validation,
 } from './task-manager.js';
 
 export type VerificationInit = {
@@ -125,6 +126,16 @@ export class Verification implements Reviewer<Plan> {
     }
     handle.validation = null;
     return { level, requested };
+  }
+
+  stored(record: TaskRecord, result: ResultRecord): Validation {
+    const requested = formatValidationLevel(record.validation ?? AUTO);
+    const passes = this.#init.verdicts
+      .byTask(record.id)
+      .filter((v) => v.nodeId === result.nodeId && v.attempt === result.attempt && v.outcome === 'pass');
+    const level = passes[0]?.level;
+    if (level === undefined) return { requested, level: 'none', verdict: 'unchecked', checkedBy: [] };
+    return { requested, level, verdict: 'pass', checkedBy: [...new Set(passes.map((v) => v.validatorId))] };
   }
 
   async review(handle: TaskHandle, plan: Plan, result: ResultRecord, lease: Lease): Promise<'pass' | 'fail'> {
