@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { adversarialBench } from './adversarial.js';
 import { batchBench } from './batch.js';
 import { connectionsBench } from './connections.js';
+import { faultsBench } from './faults.js';
 import { ledgerBench } from './ledger.js';
 import { overheadBench } from './overhead.js';
 import { schedulerBench } from './scheduler.js';
@@ -18,6 +19,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   connections: () => connectionsBench(),
   ledger: () => ledgerBench(),
   adversarial: () => adversarialBench(),
+  faults: () => faultsBench(),
 };
 
 const only = process.argv.slice(2);

@@ -271,6 +271,7 @@ export function buildRouter(init: RouterInit): RouterApp {
       clearInterval(leaseTimer);
       clearInterval(ledgerTimer);
       clearInterval(catalogTimer);
+      tasks.stop();
       await gateway.close();
       await app.close();
       await signatures.stop();

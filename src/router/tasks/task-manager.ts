@@ -49,6 +49,8 @@ export type Reviewer<Plan = unknown> = {
     result: ResultRecord,
     lease: Lease,
   ): Promise<'pass' | 'fail' | OmniError>;
+  /** How a finished task's stored answer was checked, for an answer sent again from the store. */
+  stored(record: TaskRecord, result: ResultRecord): Validation;
 };
 
 /**
@@ -155,6 +157,7 @@ export class TaskManager {
   readonly #observers: TaskObserver[] = [];
 
   readonly #log: Logger;
+  #stopped = false;
 
   constructor(
     readonly store: TaskStore,
@@ -162,6 +165,14 @@ export class TaskManager {
     log: Logger = () => {},
   ) {
     this.#log = log;
+  }
+
+  /**
+   * The router is closing: checks and timers that finish after this change nothing (the store is about to
+   * close; unfinished tasks stay open in it and run again at the next start).
+   */
+  stop(): void {
+    this.#stopped = true;
   }
 
   /** Tasks waiting for a node, counting those accepted but not yet committed (group commit). */
@@ -339,6 +350,7 @@ export class TaskManager {
   }
 
   #commit(result: ResultRecord, alsoInTransaction: () => void, duplicate: () => void): void {
+    if (this.#stopped) return;
     this.store.completeSoon(result, alsoInTransaction, (inserted, error) => {
       if (error || !inserted) duplicate();
       else this.#accepted(result);
@@ -392,6 +404,7 @@ export class TaskManager {
 
   /** A result failed its check: run the task again elsewhere, never on that node or its wallet. */
   #redo(handle: TaskHandle, lease: Lease): void {
+    if (this.#stopped) return;
     const tries = lease.task.tries ?? 1;
     if (tries >= this.scheduler.maxAttempts) {
       this.#fail(
@@ -436,6 +449,8 @@ export class TaskManager {
   }
 
   #fail(handle: TaskHandle, error: OmniError): void {
+    // A router going down leaves its open tasks in the store as they are: the next start runs them again.
+    if (this.#stopped) return;
     this.#handles.delete(handle.record.id);
     this.scheduler.cancel(handle.record.id);
     this.store.markFailed(handle.record.id, {
@@ -465,6 +480,8 @@ export class TaskManager {
     if (live) return live;
     const handle = new TaskHandle(record);
     const result = record.status === 'done' ? this.store.result(record.id) : undefined;
+    // Issue 9: an answer sent again (a client re-sending its Idempotency-Key) says how it was checked, as it did.
+    if (result && this.#reviewer) handle.validation = this.#reviewer.stored(record, result);
     queueMicrotask(() => {
       if (result) handle.settle(result);
       else handle.fail(storedError(record));

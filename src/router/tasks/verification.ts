@@ -39,6 +39,7 @@ import {
   type TaskHandle,
   type TaskManager,
   type TaskObserver,
+  type Validation,
 } from './task-manager.js';
 
 export type VerificationInit = {
@@ -153,6 +154,16 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     }
     handle.validation = null;
     return { level, requested };
+  }
+
+  stored(record: TaskRecord, result: ResultRecord): Validation {
+    const requested = formatValidationLevel(record.validation ?? AUTO);
+    const passes = this.#init.verdicts
+      .byTask(record.id)
+      .filter((v) => v.nodeId === result.nodeId && v.attempt === result.attempt && v.outcome === 'pass');
+    const level = passes[0]?.level;
+    if (level === undefined) return { requested, level: 'none', verdict: 'unchecked', checkedBy: [] };
+    return { requested, level, verdict: 'pass', checkedBy: [...new Set(passes.map((v) => v.validatorId))] };
   }
 
   async review(
