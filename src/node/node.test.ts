@@ -162,7 +162,7 @@ describe('compute node against a fake router', () => {
     const before = router.received.filter(isType('hello')).length;
     router.socket.terminate();
     const from = router.received.length;
-    const hello = await router.waitFor(isType('hello'), 5000, from);
+    const hello = await router.waitFor(isType('hello'), undefined, from);
     expect(router.received.filter(isType('hello')).length).toBe(before + 1);
     router.send({ type: 'welcome', nodeId: hello.nodeId, heartbeatMs: 200 });
     const taskId = sendTask(chat('hi again', 4));
@@ -176,7 +176,7 @@ describe('compute node against a fake router', () => {
     await new Promise((r) => setTimeout(r, 50));
     const from = router.received.length;
     const stopped = node.stop();
-    const release = await router.waitFor(isType('release'), 5000, from);
+    const release = await router.waitFor(isType('release'), undefined, from);
     expect(release.tasks.map((t) => t.taskId)).toEqual(queued);
     await router.waitFor(isType('result', running), 6000);
     await stopped;

@@ -56,7 +56,8 @@ export class FakeRouter {
   /** The first received message (from index `from`) that matches, waiting for it up to `timeoutMs`. */
   waitFor<T extends NodeMessage>(
     match: (m: NodeMessage) => m is T,
-    timeoutMs = 10_000,
+    // A bound, not a pace: on a loaded machine a message may take seconds; the wait ends when it comes.
+    timeoutMs = 60_000,
     from = 0,
   ): Promise<T> {
     return new Promise((resolve, reject) => {

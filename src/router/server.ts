@@ -77,29 +77,14 @@ export function buildRouter(init: RouterInit): RouterApp {
   const taskStore = new TaskStore(db);
   const models = new ModelStore(db);
   const nodes = new NodeStore(db);
-  // The scheduler calls out to the task manager and gateway, which are built right after it.
-  let tasks!: TaskManager;
-  let gateway!: Gateway;
+  // Built first, since the task manager and gateway need it; its way out is wired by `start` below.
   const scheduler = new Scheduler({
     queueLimit: init.queueLimit,
     maxAttempts: init.maxAttempts,
     leaseGraceMs: init.leaseGraceMs,
     ...(init.firstTokenMs === undefined ? {} : { firstTokenMs: init.firstTokenMs }),
-    assign: (lease) => {
-      const handle = tasks.handle(lease.task.id);
-      if (!handle) {
-        queueMicrotask(() => scheduler.cancel(lease.task.id));
-        return true;
-      }
-      tasks.started(lease);
-      return gateway.assign(lease, taskMessageFor(lease, handle.record));
-    },
-    giveUp: (task, reason) => {
-      init.log('warn', 'task gave up', { task: task.id, attempts: task.attempts, reason });
-      tasks.gaveUp(task.id, task.attempts, reason);
-    },
   });
-  tasks = new TaskManager(taskStore, scheduler, init.log);
+  const tasks = new TaskManager(taskStore, scheduler, init.log);
   const verdicts = new VerdictStore(db);
   const verification = new Verification({
     tasks,
@@ -153,7 +138,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     if (event.outcome === 'fail') gate.refresh(event.nodeId);
   });
   const signatures = new SignaturePool(init.verifyThreads);
-  gateway = new Gateway({
+  const gateway = new Gateway({
     scheduler,
     tasks,
     nodes,
@@ -162,6 +147,22 @@ export function buildRouter(init: RouterInit): RouterApp {
     log: init.log,
     heartbeatMs: init.heartbeatMs,
     messageBudget: init.nodeMessageBudget,
+  });
+  // Every peer exists now: leases go to the gateway, and a task out of attempts is given up.
+  scheduler.start({
+    assign: (lease) => {
+      const handle = tasks.handle(lease.task.id);
+      if (!handle) {
+        queueMicrotask(() => scheduler.cancel(lease.task.id));
+        return true;
+      }
+      tasks.started(lease);
+      return gateway.assign(lease, taskMessageFor(lease, handle.record));
+    },
+    giveUp: (task, reason) => {
+      init.log('warn', 'task gave up', { task: task.id, attempts: task.attempts, reason });
+      tasks.gaveUp(task.id, task.attempts, reason);
+    },
   });
 
   const services: RouterServices = {
@@ -272,6 +273,7 @@ export function buildRouter(init: RouterInit): RouterApp {
       clearInterval(ledgerTimer);
       clearInterval(catalogTimer);
       tasks.stop();
+      scheduler.stop();
       await gateway.close();
       await app.close();
       await signatures.stop();

@@ -26,7 +26,7 @@ export const STREAM_BUFFER_LIMIT = 4 * 1024 * 1024;
  */
 export function usageOf(handle: TaskHandle, result: ResultRecord): UsageView {
   const counted =
-    handle.usage ?? countedTokens(handle.record.input, Number.MAX_SAFE_INTEGER, result.output, null);
+    handle.payment.usage ?? countedTokens(handle.record.input, Number.MAX_SAFE_INTEGER, result.output, null);
   return {
     prompt_tokens: counted.promptTokens,
     completion_tokens: counted.completionTokens,
@@ -71,7 +71,7 @@ function idOf(shape: Shape, handle: TaskHandle): string {
 export function taskHeaders(handle: TaskHandle, result?: ResultRecord): Record<string, string> {
   const headers: Record<string, string> = { 'x-omnitensor-task-id': handle.record.id };
   if (result) headers['x-omnitensor-node'] = result.nodeId;
-  const validation = handle.validation;
+  const validation = handle.check.receipt;
   if (validation) {
     headers['x-omnitensor-validation'] = validation.requested;
     headers['x-omnitensor-verdict'] = validation.verdict;
@@ -82,7 +82,7 @@ export function taskHeaders(handle: TaskHandle, result?: ResultRecord): Record<s
 
 /** The `omnitensor.validation` field of an answer: the level asked for, the check made and its verdict. */
 export function validationField(handle: TaskHandle): { omnitensor?: ValidationView } {
-  const v = handle.validation;
+  const v = handle.check.receipt;
   if (!v) return {};
   return {
     omnitensor: {
@@ -193,8 +193,9 @@ export function streamTask(
 }
 
 /** What the answer cost in tokens (the task and its checks), when the network charges for it. */
-export function costHeader(handle: { cost: bigint | null }): Record<string, string> {
-  return handle.cost === null ? {} : { 'x-omnitensor-cost': formatAmount(handle.cost) };
+export function costHeader(handle: TaskHandle): Record<string, string> {
+  const cost = handle.payment.cost;
+  return cost === null ? {} : { 'x-omnitensor-cost': formatAmount(cost) };
 }
 
 /** Submits a generation task (chat or completion) and answers with JSON or a stream. */

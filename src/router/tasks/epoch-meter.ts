@@ -2,8 +2,9 @@ import { type EpochReport, formatAmount, type Ledger, type NodeEpochInput } from
 import { NotFoundError } from '../../protocol/index.js';
 import type { ResultRecord } from '../../store/index.js';
 import type { Logger } from '../log.js';
+import { CHECK_KEY_PREFIX } from './idempotency.js';
 import type { NodeInfo } from './scheduler.js';
-import { CHECK_KEY_PREFIX, type TaskHandle } from './task-manager.js';
+import type { TaskHandle } from './task-manager.js';
 
 /** What the router measured of one node in the open epoch. */
 type Measure = {

@@ -9,6 +9,9 @@ import { IdempotencyKeyReusedError, InvalidParameterError } from '../../protocol
  */
 export const CLIENT_KEY_PREFIX = 'client:';
 
+/** Idempotency keys of the router's own check tasks start with this (clients' never can). */
+export const CHECK_KEY_PREFIX = 'check:';
+
 /** JSON with object keys sorted at every depth, so the same request always writes the same text. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;

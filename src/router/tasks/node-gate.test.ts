@@ -17,9 +17,8 @@ function setup(minimumStake: bigint) {
     queueLimit: 10,
     maxAttempts: 3,
     leaseGraceMs: 1000,
-    assign: () => true,
-    giveUp: () => {},
   });
+  scheduler.start({ assign: () => true, giveUp: () => {} });
   let now = 0;
   const meter = new EpochMeter(0, () => now);
   const gate = new NodeGate({ scheduler, ledger: f.ledger, meter, onWallet: () => {}, log: () => {} });

@@ -174,7 +174,7 @@ describe('payments', () => {
     const handle = new TaskHandle(record);
     f.payments.accepted(result(record.id, NODE, 4, 7), handle);
     const charge = 11n * PRICE;
-    expect(handle.cost).toBe(charge);
+    expect(handle.payment.cost).toBe(charge);
     expect(f.ledger.balance(USER)).toBe(ONE_TOKEN - charge);
     expect(f.ledger.balance(WALLET)).toBe(split(charge).rest);
     expect(f.ledger.balance(TREASURY)).toBe(split(charge).fee);

@@ -26,9 +26,11 @@ import type {
 import { isSlash, type VerdictEvent } from '../../verify/index.js';
 import { type LedgerSettings, priceOf } from '../ledger-config.js';
 import type { Logger } from '../log.js';
+import { CHECK_KEY_PREFIX } from './idempotency.js';
 import { checkReserve, tokenBounds, tokensWithin } from './payment-quote.js';
+import { writePayment } from './payment-state.js';
 import type { Scheduler } from './scheduler.js';
-import { CHECK_KEY_PREFIX, type SubmitRequest, type TaskHandle } from './task-manager.js';
+import type { SubmitRequest, TaskHandle } from './task-manager.js';
 import { type CheckedCounts, countedTokens, type TokenCounts } from './token-counts.js';
 
 export type PaymentsComponents = {
@@ -183,13 +185,14 @@ export class Payments {
       return;
     }
     const record = handle?.record ?? this.#c.tasks.get(result.taskId);
-    const checked = handle?.checkedTokens?.attempt === result.attempt ? handle.checkedTokens : null;
+    const checked =
+      handle?.check.checkedTokens?.attempt === result.attempt ? handle.check.checkedTokens : null;
     const counted = record ? this.#count(record, result, checked) : { promptTokens: 0, completionTokens: 0 };
-    if (handle) handle.usage = counted;
+    if (handle) writePayment.usage(handle.payment, counted);
     const pending = this.#pending.get(result.taskId);
     if (!pending) return;
     const cost = this.#book(pending, result, counted);
-    if (handle) handle.cost = cost;
+    if (handle) writePayment.cost(handle.payment, cost);
   }
 
   /** The tokens the router pays for: the node's claims within the router's bounds and the check's count. */

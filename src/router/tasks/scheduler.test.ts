@@ -20,12 +20,14 @@ function setup(
     queueLimit: options.queueLimit ?? 100,
     maxAttempts: options.maxAttempts ?? 3,
     leaseGraceMs: options.leaseGraceMs ?? 1_000,
+    now: () => now,
+  });
+  scheduler.start({
     assign: (lease) => {
       assigned.push(lease);
       return options.reachable?.(lease) ?? true;
     },
     giveUp: (task) => gaveUp.push(task.id),
-    now: () => now,
   });
   const task = (id: string, modelSha256 = MODEL): QueuedTask => ({
     id,

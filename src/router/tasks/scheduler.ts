@@ -86,22 +86,28 @@ export type SchedulerInit = {
   leaseGraceMs: number;
   /** An unproven node's time to first piece (default FIRST_TOKEN_MS), before allowing for its prompt. */
   firstTokenMs?: number;
-  /** Hands a lease to the gateway; false when the node cannot be reached (the task is requeued). */
-  assign: (lease: Lease) => boolean;
-  /** Called when a task has used all its attempts. */
-  giveUp: (task: QueuedTask, reason: string) => void;
   now?: () => number;
+};
+
+/** Where leases go once the scheduler is started: its one way out (the router wires it to the gateway). */
+export type Dispatcher = {
+  /** Hands a lease to the gateway; false when the node cannot be reached (the task is requeued). */
+  assign(lease: Lease): boolean;
+  /** Called when a task has used all its attempts. */
+  giveUp(task: QueuedTask, reason: string): void;
 };
 
 /**
  * Gives each task to the best node that holds its model and has a free slot. Pure bookkeeping, no I/O:
- * the gateway and the task manager call in, and `assign` calls out.
+ * the gateway and the task manager call in, and its dispatcher (given at `start`) is the one way out.
  */
 const taskPool = (task: QueuedTask) => poolOf(task.role ?? 'worker', task.modelSha256);
 
 export class Scheduler {
   readonly #init: SchedulerInit;
   readonly #now: () => number;
+  /** Null until started: tasks queue, none is handed out. */
+  #dispatcher: Dispatcher | null = null;
   readonly #nodes = new Map<string, NodeState>();
   /** Waiting tasks per pool; retries go to the front. */
   readonly #queues = new Map<string, QueuedTask[]>();
@@ -124,6 +130,20 @@ export class Scheduler {
   constructor(init: SchedulerInit) {
     this.#init = init;
     this.#now = init.now ?? Date.now;
+  }
+
+  /**
+   * Starts handing out leases through `dispatcher`. The scheduler is built before the services it dispatches
+   * to (they need it), so the composition root wires its way out once, here, when they all exist.
+   */
+  start(dispatcher: Dispatcher): void {
+    this.#dispatcher = dispatcher;
+    for (const pool of this.#queues.keys()) this.#pump(pool);
+  }
+
+  /** Stops handing out leases (the router is closing); queued tasks stay where they are. */
+  stop(): void {
+    this.#dispatcher = null;
   }
 
   /** Where verified reputation (0..1 per node and model) comes from; reputable nodes are preferred. */
@@ -399,7 +419,7 @@ export class Scheduler {
     if (!lease) return;
     this.#release(lease);
     if ((lease.task.tries ?? 0) >= this.#init.maxAttempts) {
-      this.#init.giveUp(lease.task, reason);
+      this.#dispatcher?.giveUp(lease.task, reason);
       return;
     }
     this.#push(lease.task, true);
@@ -431,7 +451,7 @@ export class Scheduler {
    */
   #pump(pool: string): void {
     const queue = this.#queues.get(pool);
-    if (!queue) return;
+    if (!queue || !this.#dispatcher) return;
     let position = 0;
     while (position < queue.length) {
       if ((this.#free.get(pool)?.size ?? 0) === 0) return;
@@ -477,7 +497,7 @@ export class Scheduler {
     this.#leases.set(task.id, lease);
     node.running.add(task.id);
     if (node.running.size >= this.#slotsOf(node)) this.#refresh(node);
-    if (!this.#init.assign(lease)) {
+    if (!this.#dispatcher?.assign(lease)) {
       // The link is gone: forget the node (its close will be reported too) and try the task elsewhere.
       this.removeNode(node.id);
     }

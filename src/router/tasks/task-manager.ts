@@ -11,10 +11,11 @@ import {
 } from '../../protocol/index.js';
 import type { ModelRecord, ResultRecord, TaskRecord, TaskStore } from '../../store/index.js';
 import type { Logger } from '../log.js';
-import { assertSameTaskRequest } from './idempotency.js';
+import { CheckState } from './check-state.js';
+import { assertSameTaskRequest, CHECK_KEY_PREFIX } from './idempotency.js';
 import { clientErrorFromNode, nodeReason } from './node-errors.js';
+import { PaymentState } from './payment-state.js';
 import type { Lease, NodeRole, QueuedTask, Scheduler } from './scheduler.js';
-import type { CheckedCounts, TokenCounts } from './token-counts.js';
 
 /** Where a task may run: checks go to validators, and never to the node or wallet whose work they check. */
 export type Placement = {
@@ -25,15 +26,7 @@ export type Placement = {
 };
 
 /** How the result a client got was checked. */
-export type Validation = {
-  /** The level asked for (`auto` unless the request, session or key says otherwise). */
-  requested: string;
-  /** The check actually made, or 'none'. */
-  level: string;
-  verdict: 'pass' | 'unchecked';
-  /** Validator node ids, or 'router' for hash comparisons. */
-  checkedBy: string[];
-};
+export type { Validation } from './check-state.js';
 
 /** Decides and runs result checks (src/router/verification.ts); the task manager holds results meanwhile. */
 export type Reviewer<Plan = unknown> = {
@@ -41,7 +34,7 @@ export type Reviewer<Plan = unknown> = {
   plan(handle: TaskHandle, lease: Lease): Plan | null;
   /**
    * Checks a held result; resolves pass, fail (run it again elsewhere) or an error that ends the task (the
-   * check cannot be made); never rejects. Sets `handle.validation` on pass.
+   * check cannot be made); never rejects. Writes `handle.check` on pass.
    */
   review(
     handle: TaskHandle,
@@ -49,8 +42,8 @@ export type Reviewer<Plan = unknown> = {
     result: ResultRecord,
     lease: Lease,
   ): Promise<'pass' | 'fail' | OmniError>;
-  /** How a finished task's stored answer was checked, for an answer sent again from the store. */
-  stored(record: TaskRecord, result: ResultRecord): Validation;
+  /** Says on `handle` how a finished task's stored answer was checked (an answer sent again from the store). */
+  restore(handle: TaskHandle, record: TaskRecord, result: ResultRecord): void;
 };
 
 /**
@@ -73,7 +66,11 @@ export type TaskEvents = {
   error: [error: OmniError];
 };
 
-/** A task in flight, as the API sees it. */
+/**
+ * A task in flight, as the API sees it. One writer per field: the task manager owns the lifecycle fields
+ * below (attempts, streamed text, placement, timing); `check` belongs to verification and `payment` to
+ * payments, each a class whose setters only its owner's module can reach. Everyone else reads.
+ */
 export class TaskHandle extends EventEmitter<TaskEvents> {
   /** Text already streamed to listeners; a retried attempt only streams what goes beyond it. */
   delivered = '';
@@ -83,16 +80,13 @@ export class TaskHandle extends EventEmitter<TaskEvents> {
   placement: Placement = {};
   /** The check planned for the current attempt; while set, its text is held until the check passes. */
   plan: unknown = null;
-  validation: Validation | null = null;
   /** When the current attempt was leased, and when its result arrived (ms): the node's speed. */
   startedAt = 0;
   resultAt = 0;
-  /** What the client was charged for the task and its checks, once booked (null: nothing to pay). */
-  cost: bigint | null = null;
-  /** Token counts an independent check measured for an attempt (verification writes, payments reads). */
-  checkedTokens: CheckedCounts | null = null;
-  /** The token counts charged and reported for the accepted result, once counted (payments writes). */
-  usage: TokenCounts | null = null;
+  /** How the answer was checked: verification alone writes it (src/router/tasks/verification.ts). */
+  readonly check = new CheckState();
+  /** What the client was charged: payments alone writes it (src/router/tasks/payments.ts). */
+  readonly payment = new PaymentState();
   readonly result: Promise<ResultRecord>;
   #resolve!: (r: ResultRecord) => void;
   #reject!: (e: OmniError) => void;
@@ -481,7 +475,7 @@ export class TaskManager {
     const handle = new TaskHandle(record);
     const result = record.status === 'done' ? this.store.result(record.id) : undefined;
     // Issue 9: an answer sent again (a client re-sending its Idempotency-Key) says how it was checked, as it did.
-    if (result && this.#reviewer) handle.validation = this.#reviewer.stored(record, result);
+    if (result && this.#reviewer) this.#reviewer.restore(handle, record, result);
     queueMicrotask(() => {
       if (result) handle.settle(result);
       else handle.fail(storedError(record));
@@ -495,9 +489,6 @@ function withSeed(input: TaskInput): TaskInput {
   if (input.kind === 'embedding' || input.kind === 'score' || input.params.seed !== undefined) return input;
   return { ...input, params: { ...input.params, seed: randomBytes(4).readUInt32BE() & 0x7fffffff } };
 }
-
-/** Idempotency keys of check tasks start with this. */
-export const CHECK_KEY_PREFIX = 'check:';
 
 function queued(record: TaskRecord, placement: Placement = {}): QueuedTask {
   const { input } = record;

@@ -147,7 +147,7 @@ describe('token counts are the router’s, not the node’s', () => {
     const result = lie(record.id, LIAR);
     f.payments.accepted(result, handle);
     const charged = BigInt(21 + 5) * PRICE;
-    expect(handle.cost).toBe(charged);
+    expect(handle.payment.cost).toBe(charged);
     expect(charged).toBeLessThanOrEqual(held);
     expect(f.ledger.balance(USER)).toBe(ONE_TOKEN - charged);
     expect(f.ledger.balance(LIAR) + f.ledger.balance(TREASURY)).toBe(charged);
@@ -178,7 +178,7 @@ describe('token counts are the router’s, not the node’s', () => {
     }
     const handle = new TaskHandle(record);
     f.payments.accepted(lie(record.id, LIAR), handle);
-    expect(handle.cost).toBe(held);
+    expect(handle.payment.cost).toBe(held);
     expect(f.ledger.balance(USER)).toBe(ONE_TOKEN - held);
     const cut = f.logs.find((l) => l.message === 'charge cut to the hold');
     expect(cut?.fields).toMatchObject({ node: VALIDATOR, task: record.id });

@@ -30,16 +30,16 @@ import {
   type VerdictRecord,
 } from '../../verify/index.js';
 import type { Logger } from '../log.js';
+import { type Validation, writeCheck } from './check-state.js';
+import { CHECK_KEY_PREFIX } from './idempotency.js';
 import type { Lease, Scheduler } from './scheduler.js';
-import {
-  CHECK_KEY_PREFIX,
-  type Placement,
-  type Reviewer,
-  type SubmitRequest,
-  type TaskHandle,
-  type TaskManager,
-  type TaskObserver,
-  type Validation,
+import type {
+  Placement,
+  Reviewer,
+  SubmitRequest,
+  TaskHandle,
+  TaskManager,
+  TaskObserver,
 } from './task-manager.js';
 
 export type VerificationInit = {
@@ -117,7 +117,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
   admit(record: TaskRecord, request: SubmitRequest): void {
     const { input } = record;
     if (request.placement?.check || input.kind === 'score') return;
-    const level = (request.validation as ValidationLevel | undefined) ?? AUTO;
+    const level = request.validation ?? AUTO;
     // The common case costs nothing: `auto` and `none` never lack a node.
     if (level.kind === 'auto' || level.kind === 'none') return;
     const nodes = {
@@ -144,19 +144,23 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       level = other && this.#canCheck(other, lease) ? other : null;
     }
     if (level === null) {
-      handle.validation = {
+      writeCheck.receipt(handle.check, {
         requested: formatValidationLevel(requested),
         level: 'none',
         verdict: 'unchecked',
         checkedBy: [],
-      };
+      });
       return null;
     }
-    handle.validation = null;
+    writeCheck.receipt(handle.check, null);
     return { level, requested };
   }
 
-  stored(record: TaskRecord, result: ResultRecord): Validation {
+  restore(handle: TaskHandle, record: TaskRecord, result: ResultRecord): void {
+    writeCheck.receipt(handle.check, this.#storedReceipt(record, result));
+  }
+
+  #storedReceipt(record: TaskRecord, result: ResultRecord): Validation {
     const requested = formatValidationLevel(record.validation ?? AUTO);
     const passes = this.#init.verdicts
       .byTask(record.id)
@@ -178,12 +182,12 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       const mine = verdicts.filter((v) => v.nodeId === result.nodeId && v.attempt === result.attempt);
       const outcome = mine.length > 0 && mine.every((v) => v.outcome === 'pass') ? 'pass' : 'fail';
       if (outcome === 'pass') {
-        handle.validation = {
+        writeCheck.receipt(handle.check, {
           requested: formatValidationLevel(plan.requested),
           level: plan.level,
           verdict: 'pass',
           checkedBy: [...new Set(mine.map((v) => v.validatorId))],
-        };
+        });
       }
       return outcome;
     } catch (error) {
@@ -199,12 +203,12 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
             task: result.taskId,
             level: plan.level,
           });
-          handle.validation = {
+          writeCheck.receipt(handle.check, {
             requested: formatValidationLevel(plan.requested),
             level: 'none',
             verdict: 'unchecked',
             checkedBy: [],
-          };
+          });
           return 'pass';
         }
         // An explicit level: the task ends (its payment is released) rather than wait on.
@@ -331,11 +335,11 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     // generation rendered it, the output as the validator split it plus its end. A sampled output drawn
     // in a split other than the canonical one may have taken a few more tokens; the difference is the
     // user's, never a liar's.
-    handle.checkedTokens = {
+    writeCheck.checkedTokens(handle.check, {
       attempt: result.attempt,
       promptTokens: scores.promptTokens,
       completionTokens: completionBoundFor(scores.tokens.length, input.params),
-    };
+    });
     return { validatorId: score.nodeId, judgment };
   }
 
