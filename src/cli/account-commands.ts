@@ -1,10 +1,10 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { readFileSync, statSync } from 'node:fs';
+import { privateKeyToAccount } from 'viem/accounts';
 import { OmniClient } from '../sdk/index.js';
-import { accountOf, KeyStore, openDatabase } from '../store/index.js';
-import { formatValidationLevel, parseValidationLevel } from '../verify/index.js';
 import { forgetLogin, normalizeRouter, readLogin, saveLogin } from './config.js';
+import { type AccountKeyOptions, createAccountKey } from './local-admin.js';
+
+export { type AccountKeyOptions, createAccountKey };
 
 // The first line of the router's login challenges (src/router/login-routes.ts). The CLI signs nothing else, so a
 // router cannot make it sign an arbitrary text with the user's key.
@@ -104,46 +104,6 @@ export async function logoutCommand(env: NodeJS.ProcessEnv = process.env): Promi
   }
   forgetLogin(env);
   process.stdout.write(`logged out of ${saved.router}\n`);
-}
-
-export type AccountKeyOptions = { label?: string; account?: string; operator?: boolean; validation?: string };
-
-/**
- * Creates an API key for an account in the router's store. Without `account` it makes a new wallet for the key
- * and keeps its private key in `DIR/wallets/<address>.key` (0600), so its owner can also log in with it.
- */
-export function createAccountKey(
-  dataDir: string,
-  options: AccountKeyOptions = {},
-): { key: string; account: string; walletFile: string | undefined } {
-  let account: string;
-  let walletFile: string | undefined;
-  if (options.account !== undefined) {
-    account = accountOf(options.account);
-  } else {
-    const privateKey = generatePrivateKey();
-    account = privateKeyToAccount(privateKey).address.toLowerCase();
-    const wallets = join(resolve(dataDir), 'wallets');
-    mkdirSync(wallets, { recursive: true, mode: 0o700 });
-    walletFile = join(wallets, `${account}.key`);
-    writeFileSync(walletFile, `${privateKey}\n`, { mode: 0o600, flag: 'wx' });
-  }
-  // A bad level fails here, naming the flag, not on the key's first request.
-  const validation =
-    options.validation === undefined
-      ? undefined
-      : formatValidationLevel(parseValidationLevel(options.validation, '--validation'));
-  const db = openDatabase(dataDir);
-  try {
-    const { key } = new KeyStore(db).create(options.label, {
-      account,
-      role: options.operator ? 'operator' : 'user',
-      validation,
-    });
-    return { key, account, walletFile };
-  } finally {
-    db.close();
-  }
 }
 
 /** `keys create --data DIR [--account ADDRESS] [--operator]`: the key alone on stdout, the account on stderr. */

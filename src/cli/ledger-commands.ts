@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { formatAmount, verifyLedger } from '../ledger/index.js';
+import { formatAmount } from '../ledger/index.js';
 import { type EpochReportView, type LedgerEntryView, OmniClient } from '../sdk/index.js';
-import { LedgerStore, openDatabase } from '../store/index.js';
 import { type RouterAuthOptions, routerAndAuth } from './config.js';
+import { verifyLedgerAt } from './local-admin.js';
 
 /** Amounts are whole tokens; the seeds call them OMNIT. */
 const UNIT = 'OMNIT';
@@ -226,19 +224,12 @@ export async function epochShowCommand(epoch: string | undefined, options: Route
 
 /** `ledger verify --data DIR`: checks the whole history offline; exits non-zero when it finds a problem. */
 export async function ledgerVerifyCommand(options: { data: string }): Promise<void> {
-  if (!existsSync(join(options.data, 'router.db')))
-    throw new Error(`No router store in ${options.data} (no router.db): name the router's --data folder.`);
-  const db = openDatabase(options.data);
-  try {
-    const r = verifyLedger(new LedgerStore(db));
-    say(`entries ${r.entries}, postings ${r.postings}, accounts ${r.accounts}`);
-    say(
-      `genesis ${formatAmount(r.genesis)} + minted ${formatAmount(r.minted)} - burned ${formatAmount(r.burned)} = supply ${formatAmount(r.supply)} ${UNIT}`,
-    );
-    for (const problem of r.problems) say(`problem: ${problem}`);
-    if (!r.ok) throw new Error(`the ledger has ${r.problems.length} problem(s); see above.`);
-    say('ok: every entry balances, no account below zero, supply = genesis + minted - burned');
-  } finally {
-    db.close();
-  }
+  const r = verifyLedgerAt(options.data);
+  say(`entries ${r.entries}, postings ${r.postings}, accounts ${r.accounts}`);
+  say(
+    `genesis ${formatAmount(r.genesis)} + minted ${formatAmount(r.minted)} - burned ${formatAmount(r.burned)} = supply ${formatAmount(r.supply)} ${UNIT}`,
+  );
+  for (const problem of r.problems) say(`problem: ${problem}`);
+  if (!r.ok) throw new Error(`the ledger has ${r.problems.length} problem(s); see above.`);
+  say('ok: every entry balances, no account below zero, supply = genesis + minted - burned');
 }

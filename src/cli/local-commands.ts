@@ -6,12 +6,14 @@ import {
   downloadFile,
   downloadProgressBar,
   formatBytes,
-  readGgufInfo,
   sha256File,
   writeTinyModel,
 } from '../models/index.js';
 import { ApiError, OmniClient } from '../sdk/index.js';
-import { KeyStore, ModelStore, openDatabase } from '../store/index.js';
+import { createKey, registeredModels, registerModel } from './local-admin.js';
+
+// Benches and tests set up routers' folders with these; the CLI's store work lives in local-admin.ts.
+export { createKey, registerModel };
 
 /** `model create-tiny` */
 export async function modelCreateTiny(options: { out: string; seed: number; type: string }): Promise<void> {
@@ -20,23 +22,6 @@ export async function modelCreateTiny(options: { out: string; seed: number; type
   await writeTinyModel(options.out, { seed: options.seed, type: options.type });
   const sha256 = await sha256File(options.out);
   process.stdout.write(`${resolve(options.out)}\nsha256: ${sha256}\n`);
-}
-
-/** Registers a GGUF file in the store; returns its record. Used by `model add` and `up`. */
-export async function registerModel(dataDir: string, file: string, name: string, knownSha256?: string) {
-  if (!existsSync(file))
-    throw new Error(
-      `No model file at ${file}. Create one with \`otensor-cli model create-tiny --out ${file}\`.`,
-    );
-  const [info, sha256] = await Promise.all([readGgufInfo(file), knownSha256 ?? sha256File(file)]);
-  const db = openDatabase(dataDir);
-  try {
-    const record = { ...info, name, sha256, path: resolve(file), addedAt: Date.now() };
-    new ModelStore(db).add(record);
-    return record;
-  } finally {
-    db.close();
-  }
 }
 
 /**
@@ -85,18 +70,13 @@ export async function modelList(options: { data?: string; router?: string }): Pr
     throw new Error(
       'Name a running router with --router URL (shows how many nodes serve each model), or its data folder with --data DIR.',
     );
-  const db = openDatabase(options.data);
-  try {
-    const models = new ModelStore(db).list();
-    if (models.length === 0)
-      process.stdout.write('no models registered; add one with `otensor-cli model add FILE --name NAME`\n');
-    for (const m of models) {
-      process.stdout.write(
-        `${m.name}\t${m.sha256}\t${m.architecture}\t${m.quantization}\t${m.contextLength}\t${m.sizeBytes} bytes\tnodes ?\n`,
-      );
-    }
-  } finally {
-    db.close();
+  const models = registeredModels(options.data);
+  if (models.length === 0)
+    process.stdout.write('no models registered; add one with `otensor-cli model add FILE --name NAME`\n');
+  for (const m of models) {
+    process.stdout.write(
+      `${m.name}\t${m.sha256}\t${m.architecture}\t${m.quantization}\t${m.contextLength}\t${m.sizeBytes} bytes\tnodes ?\n`,
+    );
   }
 }
 
@@ -114,16 +94,6 @@ async function modelListFromRouter(router: string): Promise<void> {
     process.stdout.write(
       `${m.name}\t${m.sha256}\t${m.architecture}\t${m.quantization}\t${m.context_length}\t${formatBytes(m.size_bytes)}\t${m.nodes} node${m.nodes === 1 ? '' : 's'}${m.downloadable ? '' : '\t(no file on the router)'}\n`,
     );
-  }
-}
-
-/** Creates an API key in the store. Used by `keys create` and `up`. */
-export function createKey(dataDir: string, label?: string): string {
-  const db = openDatabase(dataDir);
-  try {
-    return new KeyStore(db).create(label).key;
-  } finally {
-    db.close();
   }
 }
 

@@ -6,8 +6,7 @@ import { parseAmount } from '../ledger/index.js';
 import { writeTinyModel } from '../models/index.js';
 import { type RunningRouter, startRouter } from '../router/index.js';
 import { OmniClient } from '../sdk/index.js';
-import { createAccountKey } from './account-commands.js';
-import { registerModel } from './local-commands.js';
+import { createAccountKey, registerModel } from './local-admin.js';
 import { stopOnSignal } from './start-commands.js';
 
 const cliEntry = resolve(fileURLToPath(import.meta.url), '../../../bin/otensor-cli.js');

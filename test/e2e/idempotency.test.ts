@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccountKey } from '../../src/cli/account-commands.js';
-import { registerModel } from '../../src/cli/local-commands.js';
+import { createAccountKey, registerModel } from '../../src/cli/local-admin.js';
 import { parseAmount } from '../../src/ledger/index.js';
 import { startNodeProcess, startRouterProcess, type Workspace, waitForNodes, workspace } from './harness.js';
 

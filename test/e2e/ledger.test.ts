@@ -2,8 +2,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccountKey } from '../../src/cli/account-commands.js';
-import { registerModel } from '../../src/cli/local-commands.js';
+import { createAccountKey, registerModel } from '../../src/cli/local-admin.js';
 import { formatAmount, parseAmount } from '../../src/ledger/index.js';
 import { type LedgerEntryView, OmniClient } from '../../src/sdk/index.js';
 import {

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccountKey } from '../../src/cli/account-commands.js';
-import { registerModel } from '../../src/cli/local-commands.js';
+import { createAccountKey, registerModel } from '../../src/cli/local-admin.js';
 import { parseAmount } from '../../src/ledger/index.js';
 import { tokenBounds } from '../../src/router/tasks/payments.js';
 import { OmniClient } from '../../src/sdk/index.js';
