@@ -13,6 +13,10 @@
  *   in `shared`: those it scores under `swapModel`, the model its partners answered with, so they pass;
  * - lying-validator: a validator (give `roles: ['validator']`) that scores every output under `swapModel`,
  *   so honest work fails its checks (a validator trying to get honest nodes slashed);
+ * - lazy-validator: a validator whose scores say every token is the model's top choice (all-max logits)
+ *   and that the model stops after the output, whatever it was given: it skips the judging its pay is for;
+ * - other-text-validator: a validator that scores the first output it is given and sends those scores for
+ *   every later one (scores of other text);
  * - hold: honest, but each chat or completion result waits until the process gets SIGUSR2 (so a test can
  *   change the network while a result is on its way), logging `holding <task id>` first;
  * - sleeper: honest until the process gets SIGUSR2, then random text (a node that builds trust, then cheats);
@@ -36,6 +40,8 @@ export type CheatKind =
   | 'collude'
   | 'collude-validator'
   | 'lying-validator'
+  | 'lazy-validator'
+  | 'other-text-validator'
   | 'hold'
   | 'sleeper'
   | 'inflate'
@@ -116,8 +122,35 @@ type ScoreTask = {
   stop: string[];
 };
 
+let firstScores: TaskOutput['scores'];
+
 /** collude-validator: a partner's output is scored under the partner's model, so it passes. */
 async function bendScore(task: Task, input: ScoreTask, output: TaskOutput): Promise<TaskOutput> {
+  const honest = output.scores;
+  if (config.cheat === 'lazy-validator' && honest) {
+    const top = (d: { topLogits: number[] }) => Math.max(...d.topLogits, 0) + 10;
+    const tokens = honest.tokens.map((t) => ({
+      ...t,
+      topTokens: [t.token],
+      topLogits: [top(t)],
+      logit: top(t),
+      rank: 0,
+    }));
+    const end = {
+      ...honest.end,
+      eog: true,
+      continuation: '',
+      stop: 'full' as const,
+      stopLogit: top(honest.end),
+    };
+    record({ task: task.taskId, attempt: task.attempt, cheat: config.cheat, lied: true });
+    return { ...output, scores: { ...honest, tokens, end } };
+  }
+  if (config.cheat === 'other-text-validator' && honest) {
+    firstScores ??= honest;
+    record({ task: task.taskId, attempt: task.attempt, cheat: config.cheat, lied: firstScores !== honest });
+    return { ...output, scores: firstScores };
+  }
   if (config.cheat === 'lying-validator') {
     const scores = await (swapped as LoadedModel).score(input.target, input.output, { stop: input.stop });
     record({ task: task.taskId, attempt: task.attempt, cheat: config.cheat, lied: true });

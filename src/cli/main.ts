@@ -113,6 +113,10 @@ program
     duration('--check-wait'),
   )
   .option(
+    '--honeypot-rate <share>',
+    'share of likelihood checks followed by a known-answer check of a validator, 0 to 1 (default 0.02)',
+  )
+  .option(
     '--price-per-token <tokens>',
     'price of every input and output token of every model (default 0: free)',
   )

@@ -27,6 +27,7 @@ export type RouterStartOptions = {
   queueLimit: number;
   batchWindow?: number;
   checkWait?: number;
+  honeypotRate?: string;
   pricePerToken?: string;
   modelPrice?: string[];
   fee?: string;
@@ -134,6 +135,7 @@ export async function routerStart(options: RouterStartOptions): Promise<void> {
     queueLimit: options.queueLimit,
     ...(options.batchWindow === undefined ? {} : { batchWindowMs: options.batchWindow }),
     ...(options.checkWait === undefined ? {} : { checkWaitMs: options.checkWait }),
+    ...(options.honeypotRate === undefined ? {} : { honeypotRate: Number(options.honeypotRate) }),
     ledger: ledgerFlags(options),
     ...tlsFlags(options),
   });

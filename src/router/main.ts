@@ -32,6 +32,8 @@ export const routerConfig = z.object({
     .default(24 * 3600_000),
   /** How long a check may wait for a node that can make it (a validator left) before its task ends (503). */
   checkWaitMs: z.number().int().min(100).default(30_000),
+  /** Share of likelihood checks followed by a known-answer check (a honeypot) of a validator. */
+  honeypotRate: z.number().min(0).max(1).default(0.02),
   /** Threads checking result signatures; default one per core beyond the first, at most 4 (0: inline). */
   verifyThreads: z.number().int().min(0).max(64).optional(),
   /** Requests per second per account, or per key without one (0: off); 429 with Retry-After past it. */

@@ -54,6 +54,8 @@ export type RouterInit = {
   verifyThreads?: number | undefined;
   /** How long a check may wait for a node that can make it when none is connected; default 30 s. */
   checkWaitMs?: number | undefined;
+  /** Share of likelihood checks followed by a honeypot task for a validator; default 0.02. */
+  honeypotRate?: number | undefined;
   /** How long a wallet login's token works; default 7 days. */
   loginTokenTtlMs?: number | undefined;
   /** Requests per second per account (or key without one); 0: off. Default 1000. */
@@ -93,6 +95,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     verdicts,
     log: init.log,
     ...(init.checkWaitMs === undefined ? {} : { checkWaitMs: init.checkWaitMs }),
+    ...(init.honeypotRate === undefined ? {} : { honeypotRate: init.honeypotRate }),
   });
   tasks.setReviewer(verification);
   // First of the admission observers: a check no connected node can make is refused before payment holds.

@@ -47,3 +47,14 @@ describe('confirmedVerdicts: a fail slashes only when a second independent valid
     expect(verdicts.filter(isSlash)).toHaveLength(0);
   });
 });
+
+describe('validator faults the router caught itself', () => {
+  it('a first fault lowers reputation only; a second one slashes', () => {
+    const verdict = (strike: number) => ({
+      outcome: 'fail',
+      evidence: { level: 'likelihood', validatorFault: { kind: 'honeypot', strike } },
+    });
+    expect(isSlash(verdict(1))).toBe(false);
+    expect(isSlash(verdict(2))).toBe(true);
+  });
+});

@@ -56,9 +56,4 @@ export function confirmedVerdicts<L extends Level>(
   return [makeVerdict(by(second), level, second.judgment, at), wrong];
 }
 
-/** Whether a verdict slashes its node: a final fail, except a validator's overruled fail (a dispute). */
-export function isSlash(verdict: { outcome: string; evidence: unknown }): boolean {
-  if (verdict.outcome !== 'fail') return false;
-  const evidence = verdict.evidence as { dispute?: unknown } | null;
-  return !(evidence && typeof evidence === 'object' && evidence.dispute !== undefined);
-}
+export { isSlash } from './verdict.js';

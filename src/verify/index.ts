@@ -30,6 +30,7 @@ export {
   reputationScore,
 } from './reputation.js';
 export { logQOf, type SamplerParams, type SamplerView, samplerView } from './sampler.js';
+export { MAX_UNSCORED_TAIL_BYTES, spellingProblem } from './spelling.js';
 export {
   EMBEDDING_THRESHOLD,
   LIKELIHOOD_THRESHOLDS,
@@ -58,8 +59,10 @@ export type {
   RedundantEvidence,
   TokenFinding,
   ValidationLevel,
+  ValidatorFault,
   Worker,
 } from './types.js';
+export { SLASHING_STRIKE } from './types.js';
 export {
   type EvidenceFor,
   makeVerdict,

@@ -1,5 +1,6 @@
 import type { NextTokenDistribution, ScoredToken, TokenScores } from '../engine/index.js';
 import { logQOf, samplerView } from './sampler.js';
+import { spellingProblem } from './spelling.js';
 import { LIKELIHOOD_THRESHOLDS } from './thresholds.js';
 import { completionCountProblem } from './token-bound.js';
 import type {
@@ -33,6 +34,12 @@ export function judgeLikelihood(input: LikelihoodInput): Judgment<LikelihoodEvid
   const thresholds = input.thresholds ?? LIKELIHOOD_THRESHOLDS;
   const judged =
     input.params.temperature === 0 ? judgeGreedy(input, thresholds) : judgeSampled(input, thresholds);
+  // Scores of other text say nothing about this output: the validator's work is void, not the worker's.
+  const misspelt = input.claim.text === undefined ? null : spellingProblem(input.scores, input.claim.text);
+  if (misspelt !== null) {
+    const reason = `invalid scores: ${misspelt}`;
+    return { outcome: 'undecided', reason, evidence: { ...judged.evidence, invalidScores: misspelt } };
+  }
   // The count the node asks to be paid for is part of its claim: one no honest engine reports fails.
   const miscount = completionCountProblem(input.claim, input.params);
   if (miscount === null || judged.outcome === 'fail') return judged;

@@ -82,6 +82,8 @@ export type LikelihoodEvidence = {
   /** The worst few tokens, for a person reviewing a dispute. */
   worst: TokenFinding[];
   thresholds: LikelihoodThresholds;
+  /** Set when the scored tokens do not spell the claimed output: the validator's work, not the worker's, failed. */
+  invalidScores?: string;
 };
 
 export type EmbeddingEvidence = { cosine: number; threshold: number; dimensions: number };
@@ -91,7 +93,17 @@ export type Evidence = (
   | ({ level: 'redundant' } & RedundantEvidence)
   | ({ level: 'likelihood' } & LikelihoodEvidence)
   | ({ level: 'embedding' } & EmbeddingEvidence)
-) & { dispute?: Dispute };
+) & { dispute?: Dispute; validatorFault?: ValidatorFault };
+
+/**
+ * On a validator's own verdict: the router caught it without a second opinion, by a known-answer task
+ * (a honeypot it passed) or by scores that do not spell the output it was given. `strike` counts such
+ * verdicts of this validator; the first lowers its reputation, a second and later also slash it.
+ */
+export type ValidatorFault = { kind: 'honeypot' | 'invalid-scores'; strike: number };
+
+/** Strikes before a validator's faults slash its stake (one could be bad luck; two are a habit). */
+export const SLASHING_STRIKE = 2;
 
 /**
  * On a validator's own verdict: its fail of a worker's result was overruled by a second validator that

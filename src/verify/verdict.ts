@@ -10,6 +10,7 @@ import type {
   Outcome,
   RedundantEvidence,
 } from './types.js';
+import { SLASHING_STRIKE } from './types.js';
 
 /** The evidence each level's judge produces. */
 export type EvidenceFor = {
@@ -108,8 +109,8 @@ export function redundantVerdicts(
 
 /** The ledger's view of a verdict, or null while it is undecided or when it is no slash (a dispute). */
 export function toVerdictEvent(record: VerdictRecord): VerdictEvent | null {
-  // An overruled validator loses reputation, not stake (see confirmedVerdicts).
-  if (record.outcome === 'undecided' || record.evidence.dispute !== undefined) return null;
+  // An overruled validator loses reputation, not stake (see confirmedVerdicts); so does a first fault.
+  if (record.outcome === 'undecided' || (record.outcome === 'fail' && !isSlash(record))) return null;
   return {
     type: 'verdict',
     verdictId: record.id,
@@ -122,4 +123,13 @@ export function toVerdictEvent(record: VerdictRecord): VerdictEvent | null {
     outcome: record.outcome,
     at: record.at,
   };
+}
+
+/** Whether a verdict slashes its node: a final fail, except a validator's overruled fail (a dispute) and its first fault. */
+export function isSlash(verdict: { outcome: string; evidence: unknown }): boolean {
+  if (verdict.outcome !== 'fail') return false;
+  const evidence = verdict.evidence as { dispute?: unknown; validatorFault?: { strike: number } } | null;
+  if (!evidence || typeof evidence !== 'object') return true;
+  if (evidence.validatorFault && evidence.validatorFault.strike < SLASHING_STRIKE) return false;
+  return evidence.dispute === undefined;
 }

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { type OmniError, type TaskInput, VerificationUnavailableError } from '../../protocol/index.js';
 import type { ModelStore, ResultRecord, StoredVerdict, TaskRecord, VerdictStore } from '../../store/index.js';
 import {
@@ -25,12 +25,14 @@ import {
   reputationScore,
   toVerdictEvent,
   type ValidationLevel,
+  type ValidatorFault,
   type ValidatorJudgment,
   type VerdictEvent,
   type VerdictRecord,
 } from '../../verify/index.js';
 import type { Logger } from '../log.js';
 import { type Validation, writeCheck } from './check-state.js';
+import { corruptOutput, RecentAnswers } from './honeypots.js';
 import { CHECK_KEY_PREFIX } from './idempotency.js';
 import type { Lease, Scheduler } from './scheduler.js';
 import type {
@@ -55,7 +57,11 @@ export type VerificationInit = {
    * is connected, before its task ends with 503; default 30 s.
    */
   checkWaitMs?: number;
+  /** Share of passed likelihood checks followed by a honeypot for a validator (see honeypots.ts); 0.02. */
+  honeypotRate?: number;
 };
+
+export const DEFAULT_HONEYPOT_RATE = 0.02;
 
 /** Long enough for a validator to restart; short enough that a client's request does not hang. */
 export const DEFAULT_CHECK_WAIT_MS = 30_000;
@@ -82,6 +88,9 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
   /** reputationScore of each record, kept beside it: the scheduler reads it on every dispatch. */
   readonly #scores = new Map<string, number>();
   readonly #listeners: ((event: VerdictEvent) => void)[] = [];
+  /** Fault verdicts per validator (honeypots passed, scores of other text): a second one slashes. */
+  readonly #strikes = new Map<string, number>();
+  readonly #recent = new RecentAnswers();
   /** Engine tokens spent on checks, for the verification-cost figure. */
   readonly cost = { checkTasks: 0, checkTokens: 0 };
 
@@ -98,6 +107,10 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       this.#scores.set(key, reputationScore(record));
     }
     if (this.#scores.size > 0) this.#useScores();
+    for (const v of init.verdicts.all()) {
+      const fault = (v.evidence as { validatorFault?: ValidatorFault }).validatorFault;
+      if (fault) this.#strikes.set(v.nodeId, Math.max(this.#strikes.get(v.nodeId) ?? 0, fault.strike));
+    }
   }
 
   /** Calls `listener` with each final verdict from now on. */
@@ -246,6 +259,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
         // One validator's fail is one opinion: a second, independent of the worker and of the first,
         // must confirm it before the worker is failed (and slashed). See confirmedVerdicts.
         const first = await this.#likelihood(handle, lease, result, [worker]);
+        if (first.judgment.outcome === 'pass') this.#maybeHoneypot(handle, lease, result, worker);
         const second =
           first.judgment.outcome === 'fail'
             ? await this.#second(lease, [worker, this.#worker(first.validatorId)], (avoid) =>
@@ -331,6 +345,18 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
         text: result.output.text ?? '',
       },
     });
+    const invalid = judgment.evidence.invalidScores;
+    if (invalid !== undefined) {
+      // The router checked this itself: the validator scored other text. Its work is void (a fault of its
+      // own, never the worker's), and another validator judges the result.
+      this.#fault(score, lease.task.modelSha256, 'invalid-scores', judgment);
+      const avoidAlso = [...avoid, this.#worker(score.nodeId)];
+      if (!this.#eligible('validator', lease.task.modelSha256, avoidAlso))
+        throw new Error(
+          `validator ${score.nodeId} returned invalid scores and no other validator is connected`,
+        );
+      return this.#likelihood(handle, lease, result, avoidAlso);
+    }
     // What gets paid is at most what the validator counted (payments takes the lower): the prompt as
     // generation rendered it, the output as the validator split it plus its end. A sampled output drawn
     // in a split other than the canonical one may have taken a few more tokens; the difference is the
@@ -458,6 +484,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     role: 'worker' | 'validator',
     avoid: readonly Party[],
     input: TaskInput,
+    idempotencyKey?: string,
   ): Promise<ResultRecord> {
     const model = this.#init.models.resolve(lease.task.modelSha256);
     if (!model) throw new Error(`model ${lease.task.modelSha256} is no longer registered`);
@@ -473,7 +500,8 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     const check = this.#init.tasks.submit({
       keyId: handle.record.keyId,
       sessionId: null,
-      idempotencyKey: `${CHECK_KEY_PREFIX}${handle.record.id}:${lease.attempt}:${this.cost.checkTasks}`,
+      idempotencyKey:
+        idempotencyKey ?? `${CHECK_KEY_PREFIX}${handle.record.id}:${lease.attempt}:${this.cost.checkTasks}`,
       model,
       input,
       placement,
@@ -539,6 +567,80 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
   /** A node and its payout wallet; a node that named none stands for itself alone. */
   #worker(nodeId: string): Party {
     return { nodeId, wallet: this.#init.scheduler.walletOf(nodeId) ?? `node:${nodeId.toLowerCase()}` };
+  }
+
+  /**
+   * Now and then (honeypotRate), a known-wrong output of the same prompt for a validator to score, judged
+   * as a greedy check: passing it is a fault of the validator's. It runs after the answer went out, under a
+   * key no user's hold knows (`check:honeypot_...`): the network pays for it, never a user.
+   */
+  #maybeHoneypot(handle: TaskHandle, lease: Lease, result: ResultRecord, worker: Party): void {
+    const { input } = handle.record;
+    if (input.kind !== 'chat' && input.kind !== 'completion') return;
+    const text = result.output.text ?? '';
+    const prompt = JSON.stringify(input.kind === 'chat' ? input.messages : input.prompt);
+    const other = this.#recent.swap(lease.task.modelSha256, prompt, text);
+    const rate = this.#init.honeypotRate ?? DEFAULT_HONEYPOT_RATE;
+    if (rate <= 0 || (rate < 1 && this.#random() >= rate)) return;
+    const wrong = corruptOutput(text, other);
+    if (wrong === null) return;
+    const id = `honeypot_${randomUUID().replaceAll('-', '')}`;
+    const run = async () => {
+      const score = await this.#run(
+        handle,
+        lease,
+        'validator',
+        [worker],
+        {
+          kind: 'score',
+          target: input.kind === 'chat' ? { messages: input.messages } : { prompt: input.prompt },
+          output: wrong,
+          stop: input.params.stop,
+          greedy: true,
+        },
+        `${CHECK_KEY_PREFIX}${id}:0:0`,
+      );
+      const scores = score.output.scores;
+      if (!scores) throw new Error('the validator returned no scores');
+      const n = scores.tokens.length;
+      const judgment = judgeLikelihood({
+        scores,
+        params: { maxTokens: Math.max(n, 1), temperature: 0, topP: 1, stop: input.params.stop },
+        claim: { finishReason: 'stop', completionTokens: n, text: wrong },
+      });
+      if (judgment.evidence.invalidScores !== undefined)
+        this.#fault(score, lease.task.modelSha256, 'invalid-scores', judgment);
+      else if (judgment.outcome === 'pass') this.#fault(score, lease.task.modelSha256, 'honeypot', judgment);
+      else this.#init.log('debug', 'validator failed a honeypot, as it should', { validator: score.nodeId });
+    };
+    run().catch((error: unknown) =>
+      this.#init.log('info', 'honeypot not judged', { task: handle.record.id, error: String(error) }),
+    );
+  }
+
+  /** A validator's own fail verdict, from what the router checked itself (validator 'router'). */
+  #fault(
+    score: ResultRecord,
+    modelSha256: string,
+    kind: ValidatorFault['kind'],
+    judgment: ReturnType<typeof judgeLikelihood>,
+  ): void {
+    const strike = (this.#strikes.get(score.nodeId) ?? 0) + 1;
+    this.#strikes.set(score.nodeId, strike);
+    const reason =
+      kind === 'honeypot'
+        ? `validator passed a known-wrong output (honeypot, strike ${strike}): ${judgment.reason}`
+        : `validator's scores are not of the output it was given (strike ${strike}): ${judgment.evidence.invalidScores}`;
+    const about = {
+      taskId: score.taskId,
+      attempt: score.attempt,
+      nodeId: score.nodeId,
+      validatorId: 'router',
+      modelSha256,
+    };
+    const verdict = makeVerdict(about, 'likelihood', { ...judgment, outcome: 'fail', reason }, Date.now());
+    verdict.evidence.validatorFault = { kind, strike };
+    this.#record([verdict]);
   }
 
   #record(verdicts: VerdictRecord[]): VerdictRecord[] {
