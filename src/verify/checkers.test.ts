@@ -67,7 +67,7 @@ describe('checkerPool: who may check a result', () => {
   it('leaves out a checker on the worker’s /24 with another wallet (a Sybil on the same network)', () => {
     const partner = node('sybil-2', 'w-sybil-2', '203.0.113.11');
     const far = node('honest', 'w-honest', '198.51.100.1');
-    expect(checkerPool([partner, far], [worker], clean).map((c) => c.nodeId)).toEqual(['honest']);
+    expect(checkerPool([partner, far], [worker]).map((c) => c.nodeId)).toEqual(['honest']);
   });
 
   it('has a node without a clean record checked by nodes with one, longest first, when any is connected', () => {
@@ -77,21 +77,26 @@ describe('checkerPool: who may check a result', () => {
     const caught = node('cheater', 'w-c', '127.0.0.1', { record: { passes: 900, fails: 3, streak: 2 } });
     const older = node('honest-1', 'w-d', '127.0.0.1', { record: { passes: 300, fails: 0, streak: 300 } });
     const oldest = node('honest-2', 'w-e', '127.0.0.1', { record: { passes: 900, fails: 0, streak: 900 } });
-    expect(checkerPool([partner, caught, older, oldest], [fresh], EMPTY_RECORD).map((c) => c.nodeId)).toEqual(
-      ['honest-2', 'honest-1'],
-    );
+    expect(checkerPool([partner, caught, older, oldest], [fresh]).map((c) => c.nodeId)).toEqual([
+      'honest-2',
+      'honest-1',
+    ]);
   });
 
   it('falls back to every unrelated node when nobody has a clean record yet (a new network still checks)', () => {
     const a = node('a', 'w-a', '127.0.0.1', { record: EMPTY_RECORD });
     const b = node('b', 'w-b', '127.0.0.1', { record: EMPTY_RECORD });
-    expect(checkerPool([b], [a], EMPTY_RECORD).map((c) => c.nodeId)).toEqual(['b']);
+    expect(checkerPool([b], [a]).map((c) => c.nodeId)).toEqual(['b']);
   });
 
-  it('lets a worker with a clean record be checked by any unrelated node', () => {
-    const a = node('a', 'w-a', '127.0.0.1');
-    const fresh = node('b', 'w-b', '127.0.0.1', { record: EMPTY_RECORD });
-    expect(checkerPool([fresh], [a], clean).map((c) => c.nodeId)).toEqual(['b']);
+  it('keeps fresh nodes from checking a node with a record too (no Sybil majority against it)', () => {
+    const honest = node('honest-1', 'w-a', '127.0.0.1');
+    const sybils = [
+      node('s1', 'w-s1', '127.0.0.1', { record: EMPTY_RECORD }),
+      node('s2', 'w-s2', '127.0.0.1', { record: EMPTY_RECORD }),
+    ];
+    const other = node('honest-2', 'w-b', '127.0.0.1');
+    expect(checkerPool([...sybils, other], [honest]).map((c) => c.nodeId)).toEqual(['honest-2']);
   });
 });
 

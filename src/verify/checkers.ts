@@ -5,8 +5,8 @@ import { isTrusted, type ReputationRecord } from './reputation.js';
  * Who checks whom (issue 9's Sybil finding: two wallets of one operator vouched for each other). A wallet
  * costs nothing, so independence also asks for what a Sybil cannot split for free:
  * - network-address diversity: a checker never shares the worker's /24 (IPv4) or /48 (IPv6);
- * - a record: a worker without one (not yet trusted) is checked by the nodes with a clean record (trusted,
- *   no fail since) when any is connected, so a fleet of fresh nodes cannot check each other;
+ * - a record: checks go to the nodes with a clean record (trusted, no fail since) when any is connected, so
+ *   a fleet of fresh nodes cannot check each other or outvote an honest node;
  * - chance weighted by stake among the rest, so a checker cannot be predicted, and to be picked often
  *   costs bonded stake that a slash can take.
  */
@@ -87,16 +87,16 @@ export function hasCleanRecord(record: ReputationRecord): boolean {
 
 /**
  * The nodes that may check work done by `workers` (the worker first, then anyone who already answered):
- * unrelated to every one of them and, when the worker has no clean record, those with one if any is
- * connected (the longest clean records first in `byRecord` order).
+ * unrelated to every one of them, and of those the ones with a clean record if any is connected (longest
+ * first). Records come only from one's own work being checked, so fresh nodes (a Sybil fleet) neither check
+ * each other nor outvote an honest node in a `redundant` majority; a new network, where nobody has a
+ * record yet, checks with whoever is there.
  */
 export function checkerPool<T extends CheckerCandidate>(
   candidates: readonly T[],
   workers: readonly CheckedParty[],
-  workerRecord: ReputationRecord,
 ): T[] {
   const unrelated = candidates.filter((c) => workers.every((w) => !related(c, w)));
-  if (hasCleanRecord(workerRecord)) return unrelated;
   const seasoned = unrelated.filter((c) => hasCleanRecord(c.record));
   return seasoned.length > 0 ? seasoned.sort((a, b) => b.record.streak - a.record.streak) : unrelated;
 }

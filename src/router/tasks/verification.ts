@@ -491,7 +491,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
 
   /**
    * Who may take a check of work done by `avoid` (the worker first), with their stake: nodes unrelated to
-   * every one of them (node, wallet, network), those with a clean record when the worker has none
+   * every one of them (node, wallet, network), those with a clean record when any is connected
    * (src/verify checkerPool). The scheduler draws among them by stake.
    */
   #checkers(role: 'worker' | 'validator', modelSha256: string, avoid: readonly Party[]): Map<string, bigint> {
@@ -500,9 +500,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       stake: this.#init.stakeOf?.(p.nodeId) ?? 0n,
       record: this.#recordOf(p.nodeId, modelSha256),
     }));
-    const worker = avoid[0];
-    const record = worker ? this.#recordOf(worker.nodeId, modelSha256) : EMPTY_RECORD;
-    return new Map(checkerPool(candidates, avoid, record).map((c) => [c.nodeId, c.stake]));
+    return new Map(checkerPool(candidates, avoid).map((c) => [c.nodeId, c.stake]));
   }
 
   #recordOf(nodeId: string, modelSha256: string): ReputationRecord {
