@@ -96,6 +96,14 @@ export function buildRouter(init: RouterInit): RouterApp {
     log: init.log,
     ...(init.checkWaitMs === undefined ? {} : { checkWaitMs: init.checkWaitMs }),
     ...(init.honeypotRate === undefined ? {} : { honeypotRate: init.honeypotRate }),
+    // Checkers are drawn by bonded stake; the ledger is built below and asked only once checks run.
+    stakeOf: (nodeId) => {
+      try {
+        return ledger.staking.get(nodeId).bonded;
+      } catch {
+        return 0n;
+      }
+    },
   });
   tasks.setReviewer(verification);
   // First of the admission observers: a check no connected node can make is refused before payment holds.

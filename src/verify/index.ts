@@ -1,3 +1,14 @@
+export {
+  addressGroup,
+  type CheckedParty,
+  type CheckerCandidate,
+  checkerPool,
+  drawByStake,
+  hasCleanRecord,
+  related,
+  stakeWeight,
+} from './checkers.js';
+export { concurringVerdicts } from './concur.js';
 export { confirmedVerdicts, isSlash, type ValidatorJudgment } from './confirm.js';
 export {
   type HashedResult,

@@ -17,6 +17,7 @@ import {
   verifySigner,
 } from '../../protocol/index.js';
 import type { ModelStore, NodeStore } from '../../store/index.js';
+import { addressGroup } from '../../verify/index.js';
 import type { Logger } from '../log.js';
 import { RateLimiter } from '../rate-limit.js';
 import type { Lease, NodeRole, Scheduler } from '../tasks/scheduler.js';
@@ -397,6 +398,8 @@ export class Gateway {
       models: announced.models,
       wallet: announced.wallet,
       roles: announced.roles,
+      // Measured, not claimed: where the node's connection comes from (checks never stay in one network).
+      addressGroup: addressGroup(connection.raw.remoteAddress),
     });
     this.#init.log('info', 'node connected', {
       node: nodeId,

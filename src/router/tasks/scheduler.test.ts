@@ -303,3 +303,40 @@ describe('scheduler leases (issue 9: trust measured work, not claims)', () => {
     expect(lease.deadline - lease.startedAt).toBe(5_000);
   });
 });
+
+describe('scheduler: who takes a check (issue 9, Sybil-resistant checking)', () => {
+  it('never gives a check to a node on the network (/24 or /48) it must avoid, whatever its wallet', () => {
+    const { scheduler, assigned, task } = setup();
+    const node = (id: string, group: string | null) =>
+      scheduler.addNode({
+        id,
+        slots: 1,
+        models: new Map([[MODEL, 1000]]),
+        wallet: `0x${id}`,
+        addressGroup: group,
+      });
+    node('sybil', '203.0.113.0/24');
+    node('honest', '198.51.100.0/24');
+    const check = {
+      ...task('check'),
+      avoid: { nodes: new Set(['worker']), groups: new Set(['203.0.113.0/24']) },
+    };
+    scheduler.enqueue(check);
+    expect(assigned.map((l) => l.nodeId)).toEqual(['honest']);
+    expect(scheduler.hasIndependent('worker', MODEL, 'sybil')).toBe(true);
+  });
+
+  it('gives a check only to its checkers, drawn among them rather than by speed', () => {
+    const { scheduler, assigned, task } = setup();
+    scheduler.addNode({ id: 'fast-partner', slots: 8, models: new Map([[MODEL, 10_000]]) });
+    scheduler.addNode({ id: 'slow-a', slots: 8, models: new Map([[MODEL, 1]]) });
+    scheduler.addNode({ id: 'slow-b', slots: 8, models: new Map([[MODEL, 1]]) });
+    const checkers = new Map([
+      ['slow-a', 0n],
+      ['slow-b', 0n],
+    ]);
+    for (let i = 0; i < 12; i++) scheduler.enqueue({ ...task(`check-${i}`), checkers });
+    expect(assigned.length).toBeGreaterThan(0);
+    expect(assigned.filter((l) => !checkers.has(l.nodeId))).toEqual([]);
+  });
+});

@@ -1,4 +1,5 @@
 import { QueueFullError } from '../../protocol/index.js';
+import { drawByStake } from '../../verify/index.js';
 import { FreeNodes } from './free-nodes.js';
 import {
   backoffMs,
@@ -28,6 +29,8 @@ export type NodeInfo = {
   wallet?: string | null;
   /** What the node does: generate (worker), check others' results (validator), or both. Default worker. */
   roles?: ReadonlySet<NodeRole>;
+  /** The /24 or /48 the node connects from (src/verify addressGroup); null when not comparable (loopback). */
+  addressGroup?: string | null;
 };
 
 export type NodeRole = 'worker' | 'validator';
@@ -63,7 +66,12 @@ export type QueuedTask = {
   /** The role a node needs to take it (default worker); checks of results go to validators. */
   role?: NodeRole;
   /** Nodes that must not get this task (e.g. the node whose result it checks, or its wallet's other nodes). */
-  avoid?: { nodes?: ReadonlySet<string>; wallets?: ReadonlySet<string> };
+  avoid?: { nodes?: ReadonlySet<string>; wallets?: ReadonlySet<string>; groups?: ReadonlySet<string> };
+  /**
+   * A check's checkers: only these nodes may take it, drawn at random among the free ones in proportion
+   * to the weight (bonded stake) rather than by speed, so who checks whom cannot be arranged.
+   */
+  checkers?: ReadonlyMap<string, bigint>;
   /** Characters of prompt: an unproven node's first-piece window allows for evaluating it. */
   promptChars?: number;
 };
@@ -184,19 +192,35 @@ export class Scheduler {
     return new Set(this.nodesPerModel().keys());
   }
 
-  /** Whether a connected node in `role` holds the model and is neither `nodeId` nor shares its wallet. */
+  /** Whether a connected node in `role` holds the model and shares neither `nodeId`, its wallet nor its network. */
   hasIndependent(role: NodeRole, modelSha256: string, nodeId: string): boolean {
     const wallet = this.#nodes.get(nodeId)?.wallet ?? null;
+    const group = this.#nodes.get(nodeId)?.addressGroup ?? null;
     for (const node of this.#members.get(poolOf(role, modelSha256)) ?? [])
-      if (node.id !== nodeId && !(wallet && node.wallet === wallet)) return true;
+      if (
+        node.id !== nodeId &&
+        !(wallet && node.wallet === wallet) &&
+        !(group && node.addressGroup === group)
+      )
+        return true;
     return false;
   }
 
+  /** The address group a connected node connects from (null: not comparable, or not connected). */
+  addressGroupOf(nodeId: string): string | null {
+    return this.#nodes.get(nodeId.toLowerCase())?.addressGroup ?? null;
+  }
+
   /** The connected nodes in `role` that hold the model, with their payout wallets (null: none named). */
-  members(role: NodeRole, modelSha256: string): { nodeId: string; wallet: string | null }[] {
+
+  members(
+    role: NodeRole,
+    modelSha256: string,
+  ): { nodeId: string; wallet: string | null; addressGroup: string | null }[] {
     return [...(this.#members.get(poolOf(role, modelSha256)) ?? [])].map((n) => ({
       nodeId: n.id,
       wallet: n.wallet ?? null,
+      addressGroup: n.addressGroup ?? null,
     }));
   }
 
@@ -510,6 +534,7 @@ export class Scheduler {
   #best(pool: string, task: QueuedTask): NodeState | undefined {
     const free = this.#free.get(pool);
     if (!free || free.size === 0) return undefined;
+    if (task.checkers) return this.#draw(free.values(), task);
     let best: NodeState | undefined;
     let bestScore = -1;
     const consider = (node: NodeState) => {
@@ -530,9 +555,19 @@ export class Scheduler {
   }
 
   #allowed(node: NodeState, task: QueuedTask): boolean {
+    if (task.checkers && !task.checkers.has(node.id)) return false;
     if (!task.avoid) return true;
     if (task.avoid.nodes?.has(node.id)) return false;
+    if (node.addressGroup && task.avoid.groups?.has(node.addressGroup)) return false;
     return !(node.wallet && task.avoid.wallets?.has(node.wallet));
+  }
+
+  /** A check's node: drawn among its allowed free checkers in proportion to their stake (see `checkers`). */
+  #draw(free: readonly NodeState[], task: QueuedTask): NodeState | undefined {
+    const pool = free
+      .filter((node) => this.#allowed(node, task))
+      .map((node) => ({ node, stake: task.checkers?.get(node.id) ?? 0n }));
+    return drawByStake(pool, Math.random)?.node;
   }
 
   #score(node: NodeState, modelSha256: string): number {

@@ -20,9 +20,11 @@ import type { Lease, NodeRole, QueuedTask, Scheduler } from './scheduler.js';
 /** Where a task may run: checks go to validators, and never to the node or wallet whose work they check. */
 export type Placement = {
   role?: NodeRole;
-  avoid?: { nodes: Set<string>; wallets: Set<string> };
+  avoid?: { nodes: Set<string>; wallets: Set<string>; groups?: Set<string> };
   /** The task checks another task's result: it is not itself checked. */
   check?: boolean;
+  /** A check's checkers and their stake: it goes to one of them, drawn by stake (see QueuedTask). */
+  checkers?: ReadonlyMap<string, bigint>;
 };
 
 /** How the result a client got was checked. */
@@ -510,6 +512,7 @@ function queued(record: TaskRecord, placement: Placement = {}): QueuedTask {
         ? { role: 'validator' as const }
         : {}),
     ...(placement.avoid ? { avoid: placement.avoid } : {}),
+    ...(placement.checkers ? { checkers: placement.checkers } : {}),
     promptChars: promptChars(input),
   };
 }

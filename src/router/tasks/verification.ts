@@ -3,12 +3,15 @@ import { type OmniError, type TaskInput, VerificationUnavailableError } from '..
 import type { ModelStore, ResultRecord, StoredVerdict, TaskRecord, VerdictStore } from '../../store/index.js';
 import {
   type CheckLevel,
+  checkerPool,
   checkFor,
   completionBoundFor,
+  concurringVerdicts,
   confirmedVerdicts,
   EMPTY_RECORD,
   formatValidationLevel,
   type HashedResult,
+  hasCleanRecord,
   isDeterministic,
   judgeChecksum,
   judgeEmbedding,
@@ -20,6 +23,7 @@ import {
   type ReputationRecord,
   recordVerdict,
   redundantVerdicts,
+  related,
   reputationFromVerdicts,
   reputationKey,
   reputationScore,
@@ -59,6 +63,8 @@ export type VerificationInit = {
   checkWaitMs?: number;
   /** Share of passed likelihood checks followed by a honeypot for a validator (see honeypots.ts); 0.02. */
   honeypotRate?: number;
+  /** A node's bonded stake (smallest unit): checkers are drawn in proportion to it. Default: none staked. */
+  stakeOf?: (nodeId: string) => bigint;
 };
 
 export const DEFAULT_HONEYPOT_RATE = 0.02;
@@ -68,8 +74,8 @@ export const DEFAULT_CHECK_WAIT_MS = 30_000;
 
 /** The check one attempt gets, decided when it was leased. */
 type Plan = { level: CheckLevel; requested: ValidationLevel };
-/** A node and the payout wallet it counts under. */
-type Party = { nodeId: string; wallet: string };
+/** A node, the payout wallet it counts under, and the network it connects from (null: not comparable). */
+type Party = { nodeId: string; wallet: string; addressGroup: string | null };
 type Subject = { taskId: string; attempt: number; nodeId: string; validatorId: string; modelSha256: string };
 
 const AUTO: ValidationLevel = { kind: 'auto' };
@@ -258,18 +264,33 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       case 'likelihood': {
         // One validator's fail is one opinion: a second, independent of the worker and of the first,
         // must confirm it before the worker is failed (and slashed). See confirmedVerdicts.
+        // A node without a clean record needs a second validator's pass too (see concurringVerdicts): a
+        // validator of the same operator as a fresh Sybil node would pass anything it sends.
+        const fresh = !hasCleanRecord(this.#recordOf(result.nodeId, lease.task.modelSha256));
         const first = await this.#likelihood(handle, lease, result, [worker]);
         if (first.judgment.outcome === 'pass') this.#maybeHoneypot(handle, lease, result, worker);
         const second =
-          first.judgment.outcome === 'fail'
+          first.judgment.outcome === 'fail' || fresh
             ? await this.#second(lease, [worker, this.#worker(first.validatorId)], (avoid) =>
                 this.#likelihood(handle, lease, result, avoid),
               )
             : null;
         const about = { taskId: handle.record.id, attempt: result.attempt, nodeId: result.nodeId };
+        const subjectOf = { ...about, modelSha256: lease.task.modelSha256 };
+        // Two validators disagree on a fresh node's result: a seeded replica on another independent worker
+        // breaks the tie. The same bytes mean the worker was honest and the failing validator wrong (it is
+        // marked so, as when a second validator overrules a first); otherwise nobody can tell, and the task
+        // runs elsewhere unblamed. Without this, one lying validator would stall every fresh worker's checks.
+        if (fresh && second && first.judgment.outcome !== second.judgment.outcome) {
+          const validators = [this.#worker(first.validatorId), this.#worker(second.validatorId)];
+          if (await this.#replicaAgrees(handle, lease, result, [worker, ...validators])) {
+            const [failing, passing] = first.judgment.outcome === 'fail' ? [first, second] : [second, first];
+            return this.#record(confirmedVerdicts(subjectOf, 'likelihood', failing, passing, Date.now()));
+          }
+        }
         return this.#record(
-          confirmedVerdicts(
-            { ...about, modelSha256: lease.task.modelSha256 },
+          (fresh ? concurringVerdicts : confirmedVerdicts)(
+            subjectOf,
             'likelihood',
             first,
             second,
@@ -282,7 +303,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       case 'checksum':
       case 'redundant': {
         const k = plan.requested.kind === 'redundant' ? plan.requested.k : 2;
-        const answers: (HashedResult & { attempt: number })[] = [
+        const answers: (HashedResult & Party & { attempt: number })[] = [
           { ...worker, outputSha256: result.outputSha256, attempt: result.attempt },
         ];
         // Each replica avoids every node (and wallet) that already answered; a tie adds up to two more. The
@@ -478,6 +499,29 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
   }
 
   /** Runs one check task and waits for its result. */
+  /**
+   * Whether another independent worker, running the same seeded request, produces the result's exact bytes.
+   * False when the request is not deterministic, no such worker is connected, or the replica cannot run.
+   */
+  async #replicaAgrees(
+    handle: TaskHandle,
+    lease: Lease,
+    result: ResultRecord,
+    avoid: readonly Party[],
+  ): Promise<boolean> {
+    const { input } = handle.record;
+    if (input.kind !== 'chat' && input.kind !== 'completion') return false;
+    if (!isDeterministic(input.params)) return false;
+    if (!this.#eligible('worker', lease.task.modelSha256, avoid)) return false;
+    try {
+      const replica = await this.#run(handle, lease, 'worker', avoid, input);
+      this.cost.checkTokens += replica.output.promptTokens + replica.output.completionTokens;
+      return replica.outputSha256 === result.outputSha256;
+    } catch {
+      return false;
+    }
+  }
+
   async #run(
     handle: TaskHandle,
     lease: Lease,
@@ -488,13 +532,16 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
   ): Promise<ResultRecord> {
     const model = this.#init.models.resolve(lease.task.modelSha256);
     if (!model) throw new Error(`model ${lease.task.modelSha256} is no longer registered`);
+    const checkers = this.#checkers(role, lease.task.modelSha256, avoid);
     const placement: Placement = {
       role,
       check: true,
       avoid: {
         nodes: new Set(avoid.map((w) => w.nodeId)),
         wallets: new Set(avoid.map((w) => w.wallet).filter((w) => !w.startsWith('node:'))),
+        groups: new Set(avoid.flatMap((w) => (w.addressGroup ? [w.addressGroup] : []))),
       },
+      ...(checkers.size > 0 ? { checkers } : {}),
     };
     this.cost.checkTasks++;
     const check = this.#init.tasks.submit({
@@ -506,7 +553,25 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       input,
       placement,
     });
-    return this.#bounded(check, role, lease.task.modelSha256, avoid);
+    return this.#bounded(check, role, lease.task.modelSha256, avoid, checkers);
+  }
+
+  /**
+   * Who may take a check of work done by `avoid` (the worker first), with their stake: nodes unrelated to
+   * every one of them (node, wallet, network), those with a clean record when any is connected
+   * (src/verify checkerPool). The scheduler draws among them by stake.
+   */
+  #checkers(role: 'worker' | 'validator', modelSha256: string, avoid: readonly Party[]): Map<string, bigint> {
+    const candidates = this.#parties(role, modelSha256).map((p) => ({
+      ...p,
+      stake: this.#init.stakeOf?.(p.nodeId) ?? 0n,
+      record: this.#recordOf(p.nodeId, modelSha256),
+    }));
+    return new Map(checkerPool(candidates, avoid).map((c) => [c.nodeId, c.stake]));
+  }
+
+  #recordOf(nodeId: string, modelSha256: string): ReputationRecord {
+    return this.#reputation.get(reputationKey(nodeId, modelSha256)) ?? EMPTY_RECORD;
   }
 
   /**
@@ -519,13 +584,14 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     role: 'worker' | 'validator',
     modelSha256: string,
     avoid: readonly Party[],
+    checkers?: ReadonlyMap<string, bigint>,
   ): Promise<ResultRecord> {
     const waitMs = this.#init.checkWaitMs ?? DEFAULT_CHECK_WAIT_MS;
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout;
       const expire = () => {
         const id = check.record.id;
-        if (this.#init.scheduler.lease(id) || this.#eligible(role, modelSha256, avoid)) {
+        if (this.#init.scheduler.lease(id) || this.#eligible(role, modelSha256, avoid, checkers)) {
           timer = setTimeout(expire, waitMs).unref();
           return;
         }
@@ -550,23 +616,35 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     });
   }
 
-  /** Whether a connected node in `role` is outside `avoid` (node and payout wallet). */
-  #eligible(role: 'worker' | 'validator', modelSha256: string, avoid: readonly Party[]): boolean {
-    const nodes = new Set(avoid.map((p) => p.nodeId));
-    const wallets = new Set(avoid.map((p) => p.wallet));
-    return this.#parties(role, modelSha256).some((n) => !nodes.has(n.nodeId) && !wallets.has(n.wallet));
+  /** Whether a connected node in `role` is unrelated to `avoid` (node, wallet, network) and among `checkers`. */
+  #eligible(
+    role: 'worker' | 'validator',
+    modelSha256: string,
+    avoid: readonly Party[],
+    checkers?: ReadonlyMap<string, bigint>,
+  ): boolean {
+    return this.#parties(role, modelSha256).some(
+      (n) =>
+        avoid.every((p) => !related(n, p)) && (!checkers || checkers.size === 0 || checkers.has(n.nodeId)),
+    );
   }
 
   /** The connected nodes in `role` holding the model, each with its party wallet. */
   #parties(role: 'worker' | 'validator', modelSha256: string): Party[] {
-    return this.#init.scheduler
-      .members(role, modelSha256)
-      .map((n) => ({ nodeId: n.nodeId, wallet: n.wallet ?? `node:${n.nodeId.toLowerCase()}` }));
+    return this.#init.scheduler.members(role, modelSha256).map((n) => ({
+      nodeId: n.nodeId,
+      wallet: n.wallet ?? `node:${n.nodeId.toLowerCase()}`,
+      addressGroup: n.addressGroup,
+    }));
   }
 
   /** A node and its payout wallet; a node that named none stands for itself alone. */
   #worker(nodeId: string): Party {
-    return { nodeId, wallet: this.#init.scheduler.walletOf(nodeId) ?? `node:${nodeId.toLowerCase()}` };
+    return {
+      nodeId,
+      wallet: this.#init.scheduler.walletOf(nodeId) ?? `node:${nodeId.toLowerCase()}`,
+      addressGroup: this.#init.scheduler.addressGroupOf(nodeId),
+    };
   }
 
   /**
