@@ -109,10 +109,12 @@ export class ContextLengthError extends OmniError {
   constructor(
     readonly promptTokens: number,
     readonly contextLength: number,
+    /** Said after the message (e.g. that a node's report of it was not confirmed). */
+    note = '',
   ) {
     super(
       'context_length_exceeded',
-      `The prompt is ${promptTokens} tokens (with max_tokens) but the model's context holds ${contextLength}. Shorten the prompt or lower max_tokens.`,
+      `The prompt is ${promptTokens} tokens (with max_tokens) but the model's context holds ${contextLength}. Shorten the prompt or lower max_tokens.${note}`,
     );
   }
 }

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { ledgerSettings } from './ledger-config.js';
 import { createLogger, type Logger } from './log.js';
 import { buildRouter, type RouterApp } from './server.js';
-import { FIRST_TOKEN_FLOOR_MS, FIRST_TOKEN_MS } from './tasks/lease-policy.js';
+import {
+  FIRST_TOKEN_FLOOR_MS,
+  FIRST_TOKEN_MS,
+  QUIET_FLOOR_MIN_MS,
+  QUIET_FLOOR_MS,
+} from './tasks/lease-policy.js';
 import { readTlsFiles } from './tls.js';
 
 export const routerConfig = z.object({
@@ -18,6 +23,11 @@ export const routerConfig = z.object({
    * loaded machine's honest nodes from being failed (src/router/lease-policy.ts).
    */
   firstTokenMs: z.number().int().min(FIRST_TOKEN_FLOOR_MS).default(FIRST_TOKEN_MS),
+  /**
+   * How long a lease's stream may go quiet after its first piece (at least; a slow node gets 20 times its
+   * measured gap between pieces) before the task is taken back and run elsewhere (src/router/lease-policy.ts).
+   */
+  quietFloorMs: z.number().int().min(QUIET_FLOOR_MIN_MS).default(QUIET_FLOOR_MS),
   defaultMaxTokens: z.number().int().min(1).default(256),
   bodyLimitBytes: z
     .number()

@@ -46,6 +46,8 @@ export type RouterInit = {
   leaseGraceMs: number;
   /** An unproven node's time to its first piece of a task (src/router/lease-policy.ts). */
   firstTokenMs?: number | undefined;
+  /** Least time a lease's stream may go quiet after its first piece (src/router/tasks/lease-policy.ts). */
+  quietFloorMs?: number | undefined;
   defaultMaxTokens: number;
   bodyLimitBytes: number;
   /** How long a batch may run before it expires. */
@@ -85,6 +87,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     maxAttempts: init.maxAttempts,
     leaseGraceMs: init.leaseGraceMs,
     ...(init.firstTokenMs === undefined ? {} : { firstTokenMs: init.firstTokenMs }),
+    ...(init.quietFloorMs === undefined ? {} : { quietFloorMs: init.quietFloorMs }),
   });
   const tasks = new TaskManager(taskStore, scheduler, init.log);
   const verdicts = new VerdictStore(db);

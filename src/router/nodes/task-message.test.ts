@@ -42,6 +42,7 @@ describe('taskMessageFor', () => {
       deadline: 99,
       startedAt: 1,
       firstPieceBy: null,
+      lastPieceAt: null,
     };
     const json = JSON.stringify(taskMessageFor(lease, record));
     for (const secret of [

@@ -16,10 +16,34 @@ export const FIRST_TOKEN_MS = 5_000;
 export const FIRST_TOKEN_FLOOR_MS = 1_000;
 
 /**
+ * Default least time a lease's stream may go quiet after its first piece before the lease is taken back (a
+ * node that sends one chunk and then stalls would otherwise hold the task for its whole lease). An honest node's
+ * TextBatcher sends a chunk at least every ~20 ms while tokens flow, and the tiny model's tokens come
+ * milliseconds apart even on a loaded 2-core machine; 5 s is far above any honest gap and still a fraction of
+ * a lease. A slow node is allowed QUIET_GAPS times its own measured gap between pieces.
+ */
+export const QUIET_FLOOR_MS = 5_000;
+
+/** The least quiet floor a router may be configured with, so load alone never fails an honest node. */
+export const QUIET_FLOOR_MIN_MS = 1_000;
+
+/** How many of a node's measured gaps between pieces its stream may stay quiet (beyond the floor). */
+const QUIET_GAPS = 20;
+
+/**
  * Prompt evaluation the first-piece window allows for, in tokens/s (~4 characters a token): a long prompt on a
  * slow CPU node takes a while before its first token, and that is not a fault.
  */
 const PROMPT_TOKENS_PER_SECOND = 100;
+
+/**
+ * How long a lease's stream may stay quiet after its first piece: the floor, or QUIET_GAPS times the node's
+ * measured gap between pieces if longer, plus the prompt time of the node's other tasks still before their
+ * first piece (a node evaluating a long prompt may pause its other streams meanwhile).
+ */
+export function quietLimitMs(floorMs: number, gapMs: number | undefined, otherPromptsMs: number): number {
+  return Math.max(floorMs, QUIET_GAPS * (gapMs ?? 0)) + otherPromptsMs;
+}
 
 /** Slots believed of a node before it has delivered anything; each delivered task believes one more. */
 export const UNPROVEN_SLOTS = 2;

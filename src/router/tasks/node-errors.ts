@@ -18,14 +18,34 @@ export function nodeReason(text: string): string {
 }
 
 /**
+ * How long a task run again to confirm a node's final error may wait while no independent node is connected
+ * before the first node's error stands (unconfirmed): the client never waits with no end.
+ */
+export const CONFIRM_WAIT_MS = 30_000;
+
+/** How far a node's final error was confirmed: by a second, independent node, or not (none was connected). */
+export type Confirmation = 'confirmed' | 'unconfirmed';
+
+const NOTES: Record<Confirmation, string> = {
+  confirmed: ' A second, independent node confirmed it.',
+  unconfirmed: ' Not confirmed: no other independent node is connected.',
+};
+
+/**
  * The one place a node's final `task_error` becomes the error its client gets: a prompt too long for the
- * context is a 413; any other input the node could not take is a 400 that quotes the node, bounded.
+ * context is a 413; any other input the node could not take is a 400 that quotes the node, bounded. Either
+ * says whether a second node confirmed it (src/router/tasks/task-manager.ts runs the task once more first).
  */
 export function clientErrorFromNode(
   reason: string,
   error: { code: string; promptTokens?: number | undefined; contextLength?: number | undefined },
+  confirmation: Confirmation,
 ): OmniError {
+  const note = NOTES[confirmation];
   return error.code === 'context_length_exceeded'
-    ? new ContextLengthError(error.promptTokens ?? 0, error.contextLength ?? 0)
-    : new InvalidParameterError('input', `The node running this task could not take its input (${reason}).`);
+    ? new ContextLengthError(error.promptTokens ?? 0, error.contextLength ?? 0, note)
+    : new InvalidParameterError(
+        'input',
+        `The node running this task could not take its input (${reason}).${note}`,
+      );
 }

@@ -340,3 +340,70 @@ describe('scheduler: who takes a check (issue 9, Sybil-resistant checking)', () 
     expect(assigned.filter((l) => !checkers.has(l.nodeId))).toEqual([]);
   });
 });
+
+describe('scheduler: a lease whose stream goes quiet is taken back (issue 9)', () => {
+  it('takes back a lease that sent one piece and then nothing for longer than the quiet floor', () => {
+    const { scheduler, assigned, task, advance } = setup({ leaseGraceMs: 30_000 });
+    scheduler.addNode({ id: 'staller', slots: 1, models: new Map([[MODEL, 100]]) });
+    scheduler.enqueue(task('t1'));
+    const staller = assigned[0] as Lease;
+    scheduler.heard(staller.task.id, 'staller', staller.attempt);
+    advance(5_000);
+    expect(scheduler.expireLeases()).toHaveLength(0);
+    advance(1);
+    expect(scheduler.expireLeases().map((l) => l.nodeId)).toEqual(['staller']);
+    // Long before the lease's own deadline.
+    expect(staller.deadline - staller.startedAt).toBeGreaterThan(30_000);
+  });
+
+  it('keeps a lease whose pieces keep coming, and allows a slow node 20 times its measured gap', () => {
+    const { scheduler, assigned, task, advance } = setup({ leaseGraceMs: 600_000 });
+    scheduler.addNode({ id: 'slow', slots: 1, models: new Map([[MODEL, 1]]) });
+    scheduler.enqueue(task('t1'));
+    const lease = assigned[0] as Lease;
+    // Pieces every 4 s: each gap is under the 5 s floor, so the lease stays.
+    for (let i = 0; i < 5; i++) {
+      scheduler.heard('t1', 'slow', lease.attempt);
+      advance(4_000);
+      expect(scheduler.expireLeases()).toHaveLength(0);
+    }
+    // Measured gap 4 s: the stream may now pause up to 80 s.
+    scheduler.heard('t1', 'slow', lease.attempt);
+    advance(79_000);
+    expect(scheduler.expireLeases()).toHaveLength(0);
+    advance(1_001);
+    expect(scheduler.expireLeases().map((l) => l.task.id)).toEqual(['t1']);
+  });
+
+  it('allows a stream to pause while its node evaluates another task’s long prompt', () => {
+    const { scheduler, assigned, task, advance } = setup({ leaseGraceMs: 600_000 });
+    scheduler.addNode({ id: 'n1', slots: 2, models: new Map([[MODEL, 100]]) });
+    scheduler.enqueue(task('t1'));
+    scheduler.heard('t1', 'n1', 1);
+    // 40,000 characters: 100 s of prompt at 100 tokens/s, during which t1's stream may stall.
+    scheduler.enqueue({ ...task('long'), promptChars: 40_000 });
+    expect(assigned).toHaveLength(2);
+    advance(60_000);
+    expect(scheduler.expireLeases()).toHaveLength(0);
+  });
+
+  it('uses the configured quiet floor, and a node that stalled is backed off like one that missed a lease', () => {
+    let now = 0;
+    const assigned: Lease[] = [];
+    const scheduler = new Scheduler({
+      queueLimit: 10,
+      maxAttempts: 3,
+      leaseGraceMs: 30_000,
+      quietFloorMs: 1_000,
+      now: () => now,
+    });
+    scheduler.start({ assign: (l) => assigned.push(l) > 0, giveUp: () => {} });
+    scheduler.addNode({ id: 'staller', slots: 1, models: new Map([[MODEL, 100]]) });
+    scheduler.enqueue({ id: 't1', modelSha256: MODEL, maxTokens: 100, attempts: 0 });
+    scheduler.heard('t1', 'staller', 1);
+    now += 1_001;
+    expect(scheduler.expireLeases()).toHaveLength(1);
+    // Backed off: the retry waits rather than going straight back to the staller.
+    expect(assigned).toHaveLength(1);
+  });
+});

@@ -9,6 +9,8 @@ import {
   leaseRate,
   observedRate,
   promptMs,
+  QUIET_FLOOR_MS,
+  quietLimitMs,
 } from './lease-policy.js';
 
 /**
@@ -52,6 +54,8 @@ type NodeState = NodeInfo & {
   /** Leases missed in a row, and until when the node gets no work for it. */
   misses: number;
   backoffUntil: number;
+  /** Time between pieces of a task as the router saw them arrive (averaged): how long a stream may pause. */
+  pieceGapMs: number | undefined;
 };
 
 export type QueuedTask = {
@@ -85,6 +89,8 @@ export type Lease = {
   startedAt: number;
   /** An unproven node loses the lease unless it sends something about the task by then; null once heard. */
   firstPieceBy: number | null;
+  /** When the node last sent something about the task; null before its first piece. */
+  lastPieceAt: number | null;
 };
 
 export type SchedulerInit = {
@@ -94,6 +100,8 @@ export type SchedulerInit = {
   leaseGraceMs: number;
   /** An unproven node's time to first piece (default FIRST_TOKEN_MS), before allowing for its prompt. */
   firstTokenMs?: number;
+  /** Least time a stream may go quiet after its first piece (default QUIET_FLOOR_MS; see lease-policy). */
+  quietFloorMs?: number;
   now?: () => number;
 };
 
@@ -254,6 +262,7 @@ export class Scheduler {
       delivered: 0,
       misses: 0,
       backoffUntil: 0,
+      pieceGapMs: undefined,
     };
     this.#nodes.set(info.id, node);
     for (const pool of pools) {
@@ -355,18 +364,32 @@ export class Scheduler {
   /** The node holding this lease sent something about the task: it is working on it. */
   heard(taskId: string, nodeId: string, attempt: number): void {
     const lease = this.#leases.get(taskId);
-    if (lease && lease.nodeId === nodeId && lease.attempt === attempt) lease.firstPieceBy = null;
+    if (!lease || lease.nodeId !== nodeId || lease.attempt !== attempt) return;
+    const now = this.#now();
+    const node = this.#nodes.get(nodeId);
+    if (node && lease.lastPieceAt !== null) node.pieceGapMs = blend(node.pieceGapMs, now - lease.lastPieceAt);
+    lease.lastPieceAt = now;
+    lease.firstPieceBy = null;
   }
 
   /**
-   * Requeues every task whose lease deadline (or first-piece deadline) has passed; returns the expired
-   * leases. A node that missed one is kept from work for a while and is unproven again, so the retry goes
+   * A node's answer turned out false after its lease ended (another node ran the task it said it could not):
+   * count it like a missed lease, so it is kept from work for a while and unproven again.
+   */
+  blame(nodeId: string): void {
+    const node = this.#nodes.get(nodeId);
+    if (node) this.#missed(node, this.#now());
+  }
+
+  /**
+   * Requeues every task whose lease deadline (or first-piece deadline) has passed, or whose stream has gone
+   * quiet for longer than its quiet limit after its first piece; returns the expired leases. A node that missed one is kept from work for a while and is unproven again, so the retry goes
    * elsewhere. Nodes whose backoff ended take work again.
    */
   expireLeases(): Lease[] {
     const now = this.#now();
     const expired = [...this.#leases.values()].filter(
-      (l) => l.deadline <= now || (l.firstPieceBy !== null && l.firstPieceBy <= now),
+      (l) => l.deadline <= now || (l.firstPieceBy !== null && l.firstPieceBy <= now) || this.#quiet(l, now),
     );
     for (const lease of expired) {
       const node = this.#nodes.get(lease.nodeId);
@@ -380,6 +403,20 @@ export class Scheduler {
       this.#pumpNode(node);
     }
     return expired;
+  }
+
+  /** Whether a lease's stream has gone quiet for longer than its node is allowed to pause. */
+  #quiet(lease: Lease, now: number): boolean {
+    if (lease.lastPieceAt === null) return false;
+    const node = this.#nodes.get(lease.nodeId);
+    let otherPromptsMs = 0;
+    for (const taskId of node?.running ?? []) {
+      const other = this.#leases.get(taskId);
+      if (other && other !== lease && other.lastPieceAt === null)
+        otherPromptsMs += promptMs(other.task.promptChars ?? 0);
+    }
+    const limit = quietLimitMs(this.#init.quietFloorMs ?? QUIET_FLOOR_MS, node?.pieceGapMs, otherPromptsMs);
+    return now - lease.lastPieceAt > limit;
   }
 
   #missed(node: NodeState, now: number): void {
@@ -517,6 +554,7 @@ export class Scheduler {
       deadline,
       startedAt: now,
       firstPieceBy,
+      lastPieceAt: null,
     };
     this.#leases.set(task.id, lease);
     node.running.add(task.id);

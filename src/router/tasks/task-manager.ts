@@ -13,7 +13,7 @@ import type { ModelRecord, ResultRecord, TaskRecord, TaskStore } from '../../sto
 import type { Logger } from '../log.js';
 import { CheckState } from './check-state.js';
 import { assertSameTaskRequest, CHECK_KEY_PREFIX } from './idempotency.js';
-import { clientErrorFromNode, nodeReason } from './node-errors.js';
+import { CONFIRM_WAIT_MS, clientErrorFromNode, nodeReason } from './node-errors.js';
 import { PaymentState } from './payment-state.js';
 import type { Lease, NodeRole, QueuedTask, Scheduler } from './scheduler.js';
 
@@ -85,6 +85,8 @@ export class TaskHandle extends EventEmitter<TaskEvents> {
   /** When the current attempt was leased, and when its result arrived (ms): the node's speed. */
   startedAt = 0;
   resultAt = 0;
+  /** The node whose final error awaits confirmation by a second, independent node (null: none). */
+  unconfirmed: string | null = null;
   /** How the answer was checked: verification alone writes it (src/router/tasks/verification.ts). */
   readonly check = new CheckState();
   /** What the client was charged: payments alone writes it (src/router/tasks/payments.ts). */
@@ -356,6 +358,8 @@ export class TaskManager {
   #accepted(result: ResultRecord): void {
     this.scheduler.complete(result.taskId, result.output.completionTokens);
     const handle = this.#handles.get(result.taskId);
+    // Another node ran the task a node said it could not take: that node failed its attempt.
+    if (handle?.unconfirmed && handle.unconfirmed !== result.nodeId) this.scheduler.blame(handle.unconfirmed);
     this.#handles.delete(result.taskId);
     // Booked before the client hears of it, so the answer can say what it cost.
     this.#notify((o) => o.accepted?.(result, handle));
@@ -394,8 +398,66 @@ export class TaskManager {
       return true;
     }
     this.scheduler.fail(taskId, nodeId, reason, true);
-    this.#fail(handle, clientErrorFromNode(reason, error));
+    // The second node's word confirms the first's (the first and its wallet are avoided, so it is another).
+    if (handle.unconfirmed) this.#fail(handle, clientErrorFromNode(reason, error, 'confirmed'));
+    else this.#confirm(handle, lease, reason, error);
     return true;
+  }
+
+  /**
+   * A final error ends a task only when a second, independent node (another node and payout wallet) reports
+   * one too: a node holding a lease could otherwise answer any request with a 400 of its choosing. The task
+   * runs once more elsewhere; with no such node connected (or none by CONFIRM_WAIT_MS), the client gets the
+   * first node's error, marked as not confirmed. A prompt too long for the context is confirmed the same way:
+   * a node may run the model with a smaller context than its file allows, so the router cannot decide alone.
+   */
+  #confirm(
+    handle: TaskHandle,
+    lease: Lease,
+    reason: string,
+    error: Parameters<typeof clientErrorFromNode>[1],
+  ): void {
+    const unconfirmed = () => clientErrorFromNode(reason, error, 'unconfirmed');
+    handle.unconfirmed = lease.nodeId;
+    this.#avoidNode(handle, lease.nodeId);
+    handle.plan = null;
+    if (!this.#runnable(handle)) {
+      this.#fail(handle, unconfirmed());
+      return;
+    }
+    this.#log('info', 'running a task again to confirm a node’s final error', {
+      task: handle.record.id,
+      node: lease.nodeId,
+    });
+    const tries = lease.task.tries ?? 1;
+    this.scheduler.enqueue({ ...queued(handle.record, handle.placement), attempts: lease.attempt, tries });
+    // Bounded: should every independent node leave while the task waits, the first node's error stands.
+    const wait = () => {
+      const timer = setTimeout(() => {
+        if (this.#handles.get(handle.record.id) !== handle) return;
+        if (this.scheduler.lease(handle.record.id) || this.#runnable(handle)) wait();
+        else this.#fail(handle, unconfirmed());
+      }, CONFIRM_WAIT_MS);
+      timer.unref();
+    };
+    wait();
+  }
+
+  /** Keeps the task from this node and its payout wallet's other nodes from now on. */
+  #avoidNode(handle: TaskHandle, nodeId: string): void {
+    const avoid = handle.placement.avoid ?? { nodes: new Set<string>(), wallets: new Set<string>() };
+    avoid.nodes.add(nodeId);
+    const wallet = this.scheduler.walletOf(nodeId);
+    if (wallet) avoid.wallets.add(wallet);
+    handle.placement = { ...handle.placement, avoid };
+  }
+
+  /** Whether a connected node may still run the task: one in its role, holding its model, not avoided. */
+  #runnable(handle: TaskHandle): boolean {
+    const avoid = handle.placement.avoid;
+    return this.scheduler
+      .members(handle.placement.role ?? 'worker', handle.record.modelSha256)
+      .some((n) => !avoid?.nodes.has(n.nodeId) && !(n.wallet && avoid?.wallets.has(n.wallet)));
   }
 
   /** A result failed its check: run the task again elsewhere, never on that node or its wallet. */
@@ -409,17 +471,10 @@ export class TaskManager {
       );
       return;
     }
-    const avoid = handle.placement.avoid ?? { nodes: new Set<string>(), wallets: new Set<string>() };
-    avoid.nodes.add(lease.nodeId);
-    const wallet = this.scheduler.walletOf(lease.nodeId);
-    if (wallet) avoid.wallets.add(wallet);
-    handle.placement = { ...handle.placement, avoid };
+    this.#avoidNode(handle, lease.nodeId);
     handle.plan = null;
     // With nobody left to run it, the task would wait with no end (and hold its payment): end it now.
-    const others = this.scheduler
-      .members(handle.placement.role ?? 'worker', lease.task.modelSha256)
-      .filter((n) => !avoid.nodes.has(n.nodeId) && !(n.wallet && avoid.wallets.has(n.wallet)));
-    if (others.length === 0) {
+    if (!this.#runnable(handle)) {
       this.#fail(
         handle,
         new VerificationUnavailableError(
