@@ -23,7 +23,7 @@ import {
   type NetworkFaults,
   type TaskBoard,
 } from './fault-node.js';
-import { SIM_MODEL_SHA256 } from './harness.js';
+import { SIM_MODEL, SIM_MODEL_SHA256 } from './harness.js';
 
 export type FaultOptions = {
   seed: number;
@@ -108,17 +108,7 @@ export async function runFaults(options: FaultOptions): Promise<FaultReport> {
     if (level === 'error') routerErrors.push(`${message} ${JSON.stringify(fields ?? {})}`);
   };
   let router: RunningRouter = await startRouter(config, { log });
-  router.services.models.add({
-    sha256: SIM_MODEL_SHA256,
-    name: 'sim',
-    architecture: 'fake',
-    quantization: 'none',
-    parameterCount: 0,
-    contextLength: 4096,
-    sizeBytes: 0,
-    path: null,
-    addedAt: Date.now(),
-  });
+  router.services.models.add({ ...SIM_MODEL, addedAt: Date.now() });
 
   const behaviours = planBehaviours(seed, nodeCount, random);
   const injected: InjectedCounts = {};

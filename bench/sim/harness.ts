@@ -12,6 +12,19 @@ import type { SwarmConfig, SwarmStats } from './swarm.js';
 
 export const SIM_MODEL_SHA256 = 'f'.repeat(64);
 
+/** The simulated model as an operator registers it (`model add`): its name is `sim`; the router holds no file. */
+export const SIM_MODEL = {
+  sha256: SIM_MODEL_SHA256,
+  name: 'sim',
+  architecture: 'fake',
+  quantization: 'none',
+  parameterCount: 0,
+  contextLength: 4096,
+  sizeBytes: 0,
+  path: null,
+  addedAt: 0,
+};
+
 export type Sim = {
   router: RunningRouter;
   apiKey: string;
@@ -56,17 +69,7 @@ export async function startSim(options: SimOptions): Promise<Sim> {
   });
   // Names are the operator's: register the simulated file as `sim`, as `model add` would (the router holds no
   // file for it, so nodes are not asked to prove they hold it).
-  router.services.models.add({
-    sha256: SIM_MODEL_SHA256,
-    name: 'sim',
-    architecture: 'fake',
-    quantization: 'none',
-    parameterCount: 0,
-    contextLength: 4096,
-    sizeBytes: 0,
-    path: null,
-    addedAt: Date.now(),
-  });
+  router.services.models.add({ ...SIM_MODEL, addedAt: Date.now() });
   const swarms: ChildProcess[] = [];
   const perProcess = Math.ceil(options.nodes / options.processes);
   const ready: Promise<void>[] = [];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultNode } from '../../bench/sim/fault-node.js';
-import { SIM_MODEL_SHA256 } from '../../bench/sim/harness.js';
+import { SIM_MODEL, SIM_MODEL_SHA256 } from '../../bench/sim/harness.js';
 import { createKey } from '../../src/cli/local-commands.js';
 import { type RunningRouter, startRouter } from '../../src/router/index.js';
 
@@ -20,17 +20,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'otensor-stored-'));
   apiKey = createKey(dir);
   router = await startRouter({ port: 0, dataDir: dir, rateLimit: 0, rateLimitIp: 0 }, { log: () => {} });
-  router.services.models.add({
-    sha256: SIM_MODEL_SHA256,
-    name: 'sim',
-    architecture: 'fake',
-    quantization: 'none',
-    parameterCount: 0,
-    contextLength: 4096,
-    sizeBytes: 0,
-    path: null,
-    addedAt: Date.now(),
-  });
+  router.services.models.add({ ...SIM_MODEL, addedAt: Date.now() });
   for (let index = 0; index < 2; index++) {
     const node = new FaultNode({
       index: 1000 + index,
