@@ -170,6 +170,24 @@ export async function schedulerBench(options: SchedulerOptions = {}) {
       dispatchLatencyMs: { p50: round(percentile(samples, 50)), p99: round(percentile(samples, 99)) },
     };
   };
+  // Warm-up: the router believes 2 slots of a node that has delivered nothing, one more per delivered task
+  // (lease-policy.ts), and gives an unproven node seconds to send its first piece. Held answers would make
+  // fresh nodes look like black holes, so the nodes first prove themselves by answering work until every slot
+  // is believed; the bursts then measure dispatch capacity, as before the lease rules.
+  sim.broadcast('release');
+  const warmUp = { tasks: 0, believedSlotsBefore: sim.router.services.scheduler.believedSlotCount };
+  // Each round submits twice the believed slots in one turn, so every believed slot (the fresh nodes' too, which
+  // best-of-16 sampling passes over while proven nodes have room) is filled and delivers.
+  for (let round = 0; round < 20 && sim.router.services.scheduler.believedSlotCount < nodes * 8; round++) {
+    const size = 2 * sim.router.services.scheduler.believedSlotCount;
+    const batch = Array.from({ length: size }, () => submitOne().result.catch(() => undefined));
+    warmUp.tasks += batch.length;
+    await Promise.all(batch);
+  }
+  const believedAfterWarmUp = sim.router.services.scheduler.believedSlotCount;
+  process.stderr.write(
+    `scheduler: warm-up ${warmUp.tasks} tasks, believed slots ${warmUp.believedSlotsBefore} -> ${believedAfterWarmUp}\n`,
+  );
   process.stderr.write(
     `scheduler: bursts of ${nodes * 8} tasks (every slot), nodes holding their answers...\n`,
   );
@@ -210,6 +228,7 @@ export async function schedulerBench(options: SchedulerOptions = {}) {
     nodes,
     slotsPerNode: 8,
     connectSeconds: round(connectSeconds, 1),
+    warmUp: { ...warmUp, believedSlotsAfter: believedAfterWarmUp },
     dispatchBurst: { median: bursts[2], runs: bursts.map((b) => b.dispatchesPerSecond) },
     inProcess: batched,
     inProcessOneSignaturePerResult: perResultSignatures,

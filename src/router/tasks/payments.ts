@@ -67,6 +67,7 @@ export class Payments {
   /** session id -> whether it has a budget escrow. */
   readonly #budgets = new Map<string, boolean>();
   readonly #wallets = new Map<string, string>();
+  readonly #contextLengths = new Map<string, number>();
   #settled: string[] = [];
   #settling = false;
 
@@ -197,8 +198,7 @@ export class Payments {
 
   /** The tokens the router pays for: the node's claims within the router's bounds and the check's count. */
   #count(record: TaskRecord, result: ResultRecord, checked: CheckedCounts | null): TokenCounts {
-    const contextLength =
-      this.#c.models?.resolve(record.modelSha256)?.contextLength ?? Number.MAX_SAFE_INTEGER;
+    const contextLength = this.#contextLength(record.modelSha256);
     const counted = countedTokens(record.input, contextLength, result.output, checked);
     const claimed = result.output.scores?.evaluatedTokens ?? result.output.promptTokens;
     if (counted.promptTokens < claimed || counted.completionTokens < result.output.completionTokens)
@@ -209,6 +209,20 @@ export class Payments {
         counted: `${counted.promptTokens}+${counted.completionTokens}`,
       });
     return counted;
+  }
+
+  /**
+   * A model's context length. A registered model's is read from the store once (its row's context length is
+   * the file's and never changes; the lookup on every accepted result cost the router ~10 us a task in the
+   * scheduler bench, 2026-11-30); a model only announced by nodes is looked up each time, as before.
+   */
+  #contextLength(sha256: string): number {
+    const known = this.#contextLengths.get(sha256);
+    if (known !== undefined) return known;
+    const model = this.#c.models?.resolve(sha256);
+    if (!model) return Number.MAX_SAFE_INTEGER;
+    if (model.registered) this.#contextLengths.set(sha256, model.contextLength);
+    return model.contextLength;
   }
 
   /** A task ended without a result: its hold goes back. */

@@ -191,6 +191,11 @@ export class Scheduler {
     return this.#nodes.size;
   }
 
+  /** Slots the scheduler fills across all nodes now (unproven nodes count only the slots believed of them). */
+  get believedSlotCount(): number {
+    return this.#totalSlots();
+  }
+
   /** True when a connected node in `role` (default worker) holds the model. */
   canServe(modelSha256: string, role: NodeRole = 'worker'): boolean {
     return (this.#holders.get(poolOf(role, modelSha256)) ?? 0) > 0;
