@@ -338,7 +338,7 @@ describe('payments: the model store', () => {
       payments.admit(record, request(record));
       const handle = new TaskHandle(record);
       payments.accepted(result(record.id, NODE, 4, 7), handle);
-      expect(handle.cost).toBe(11n * PRICE);
+      expect(handle.payment.cost).toBe(11n * PRICE);
     }
     expect(lookups).toBe(1);
   });
