@@ -36,7 +36,7 @@ import {
 } from '../../verify/index.js';
 import type { Logger } from '../log.js';
 import { type Validation, writeCheck } from './check-state.js';
-import { corruptOutput, RecentAnswers } from './honeypots.js';
+import { corruptOutput } from './honeypots.js';
 import { CHECK_KEY_PREFIX } from './idempotency.js';
 import type { Lease, Scheduler } from './scheduler.js';
 import type {
@@ -96,7 +96,6 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
   readonly #listeners: ((event: VerdictEvent) => void)[] = [];
   /** Fault verdicts per validator (honeypots passed, scores of other text): a second one slashes. */
   readonly #strikes = new Map<string, number>();
-  readonly #recent = new RecentAnswers();
   /** Engine tokens spent on checks, for the verification-cost figure. */
   readonly cost = { checkTasks: 0, checkTokens: 0 };
 
@@ -656,11 +655,10 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     const { input } = handle.record;
     if (input.kind !== 'chat' && input.kind !== 'completion') return;
     const text = result.output.text ?? '';
-    const prompt = JSON.stringify(input.kind === 'chat' ? input.messages : input.prompt);
-    const other = this.#recent.swap(lease.task.modelSha256, prompt, text);
     const rate = this.#init.honeypotRate ?? DEFAULT_HONEYPOT_RATE;
     if (rate <= 0 || (rate < 1 && this.#random() >= rate)) return;
-    const wrong = corruptOutput(text, other);
+    // Only this task's own answer, reversed: another user's answer would show that user's words to a validator.
+    const wrong = corruptOutput(text);
     if (wrong === null) return;
     const id = `honeypot_${randomUUID().replaceAll('-', '')}`;
     const run = async () => {
