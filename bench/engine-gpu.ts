@@ -1,17 +1,34 @@
 /**
  * The engine on whatever GPU node-llama-cpp finds, beside the CPU, same model and prompts, in one run.
- * `node --import tsx bench/engine-gpu.ts [cpuThreads]`; prints JSON. Used on the lent GPU machine.
+ * `node --import tsx bench/engine-gpu.ts [cpuThreads] [tiny|medium|large]`; prints JSON. Used on the lent GPU
+ * machine. `medium` (27M) and `large` (155M) are random Q8_0 models (bench/medium-model.ts) whose timing is that
+ * of their size: on them the arithmetic, not per-token overhead, decides the speed.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLlamaEngine } from '../src/engine/index.js';
 import { writeTinyModel } from '../src/models/index.js';
+import { writeMediumModel } from './medium-model.js';
 
 const cpuThreads = Number(process.argv[2] ?? 1);
+const size = process.argv[3] ?? 'tiny';
 const dir = mkdtempSync(join(tmpdir(), 'otensor-gpu-'));
-const modelPath = join(dir, 'tiny.gguf');
-await writeTinyModel(modelPath, { seed: 1 });
+const modelPath = join(dir, `${size}.gguf`);
+const sizes = {
+  tiny: { name: 'tiny (seed 1, Q8_0)', write: () => writeTinyModel(modelPath, { seed: 1 }) },
+  medium: {
+    name: 'medium (random Q8_0, 512 wide, 8 layers, 27M params)',
+    write: () => writeMediumModel(modelPath),
+  },
+  large: {
+    name: 'large (random Q8_0, 1024 wide, 12 layers, 155M params)',
+    write: () => writeMediumModel(modelPath, { nEmbd: 1024, nLayer: 12, nHead: 16, nFf: 2816 }),
+  },
+} as const;
+const chosen = sizes[size as keyof typeof sizes];
+if (!chosen) throw new Error(`Unknown model size '${size}': use tiny, medium or large.`);
+await chosen.write();
 
 async function measure(gpu: 'auto' | false, threads: number) {
   const engine = await createLlamaEngine({ gpu });
@@ -45,6 +62,4 @@ async function measure(gpu: 'auto' | false, threads: number) {
 
 const gpu = await measure('auto', 1);
 const cpu = await measure(false, cpuThreads);
-console.log(
-  JSON.stringify({ model: 'tiny (seed 1, Q8_0)', requests: 20, maxTokens: 256, gpu, cpu }, null, 2),
-);
+console.log(JSON.stringify({ model: chosen.name, requests: 20, maxTokens: 256, gpu, cpu }, null, 2));
