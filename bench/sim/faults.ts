@@ -8,7 +8,7 @@
  * (fault-check.ts). The plan is fixed by the seed; the interleaving of sockets and timers is not, so a failing
  * seed replays the same faults, on the same nodes, at the same points of the run.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAccountKey } from '../../src/cli/account-commands.js';
@@ -93,8 +93,11 @@ export async function runFaults(options: FaultOptions): Promise<FaultReport> {
     port: 0,
     dataDir,
     heartbeatMs: 1000,
-    leaseGraceMs: 1500,
-    firstTokenMs: 1000,
+    // Short enough that black holes cost seconds, long enough for honest simulated nodes, which share this
+    // process's event loop with the router: at 1 s they missed leases whenever a CPU-bound process ran beside
+    // the suite, and the honest nodes backed off left too few for redundant:3.
+    leaseGraceMs: 4000,
+    firstTokenMs: 4000,
     maxAttempts: 6,
     rateLimit: 0,
     rateLimitIp: 0,
@@ -106,6 +109,11 @@ export async function runFaults(options: FaultOptions): Promise<FaultReport> {
   };
   const log = (level: string, message: string, fields?: Record<string, unknown>) => {
     if (level === 'error') routerErrors.push(`${message} ${JSON.stringify(fields ?? {})}`);
+    if (process.env.OTENSOR_FAULT_LOG)
+      appendFileSync(
+        process.env.OTENSOR_FAULT_LOG,
+        `${Date.now()} ${level} ${message} ${JSON.stringify(fields ?? {})}\n`,
+      );
   };
   let router: RunningRouter = await startRouter(config, { log });
   router.services.models.add({ ...SIM_MODEL, addedAt: Date.now() });

@@ -173,15 +173,21 @@ describe('compute node against a fake router', () => {
     const running = sendTask(chat('a long answer please', 200));
     await router.waitFor(isType('chunk', running));
     const queued = [sendTask(chat('one', 4)), sendTask(chat('two', 4))];
-    await new Promise((r) => setTimeout(r, 50));
-    const from = router.received.length;
     const stopped = node.stop();
-    const release = await router.waitFor(isType('release'), undefined, from);
-    expect(release.tasks.map((t) => t.taskId)).toEqual(queued);
-    await router.waitFor(isType('result', running), 6000);
+    await router.waitFor(isType('result', running));
     await stopped;
     expect(router.socket.readyState).toBeGreaterThanOrEqual(2); // closing or closed
-    for (const id of queued) expect(router.received.some(isType('result', id))).toBe(false);
+    // Each queued task is handed back, none run: released if it had arrived before the stop, refused as
+    // retryable (the router runs it elsewhere) if it arrived after, as happens on a loaded machine.
+    const released = router.received.filter(isType('release')).flatMap((m) => m.tasks.map((t) => t.taskId));
+    const refused = router.received
+      .filter(isType('task_error'))
+      .filter((m) => !m.final)
+      .map((m) => m.taskId);
+    for (const id of queued) {
+      expect(router.received.some(isType('result', id))).toBe(false);
+      expect([...released, ...refused]).toContain(id);
+    }
   });
 });
 

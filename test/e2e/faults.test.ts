@@ -13,11 +13,12 @@ describe('fault injection (simulation)', () => {
   const reports: FaultReport[] = [];
   for (const seed of seeds) {
     it(`seed ${seed}: every invariant holds`, async () => {
-      const report = await runFaults({ seed, nodes: 8, requests: 60, answerWithinMs: 30_000 });
+      // The answer bound is wide for a loaded machine (a CPU hog beside the suite): a bound, not a pace.
+      const report = await runFaults({ seed, nodes: 8, requests: 60, answerWithinMs: 90_000 });
       reports.push(report);
       expect(report.ok, describeFailures(report)).toBe(true);
       expect(report.answered + Object.values(report.refused).reduce((a, b) => a + b, 0)).toBe(60);
-    }, 60_000);
+    }, 180_000);
   }
 
   it.skipIf(seeds.length === 1)('the seeds injected every kind of fault', () => {

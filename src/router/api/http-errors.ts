@@ -47,7 +47,8 @@ export function toHttpError(error: unknown): {
 export function createErrorHandler(log: Logger) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply): void => {
     const { status, body, headers } = toHttpError(error);
-    if (status >= 500) {
+    // Unexpected failures only: a deliberate 502 or 503 (no node, a check that cannot be made) is an answer.
+    if (!(error instanceof OmniError) || error.kind === 'internal') {
       // One line per event: the stack's frames joined on that line.
       const stack = (error instanceof Error ? (error.stack ?? error.message) : String(error)).replace(
         /\n\s*/g,

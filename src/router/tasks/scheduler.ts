@@ -172,6 +172,11 @@ export class Scheduler {
   }
 
   /** Whether a node (any letter case of its address) is connected and taking work. */
+  /** Whether the node missed its last lease (no work delivered since): it is unproven again. */
+  missedLastLease(nodeId: string): boolean {
+    return (this.#nodes.get(nodeId)?.misses ?? 0) > 0;
+  }
+
   isConnected(nodeId: string): boolean {
     const id = nodeId.toLowerCase();
     for (const key of this.#nodes.keys()) if (key.toLowerCase() === id) return true;
