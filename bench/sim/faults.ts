@@ -93,11 +93,8 @@ export async function runFaults(options: FaultOptions): Promise<FaultReport> {
     port: 0,
     dataDir,
     heartbeatMs: 1000,
-    // Short enough that black holes cost seconds, long enough for honest simulated nodes, which share this
-    // process's event loop with the router: at 1 s they missed leases whenever a CPU-bound process ran beside
-    // the suite, and the honest nodes backed off left too few for redundant:3.
-    leaseGraceMs: 4000,
-    firstTokenMs: 4000,
+    leaseGraceMs: 1500,
+    firstTokenMs: 1000,
     maxAttempts: 6,
     rateLimit: 0,
     rateLimitIp: 0,

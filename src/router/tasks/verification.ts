@@ -566,11 +566,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       stake: this.#init.stakeOf?.(p.nodeId) ?? 0n,
       record: this.#recordOf(p.nodeId, modelSha256),
     }));
-    // A node that missed its last lease (a black hole, a crashed or stalled node) is no checker while others
-    // are: the pool is fixed when the check is submitted, and a pool of one such node would hold the check
-    // through every retry (the fault-injection run caught it under load).
-    const answering = candidates.filter((c) => !this.#init.scheduler.missedLastLease(c.nodeId));
-    const pool = checkerPool(answering.length > 0 ? answering : candidates, avoid);
+    const pool = checkerPool(candidates, avoid);
     return new Map(pool.map((c) => [c.nodeId, c.stake]));
   }
 
