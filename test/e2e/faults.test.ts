@@ -7,10 +7,8 @@ import { runFaults } from '../../bench/sim/faults.js';
 // crash, lose, repeat, reorder and delay messages, run slow or lie, and one router restart; the whole history
 // must keep every invariant (bench/sim/fault-check.ts). `npm run bench -- faults` runs many more seeds.
 // OTENSOR_FAULT_SEED=N runs that seed alone (to reproduce a failure).
-// Seed 1 is left out of the default run: on a loaded machine it leaves a few checked requests unanswered
-// after the router restart, an OPEN finding (docs/architecture.md, "Fault injection"); OTENSOR_FAULT_SEED=1
-// runs it. It is not hidden: the long run (`npm run bench -- faults`) includes it.
-const seeds = process.env.OTENSOR_FAULT_SEED ? [Number(process.env.OTENSOR_FAULT_SEED)] : [2, 3, 4];
+// Seed 1 found checks left waiting on one unresponsive checker (docs/architecture.md, "Fault injection").
+const seeds = process.env.OTENSOR_FAULT_SEED ? [Number(process.env.OTENSOR_FAULT_SEED)] : [1, 2, 3, 4];
 
 describe('fault injection (simulation)', () => {
   const reports: FaultReport[] = [];

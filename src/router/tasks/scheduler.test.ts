@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { QueueFullError } from '../../protocol/index.js';
+import { CheckerSet } from './checker-set.js';
 import { type Lease, type QueuedTask, Scheduler } from './scheduler.js';
 
 const MODEL = 'a'.repeat(64);
@@ -405,5 +406,64 @@ describe('scheduler: a lease whose stream goes quiet is taken back (issue 9)', (
     expect(scheduler.expireLeases()).toHaveLength(1);
     // Backed off: the retry waits rather than going straight back to the staller.
     expect(assigned).toHaveLength(1);
+  });
+});
+
+describe('scheduler: a check moves on from a checker that stops answering (fault run seed 1)', () => {
+  it('passes over a checker whose lease of the check lapsed, and draws again once none is left', () => {
+    const { scheduler, assigned, task, advance } = setup({ maxAttempts: 6 });
+    scheduler.addNode({ id: 'seasoned', slots: 2, models: new Map([[MODEL, 100]]) });
+    scheduler.addNode({ id: 'other', slots: 2, models: new Map([[MODEL, 100]]) });
+    const redraws: string[][] = [];
+    const checkers = new CheckerSet(new Map([['seasoned', 0n]]), (passedOver) => {
+      redraws.push([...passedOver]);
+      return new Map([
+        ['seasoned', 0n],
+        ['other', 0n],
+      ]);
+    });
+    scheduler.enqueue({ ...task('check'), checkers });
+    expect(assigned.map((l) => l.nodeId)).toEqual(['seasoned']);
+    // The seasoned checker never answers; it stays connected. Before, the check waited on it alone.
+    advance(60_000);
+    expect(scheduler.expireLeases().map((l) => l.nodeId)).toEqual(['seasoned']);
+    expect(redraws).toEqual([['seasoned']]);
+    expect(assigned.map((l) => l.nodeId)).toEqual(['seasoned', 'other']);
+    expect(checkers.has('seasoned')).toBe(false);
+  });
+
+  it('moves a queued check off a checker that missed another lease, rather than wait out its backoff', () => {
+    const { scheduler, assigned, task, advance } = setup({ maxAttempts: 6 });
+    scheduler.addNode({ id: 'flaky', slots: 1, models: new Map([[MODEL, 100]]) });
+    scheduler.enqueue(task('work'));
+    scheduler.addNode({ id: 'other', slots: 1, models: new Map([[MODEL, 100]]) });
+    scheduler.enqueue(task('busy-other'));
+    expect(assigned.map((l) => [l.task.id, l.nodeId])).toEqual([
+      ['work', 'flaky'],
+      ['busy-other', 'other'],
+    ]);
+    // Drawn for the flaky node alone, the check waits: that node is busy.
+    const checkers = new CheckerSet(new Map([['flaky', 0n]]), () => new Map([['other', 0n]]));
+    scheduler.enqueue({ ...task('check'), checkers });
+    expect(assigned).toHaveLength(2);
+    scheduler.complete('busy-other', 10);
+    expect(assigned).toHaveLength(2);
+    // The flaky node misses its lease of `work`: the check goes to the other node now, not after the backoff.
+    advance(60_000);
+    scheduler.expireLeases();
+    expect(assigned.find((l) => l.task.id === 'check')?.nodeId).toBe('other');
+  });
+
+  it('leaves the check unplaceable (for the verifier to bound) when the redraw finds nobody', () => {
+    const { scheduler, assigned, task, advance } = setup({ maxAttempts: 6 });
+    scheduler.addNode({ id: 'only', slots: 2, models: new Map([[MODEL, 100]]) });
+    const checkers = new CheckerSet(new Map([['only', 0n]]), () => new Map([['only', 0n]]));
+    scheduler.enqueue({ ...task('check'), checkers });
+    advance(60_000);
+    scheduler.expireLeases();
+    advance(600_000);
+    scheduler.expireLeases();
+    expect(checkers.size).toBe(0);
+    expect(assigned.map((l) => l.nodeId)).toEqual(['only']);
   });
 });

@@ -1,5 +1,6 @@
 import { QueueFullError } from '../../protocol/index.js';
 import { drawByStake } from '../../verify/index.js';
+import type { Checkers } from './checker-set.js';
 import { FreeNodes } from './free-nodes.js';
 import {
   backoffMs,
@@ -75,7 +76,7 @@ export type QueuedTask = {
    * A check's checkers: only these nodes may take it, drawn at random among the free ones in proportion
    * to the weight (bonded stake) rather than by speed, so who checks whom cannot be arranged.
    */
-  checkers?: ReadonlyMap<string, bigint>;
+  checkers?: Checkers;
   /** Characters of prompt: an unproven node's first-piece window allows for evaluating it. */
   promptChars?: number;
 };
@@ -172,9 +173,10 @@ export class Scheduler {
   }
 
   /** Whether a node (any letter case of its address) is connected and taking work. */
-  /** Whether the node missed its last lease (no work delivered since): it is unproven again. */
-  missedLastLease(nodeId: string): boolean {
-    return (this.#nodes.get(nodeId)?.misses ?? 0) > 0;
+  /** Whether the node is kept from work for now, after missing a lease (see lease-policy backoffMs). */
+  isBackedOff(nodeId: string): boolean {
+    const node = this.#nodes.get(nodeId);
+    return node !== undefined && node.backoffUntil > this.#now();
   }
 
   isConnected(nodeId: string): boolean {
@@ -436,6 +438,11 @@ export class Scheduler {
     node.backoffUntil = now + backoffMs(node.misses);
     this.#backedOff.add(node);
     this.#refresh(node);
+    // Checks waiting for this node among their checkers go to others rather than wait out its backoff.
+    for (const pool of node.pools) {
+      for (const task of this.#queues.get(pool) ?? []) task.checkers?.passOver?.(node.id);
+      this.#pump(pool);
+    }
   }
 
   #measure(node: NodeState, lease: Lease, outputTokens: number): void {
@@ -489,6 +496,8 @@ export class Scheduler {
     const lease = this.#leases.get(taskId);
     if (!lease) return;
     this.#release(lease);
+    // A checker that let its lease of a check lapse (or failed it) is passed over: the check goes to another.
+    lease.task.checkers?.passOver?.(lease.nodeId);
     if ((lease.task.tries ?? 0) >= this.#init.maxAttempts) {
       this.#dispatcher?.giveUp(lease.task, reason);
       return;

@@ -12,6 +12,7 @@ import {
 import type { ModelRecord, ResultRecord, TaskRecord, TaskStore } from '../../store/index.js';
 import type { Logger } from '../log.js';
 import { CheckState } from './check-state.js';
+import type { Checkers } from './checker-set.js';
 import { assertSameTaskRequest, CHECK_KEY_PREFIX } from './idempotency.js';
 import { CONFIRM_WAIT_MS, clientErrorFromNode, nodeReason } from './node-errors.js';
 import { PaymentState } from './payment-state.js';
@@ -24,7 +25,7 @@ export type Placement = {
   /** The task checks another task's result: it is not itself checked. */
   check?: boolean;
   /** A check's checkers and their stake: it goes to one of them, drawn by stake (see QueuedTask). */
-  checkers?: ReadonlyMap<string, bigint>;
+  checkers?: Checkers;
 };
 
 /** How the result a client got was checked. */

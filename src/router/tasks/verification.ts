@@ -36,6 +36,7 @@ import {
 } from '../../verify/index.js';
 import type { Logger } from '../log.js';
 import { type Validation, writeCheck } from './check-state.js';
+import { CheckerSet, type Checkers } from './checker-set.js';
 import { corruptOutput } from './honeypots.js';
 import { CHECK_KEY_PREFIX } from './idempotency.js';
 import type { Lease, Scheduler } from './scheduler.js';
@@ -531,7 +532,13 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
   ): Promise<ResultRecord> {
     const model = this.#init.models.resolve(lease.task.modelSha256);
     if (!model) throw new Error(`model ${lease.task.modelSha256} is no longer registered`);
-    const checkers = this.#checkers(role, lease.task.modelSha256, avoid);
+    const sha = lease.task.modelSha256;
+    const drawn = this.#checkers(role, sha, avoid);
+    // A checker that fails the check is passed over; when none is left the set is drawn again without them.
+    const checkers =
+      drawn.size > 0
+        ? new CheckerSet(drawn, (passedOver) => this.#checkers(role, sha, avoid, passedOver))
+        : undefined;
     const placement: Placement = {
       role,
       check: true,
@@ -540,7 +547,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
         wallets: new Set(avoid.map((w) => w.wallet).filter((w) => !w.startsWith('node:'))),
         groups: new Set(avoid.flatMap((w) => (w.addressGroup ? [w.addressGroup] : []))),
       },
-      ...(checkers.size > 0 ? { checkers } : {}),
+      ...(checkers ? { checkers } : {}),
     };
     this.cost.checkTasks++;
     const check = this.#init.tasks.submit({
@@ -560,8 +567,17 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
    * every one of them (node, wallet, network), those with a clean record when any is connected
    * (src/verify checkerPool). The scheduler draws among them by stake.
    */
-  #checkers(role: 'worker' | 'validator', modelSha256: string, avoid: readonly Party[]): Map<string, bigint> {
-    const candidates = this.#parties(role, modelSha256).map((p) => ({
+  #checkers(
+    role: 'worker' | 'validator',
+    modelSha256: string,
+    avoid: readonly Party[],
+    passedOver: ReadonlySet<string> = new Set(),
+  ): Map<string, bigint> {
+    const connected = this.#parties(role, modelSha256).filter((p) => !passedOver.has(p.nodeId));
+    // Nodes kept from work after missing a lease are drawn only when nobody else is there.
+    const taking = connected.filter((p) => !this.#init.scheduler.isBackedOff(p.nodeId));
+    const parties = taking.length > 0 ? taking : connected;
+    const candidates = parties.map((p) => ({
       ...p,
       stake: this.#init.stakeOf?.(p.nodeId) ?? 0n,
       record: this.#recordOf(p.nodeId, modelSha256),
@@ -584,7 +600,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     role: 'worker' | 'validator',
     modelSha256: string,
     avoid: readonly Party[],
-    checkers?: ReadonlyMap<string, bigint>,
+    checkers?: Checkers,
   ): Promise<ResultRecord> {
     const waitMs = this.#init.checkWaitMs ?? DEFAULT_CHECK_WAIT_MS;
     return new Promise((resolve, reject) => {
@@ -597,7 +613,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
         }
         const who = role === 'validator' ? 'a validator node' : 'another independent worker';
         const error = new VerificationUnavailableError(
-          `validation: the check waited ${Math.round(waitMs / 1000)} s for ${who} independent of the nodes it checks; none is connected`,
+          `validation: the check waited ${Math.round(waitMs / 1000)} s for ${who} independent of the nodes it checks; none connected could take it`,
         );
         reject(error);
         this.#init.tasks.abandon(id, error.message);
@@ -621,11 +637,10 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     role: 'worker' | 'validator',
     modelSha256: string,
     avoid: readonly Party[],
-    checkers?: ReadonlyMap<string, bigint>,
+    checkers?: Checkers,
   ): boolean {
     return this.#parties(role, modelSha256).some(
-      (n) =>
-        avoid.every((p) => !related(n, p)) && (!checkers || checkers.size === 0 || checkers.has(n.nodeId)),
+      (n) => avoid.every((p) => !related(n, p)) && (!checkers || checkers.has(n.nodeId)),
     );
   }
 
