@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CliProcess,
@@ -199,5 +200,37 @@ describe('verified streaming', () => {
     } finally {
       await stop(liar);
     }
+  });
+
+  it('the official openai client reads a checked stream unchanged: the text of the checked answer, then the verdict', async () => {
+    const openai = new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0 });
+    const body = {
+      model: 'tiny',
+      messages: [{ role: 'user' as const, content: 'official client' }],
+      max_tokens: 48,
+      seed: 3,
+    };
+    // `validation` is this network's field; the client sends it as given.
+    const stream = await openai.chat.completions.create({
+      ...body,
+      stream: true,
+      validation: 'checksum',
+    } as never);
+    let text = '';
+    let receipt: unknown;
+    for await (const chunk of stream as unknown as AsyncIterable<
+      OpenAI.ChatCompletionChunk & { omnitensor?: unknown }
+    >) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.omnitensor) receipt = chunk.omnitensor;
+    }
+    expect(receipt).toMatchObject({
+      validation: { level: 'checksum', verdict: 'pass', streamed: 'verified-prefix' },
+    });
+    const same = (await openai.chat.completions.create({
+      ...body,
+      validation: 'checksum',
+    } as never)) as OpenAI.ChatCompletion;
+    expect(text).toBe(same.choices[0]?.message.content);
   });
 });
