@@ -8,6 +8,7 @@ import { faultsBench } from './faults.js';
 import { ledgerBench } from './ledger.js';
 import { overheadBench } from './overhead.js';
 import { schedulerBench } from './scheduler.js';
+import { verifiedStreamBench } from './verified-stream.js';
 
 const results = join(import.meta.dirname, 'results');
 mkdirSync(results, { recursive: true });
@@ -20,6 +21,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   ledger: () => ledgerBench(),
   adversarial: () => adversarialBench(),
   faults: () => faultsBench(),
+  'verified-stream': () => verifiedStreamBench(),
 };
 
 const only = process.argv.slice(2);

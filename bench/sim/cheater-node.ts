@@ -22,6 +22,8 @@
  * - sleeper: honest until the process gets SIGUSR2, then random text (a node that builds trust, then cheats);
  * - inflate: honest text, but it claims 1,000,000 prompt tokens, and 1,000,000 completion tokens when it
  *   stopped by itself (an answer cut at max_tokens claims max_tokens, the count a likelihood check expects);
+ * - stream-lie: streams its first 12 characters honestly, then a snowman (U+2603) for every later one, and
+ *   sends the text it streamed as its result (a node lying in its stream, consistently);
  * - honest: no cheating (a control).
  * With `record`, every chat or completion result it sends is logged there as a JSON line (task, attempt,
  * whether the text differs from what its own engine computed honestly), and so is every score it bends.
@@ -45,6 +47,7 @@ export type CheatKind =
   | 'hold'
   | 'sleeper'
   | 'inflate'
+  | 'stream-lie'
   | 'honest';
 
 export type CheaterConfig = {
@@ -93,6 +96,18 @@ const record = (line: Record<string, unknown>) => {
 
 type Task = { taskId: string; attempt: number; input: { kind: string } };
 
+/** stream-lie: the text each attempt streamed, as sent. */
+const streamed = new Map<string, string>();
+const streamKey = (task: Task) => `${task.taskId}#${task.attempt}`;
+const tamperText = (task: Task, text: string): string => {
+  if (config.cheat !== 'stream-lie') return text;
+  let sent = streamed.get(streamKey(task)) ?? '';
+  for (const c of text) sent += sent.length >= 12 ? '\u2603' : c;
+  const fresh = sent.slice((streamed.get(streamKey(task)) ?? '').length);
+  streamed.set(streamKey(task), sent);
+  return fresh;
+};
+
 const tamper = async (task: Task, output: TaskOutput): Promise<TaskOutput> => {
   const input = task.input as ScoreTask | Parameters<typeof generateWith>[1];
   if (input.kind === 'score') return bendScore(task, input, output);
@@ -102,7 +117,10 @@ const tamper = async (task: Task, output: TaskOutput): Promise<TaskOutput> => {
     await new Promise<void>((go) => release.push(go));
     return output;
   }
-  const sent = await rewrite(input, output);
+  const sent =
+    config.cheat === 'stream-lie'
+      ? { ...output, text: streamed.get(streamKey(task)) ?? output.text }
+      : await rewrite(input, output);
   record({
     task: task.taskId,
     attempt: task.attempt,
@@ -248,7 +266,11 @@ const node = await startNode(
     ...(config.roles ? { roles: config.roles } : {}),
     ...(config.wallet ? { wallet: config.wallet } : {}),
   },
-  { tamper: tamper as never, log: (line) => process.stderr.write(`${line}\n`) },
+  {
+    tamper: tamper as never,
+    tamperText: tamperText as never,
+    log: (line) => process.stderr.write(`${line}\n`),
+  },
 );
 await node.connected;
 process.stdout.write(`cheater ${config.cheat} connected: ${node.nodeId}\n`);

@@ -53,6 +53,8 @@ export type NodeOptions = {
   signal?: AbortSignal;
   /** Fault injection for tests and benchmarks only (see RunnerInit.tamper): makes this node cheat. */
   tamper?: RunnerInit['tamper'];
+  /** Fault injection as `tamper`, for streamed text (see RunnerInit.tamperText). */
+  tamperText?: RunnerInit['tamperText'];
 };
 
 export type RunningNode = {
@@ -214,6 +216,7 @@ function connect(settings: Settings, loaded: Loaded, options: NodeOptions): Runn
     send: (m) => link.send(m),
     log: info,
     tamper: options.tamper,
+    tamperText: options.tamperText,
   });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

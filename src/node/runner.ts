@@ -33,6 +33,8 @@ export type RunnerInit = {
    * and signed, as a cheating node would. Never set by the CLI.
    */
   tamper?: ((task: TaskMessage, output: TaskOutput) => Promise<TaskOutput> | TaskOutput) | undefined;
+  /** Fault injection as `tamper`, for streamed text: rewrites each piece before it is sent. */
+  tamperText?: ((task: TaskMessage, text: string) => string) | undefined;
 };
 
 type Job = { task: TaskMessage; abort: AbortController; started: boolean; done: Promise<void> | null };
@@ -218,7 +220,8 @@ export class Runner {
         // A task handed back (cancelled, released) sends no more text: the router no longer holds its lease.
         job.abort.signal.addEventListener('abort', () => batcher.discard(), { once: true });
         const onText = (text: string) => {
-          if (!job.abort.signal.aborted) batcher.push(text);
+          if (job.abort.signal.aborted) return;
+          batcher.push(this.#init.tamperText ? this.#init.tamperText(task, text) : text);
         };
         const result =
           input.kind === 'chat'

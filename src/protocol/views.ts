@@ -47,6 +47,14 @@ export type ModelCatalogEntry = {
 // --- Completions and embeddings ----------------------------------------------------------------------------
 
 /** How an answer was checked (OmniTensor's addition to OpenAI's shapes). */
+/**
+ * How a streamed answer's text reached the client (docs/verification.md, "Verified streaming"):
+ * `verified-prefix`: released as it came, once independent replicas (`checksum`, `redundant:k`) had streamed
+ * the same text; `held`: sent whole after the check of the whole answer passed (`likelihood`, `embedding`);
+ * `unchecked`: sent as the node streamed it (`none`, or `auto` leaving the result unchecked).
+ */
+export type StreamCheck = 'verified-prefix' | 'held' | 'unchecked';
+
 export type ValidationView = {
   validation: {
     /** The level asked for (`auto` unless the request, session or key says otherwise). */
@@ -56,6 +64,8 @@ export type ValidationView = {
     verdict: 'pass' | 'unchecked';
     /** Validator node ids, or 'router' for hash comparisons. */
     checked_by: string[];
+    /** Streamed answers only (the final chunk): how the text was released. */
+    streamed?: StreamCheck;
   };
 };
 

@@ -8,6 +8,7 @@ import type {
   ValidationView,
 } from '../../protocol/index.js';
 import type { ResultRecord } from '../../store/index.js';
+import { formatValidationLevel } from '../../verify/index.js';
 import type { RouterServices } from '../context.js';
 import { clientTaskKey } from '../tasks/idempotency.js';
 import type { TaskHandle } from '../tasks/task-manager.js';
@@ -80,6 +81,19 @@ export function taskHeaders(handle: TaskHandle, result?: ResultRecord): Record<s
   return headers;
 }
 
+/**
+ * A stream's headers go out with its first text, which under verified streaming comes before the check's
+ * verdict: they say how the text is released (the verdict follows in the final chunk).
+ */
+function streamHeaders(handle: TaskHandle): Record<string, string> {
+  const streamed = handle.check.streamed;
+  const headers = taskHeaders(handle);
+  if (streamed) headers['x-omnitensor-stream-check'] = streamed;
+  if (!handle.check.receipt)
+    headers['x-omnitensor-validation'] = formatValidationLevel(handle.record.validation ?? { kind: 'auto' });
+  return headers;
+}
+
 /** The `omnitensor.validation` field of an answer: the level asked for, the check made and its verdict. */
 export function validationField(handle: TaskHandle): { omnitensor?: ValidationView } {
   const v = handle.check.receipt;
@@ -139,7 +153,7 @@ export function streamTask(
       'cache-control': 'no-cache',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
-      ...taskHeaders(handle),
+      ...streamHeaders(handle),
     });
     if (shape === 'chat') write(chunk('', null, true));
   };
@@ -155,7 +169,13 @@ export function streamTask(
   };
   const onDone = (result: ResultRecord) => {
     start();
-    write(chunk(null, result.output.finishReason ?? 'stop'));
+    // The verdict and how the stream was checked, when headers went out before the check ended.
+    const validation = validationField(handle).omnitensor?.validation;
+    const streamed = handle.check.streamed;
+    const receipt = validation
+      ? { omnitensor: { validation: { ...validation, ...(streamed ? { streamed } : {}) } } }
+      : {};
+    write({ ...chunk(null, result.output.finishReason ?? 'stop'), ...receipt });
     if (includeUsage) {
       const usage = usageOf(handle, result);
       write(

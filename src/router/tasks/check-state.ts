@@ -1,3 +1,4 @@
+import type { StreamCheck } from '../../protocol/index.js';
 import type { CheckedCounts } from './token-counts.js';
 
 /** How a task's answer was checked, as the client is told (headers and the `omnitensor.validation` field). */
@@ -14,6 +15,7 @@ export type Validation = {
 type CheckWriter = {
   receipt(state: CheckState, receipt: Validation | null): void;
   checkedTokens(state: CheckState, counts: CheckedCounts): void;
+  streamed(state: CheckState, streamed: StreamCheck): void;
 };
 
 /** The writer of every task's check state: for verification only. */
@@ -28,6 +30,7 @@ export let writeCheck: CheckWriter;
 export class CheckState {
   #receipt: Validation | null = null;
   #checkedTokens: CheckedCounts | null = null;
+  #streamed: StreamCheck | null = null;
 
   /** How the delivered answer was checked; null until its check passed or it went out unchecked. */
   get receipt(): Validation | null {
@@ -39,6 +42,11 @@ export class CheckState {
     return this.#checkedTokens;
   }
 
+  /** How the current attempt's text is released to a stream, decided with its check; null: not decided. */
+  get streamed(): StreamCheck | null {
+    return this.#streamed;
+  }
+
   static {
     writeCheck = {
       receipt: (state, receipt) => {
@@ -46,6 +54,9 @@ export class CheckState {
       },
       checkedTokens: (state, counts) => {
         state.#checkedTokens = counts;
+      },
+      streamed: (state, streamed) => {
+        state.#streamed = streamed;
       },
     };
   }

@@ -47,6 +47,11 @@ export type Reviewer<Plan = unknown> = {
   ): Promise<'pass' | 'fail' | OmniError>;
   /** Says on `handle` how a finished task's stored answer was checked (an answer sent again from the store). */
   restore(handle: TaskHandle, record: TaskRecord, result: ResultRecord): void;
+  /**
+   * The attempt under check streamed more text (`handle.attemptText`): the reviewer may release the part
+   * independent nodes agree on through `TaskManager.release` (src/router/tasks/stream-release.ts).
+   */
+  streamed?(handle: TaskHandle, plan: Plan): void;
 };
 
 /**
@@ -65,6 +70,8 @@ export type TaskObserver = {
 /** Everything a client waiting on a task hears: streamed text, then the result or an error. */
 export type TaskEvents = {
   text: [text: string];
+  /** A node took the task (each attempt); checks read it to keep their replicas on independent nodes. */
+  leased: [nodeId: string];
   done: [result: ResultRecord];
   error: [error: OmniError];
 };
@@ -280,6 +287,7 @@ export class TaskManager {
     handle.attemptText = '';
     handle.startedAt = Date.now();
     handle.plan = this.#reviewer?.plan(handle, lease) ?? null;
+    handle.emit('leased', lease.nodeId);
   }
 
   /** Streamed text from the node running the current attempt. */
@@ -288,8 +296,12 @@ export class TaskManager {
     const lease = this.scheduler.lease(taskId);
     if (!handle || !lease || lease.attempt !== attempt || lease.nodeId !== nodeId) return;
     handle.attemptText += text;
-    // A result under check is held back whole: the client gets verified text or none.
-    if (handle.plan !== null) return;
+    // A result under check is held back: the client gets verified text or none. The reviewer may release
+    // the part independent replicas streamed too (release, below).
+    if (handle.plan !== null) {
+      this.#reviewer?.streamed?.(handle, handle.plan);
+      return;
+    }
     // A retry replays the same seed, so its text repeats what was already delivered: pass on only the rest.
     if (handle.attemptText.length <= handle.delivered.length) return;
     if (!handle.attemptText.startsWith(handle.delivered)) {
@@ -301,6 +313,29 @@ export class TaskManager {
     }
     const fresh = handle.attemptText.slice(handle.delivered.length);
     handle.delivered = handle.attemptText;
+    handle.emit('text', fresh);
+  }
+
+  /**
+   * Verification found `text`, a prefix of the current attempt's stream, agreed by enough independent nodes
+   * (src/router/tasks/stream-release.ts): the client gets what goes beyond what it already has.
+   */
+  release(handle: TaskHandle, attempt: number, text: string): void {
+    if (this.#handles.get(handle.record.id) !== handle || handle.attempt !== attempt) return;
+    if (!handle.attemptText.startsWith(text) || text.length <= handle.delivered.length) return;
+    if (!text.startsWith(handle.delivered)) {
+      this.#fail(
+        handle,
+        new TaskFailedError(
+          handle.record.id,
+          attempt,
+          'a checked attempt diverged from text already streamed',
+        ),
+      );
+      return;
+    }
+    const fresh = text.slice(handle.delivered.length);
+    handle.delivered = text;
     handle.emit('text', fresh);
   }
 
@@ -334,7 +369,19 @@ export class TaskManager {
       this.scheduler.complete(result.taskId, result.output.completionTokens);
       this.#reviewer.review(handle, handle.plan, result, lease).then((outcome) => {
         if (this.#handles.get(result.taskId) !== handle) return;
-        if (outcome === 'pass')
+        // Text released while the check ran (agreed by replicas) must begin the answer that passed; only
+        // nodes lying together in their streams and results could make them differ. The client then gets an
+        // error, never text that did not pass.
+        if (outcome === 'pass' && !(result.output.text ?? '').startsWith(handle.delivered))
+          this.#fail(
+            handle,
+            new TaskFailedError(
+              result.taskId,
+              result.attempt,
+              'the checked answer diverged from text already streamed',
+            ),
+          );
+        else if (outcome === 'pass')
           this.#commit(
             result,
             () => {},

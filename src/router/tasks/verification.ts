@@ -40,6 +40,7 @@ import { CheckerSet, type Checkers } from './checker-set.js';
 import { corruptOutput } from './honeypots.js';
 import { CHECK_KEY_PREFIX } from './idempotency.js';
 import type { Lease, Scheduler } from './scheduler.js';
+import { EarlyReplicas } from './stream-release.js';
 import type {
   Placement,
   Reviewer,
@@ -97,6 +98,8 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
   readonly #listeners: ((event: VerdictEvent) => void)[] = [];
   /** Fault verdicts per validator (honeypots passed, scores of other text): a second one slashes. */
   readonly #strikes = new Map<string, number>();
+  /** Replicas started with an attempt's lease (checksum, redundant:k), by task id: see stream-release.ts. */
+  readonly #early = new Map<string, EarlyReplicas>();
   /** Engine tokens spent on checks, for the verification-cost figure. */
   readonly cost = { checkTasks: 0, checkTokens: 0 };
 
@@ -162,6 +165,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       const other = otherLevel(level, params);
       level = other && this.#canCheck(other, lease) ? other : null;
     }
+    this.#callOff(handle.record.id);
     if (level === null) {
       writeCheck.receipt(handle.check, {
         requested: formatValidationLevel(requested),
@@ -169,10 +173,58 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
         verdict: 'unchecked',
         checkedBy: [],
       });
+      writeCheck.streamed(handle.check, 'unchecked');
       return null;
     }
     writeCheck.receipt(handle.check, null);
-    return { level, requested };
+    const plan = { level, requested };
+    writeCheck.streamed(handle.check, this.#startReplicas(handle, lease, plan) ? 'verified-prefix' : 'held');
+    return plan;
+  }
+
+  /**
+   * checksum and redundant:k on text: the replicas start now, beside the worker, so the check ends about when
+   * the slower node does and the stream can be released as they agree (stream-release.ts).
+   */
+  #startReplicas(handle: TaskHandle, lease: Lease, plan: Plan): boolean {
+    const { input } = handle.record;
+    if (plan.level !== 'checksum' && plan.level !== 'redundant') return false;
+    if (input.kind !== 'chat' && input.kind !== 'completion') return false;
+    const k = plan.requested.kind === 'redundant' ? plan.requested.k : 2;
+    const early = new EarlyReplicas(
+      lease.attempt,
+      Math.floor(k / 2),
+      k - 1,
+      this.#worker(lease.nodeId),
+      (nodeId) => this.#worker(nodeId),
+      (avoid, watch) => this.#run(handle, lease, 'worker', avoid, input, undefined, watch),
+      () => this.streamed(handle, plan),
+    );
+    this.#early.set(handle.record.id, early);
+    return true;
+  }
+
+  /** Releases the part of the attempt's stream its replicas agree on (called on every piece of either). */
+  streamed(handle: TaskHandle, _plan: Plan): void {
+    const early = this.#early.get(handle.record.id);
+    if (!early || early.attempt !== handle.attempt) return;
+    this.#init.tasks.release(handle, early.attempt, early.agreed(handle.attemptText));
+  }
+
+  /** The task ended, or a new attempt began: replicas of an earlier attempt still running are called off. */
+  #callOff(taskId: string): void {
+    const early = this.#early.get(taskId);
+    if (!early) return;
+    this.#early.delete(taskId);
+    for (const id of early.taskIds) this.#init.tasks.abandon(id, 'the attempt it checked ended');
+  }
+
+  failed(record: TaskRecord): void {
+    this.#callOff(record.id);
+  }
+
+  accepted(result: ResultRecord): void {
+    this.#early.delete(result.taskId);
   }
 
   restore(handle: TaskHandle, record: TaskRecord, result: ResultRecord): void {
@@ -310,7 +362,9 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
         // majority is of the k votes asked for (2 for checksum), and must beat every other answer.
         while (answers.length < k + 2) {
           if (answers.length >= k && judgeRedundant(answers, k).outcome !== 'undecided') break;
-          const replica = await this.#run(handle, lease, 'worker', answers, input);
+          const early = this.#early.get(handle.record.id);
+          const started = early?.attempt === result.attempt ? early.take() : null;
+          const replica = await (started ?? this.#run(handle, lease, 'worker', answers, input));
           this.cost.checkTokens += replica.output.promptTokens + replica.output.completionTokens;
           answers.push({
             ...this.#worker(replica.nodeId),
@@ -529,6 +583,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     avoid: readonly Party[],
     input: TaskInput,
     idempotencyKey?: string,
+    watch?: (check: TaskHandle) => void,
   ): Promise<ResultRecord> {
     const model = this.#init.models.resolve(lease.task.modelSha256);
     if (!model) throw new Error(`model ${lease.task.modelSha256} is no longer registered`);
@@ -559,6 +614,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       input,
       placement,
     });
+    watch?.(check);
     return this.#bounded(check, role, lease.task.modelSha256, avoid, checkers);
   }
 
