@@ -78,6 +78,9 @@ export type ChatCompletionView = {
   omnitensor?: ValidationView;
 };
 
+/** `omnitensor` of a stream's last chunk (the one with `finish_reason`): its check, node and cost. */
+export type StreamReceiptView = { validation?: ValidationView['validation']; node: string; cost?: string };
+
 /** `POST /v1/completions` without streaming. */
 export type TextCompletionView = {
   id: string;

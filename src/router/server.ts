@@ -22,6 +22,7 @@ import { loginRoutes } from './api/login-routes.js';
 import { modelRoutes } from './api/model-routes.js';
 import { networkRoutes } from './api/network-routes.js';
 import { openAiRoutes } from './api/openai-routes.js';
+import { webRoutes } from './api/web-routes.js';
 import type { RouterServices } from './context.js';
 import { type LedgerSettings, ledgerConfigOf, ledgerSettings } from './ledger-config.js';
 import type { Logger } from './log.js';
@@ -209,6 +210,8 @@ export function buildRouter(init: RouterInit): RouterApp {
   app.setErrorHandler(createErrorHandler(init.log));
   // Nodes count once they can take work (their hello verified and their models proven).
   app.get('/health', async (): Promise<HealthView> => ({ status: 'ok', nodes: scheduler.nodeCount }));
+  // The dashboard's static files at `/`: public; what it shows comes from the API with the user's own key.
+  app.register(async (open) => webRoutes(open));
   // Model catalog and files: public, since nodes fetch models and hold no API key.
   app.register(async (open) => {
     open.addHook('onRequest', byClient);
