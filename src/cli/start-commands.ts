@@ -139,7 +139,7 @@ export async function routerStart(options: RouterStartOptions): Promise<void> {
     ledger: ledgerFlags(options),
     ...tlsFlags(options),
   });
-  process.stdout.write(`router: ${router.url}\n`);
+  process.stdout.write(`router: ${router.url}\ndashboard: ${router.url}/\n`);
   stopOnSignal(() => router.stop());
 }
 

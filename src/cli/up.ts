@@ -178,7 +178,7 @@ export async function upCommand(options: {
     fund: options.fund,
   });
   process.stdout.write(
-    `router: ${network.url}\napi key: ${network.apiKey}\noperator key: ${network.operatorKey}\naccount: ${network.account}\nmodel: ${network.modelName}\n`,
+    `router: ${network.url}\napi key: ${network.apiKey}\noperator key: ${network.operatorKey}\naccount: ${network.account}\nmodel: ${network.modelName}\ndashboard: ${network.url}/\n`,
   );
   stopOnSignal(() => network.stop());
 }
