@@ -33,6 +33,14 @@ export {
   type WithdrawalRecord,
   type WithdrawalStatus,
 } from './ledger.js';
+export {
+  DEFAULT_TIERS,
+  MetricSeriesStore,
+  type NetworkMetricPoint,
+  type NodeMetricPoint,
+  type SeriesTiers,
+  seriesRowBound,
+} from './metric-series.js';
 export { type ModelRecord, ModelStore, type StoredModel } from './models.js';
 export { NodeStore } from './nodes.js';
 export { PaymentStore, type TaskPaymentRecord } from './payments.js';
