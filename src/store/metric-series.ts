@@ -158,7 +158,7 @@ export class MetricSeriesStore {
       expireNode.run(now - tiers.coarseKeepMs);
       expireNetwork.run(now - tiers.coarseKeepMs);
     });
-    this.#nodePoints = db.prepare<[number, number, number, string, number], NodeRow>(`
+    this.#nodePoints = db.prepare<[number, number, string, number, number], NodeRow>(`
       SELECT CAST(at / ? AS INTEGER) * ? AS at, ${NODE_AVERAGED.map((c) => `${weighted(c)} AS ${c}`).join(', ')},
         MAX(tasks_done) AS tasks_done, MAX(tasks_failed) AS tasks_failed
       FROM node_metric_points WHERE node_id = ? AND at >= ? GROUP BY 1 ORDER BY 1 LIMIT ?`);
