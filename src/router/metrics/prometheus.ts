@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { BURN, DECIMALS, GENESIS, type Ledger, MINT, TREASURY } from '../../ledger/index.js';
+import { BURN, DECIMALS, GENESIS, MINT, TREASURY } from '../../ledger/index.js';
 import type { NetworkFigures } from './network-figures.js';
 
 export type PrometheusSources = {
@@ -7,7 +7,8 @@ export type PrometheusSources = {
   queueDepth: () => number;
   /** Connected nodes taking work, by type (desktop-gpu, apple, cpu, other). */
   nodesByType: () => Map<string, number>;
-  ledger: Ledger;
+  /** The ledger's balances and commit counts (the narrow part of src/ledger's Ledger it reads). */
+  ledger: { balance(account: string): bigint; readonly commits: { entries: number } };
 };
 
 const toTokens = (amount: bigint) => Number(amount) / 10 ** DECIMALS;
