@@ -5,7 +5,7 @@ export type PrometheusFamily = { name: string; type: string; help: string; sampl
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+-?\d+)?$/;
 const LABEL = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(,|$)/y;
 
-const unescape = (value: string) => value.replace(/\\(["\\n])/g, (_, c: string) => (c === 'n' ? '\n' : c));
+const unescapeLabel = (value: string) => value.replace(/\\(["\\n])/g, (_, c: string) => (c === 'n' ? '\n' : c));
 
 function number(text: string): number {
   if (text === '+Inf') return Number.POSITIVE_INFINITY;
@@ -48,7 +48,7 @@ export function parsePrometheusText(text: string): Map<string, PrometheusFamily>
     while (LABEL.lastIndex < body.length) {
       const label = LABEL.exec(body);
       if (!label) throw new Error(`line ${index + 1} has malformed labels: ${line}`);
-      labels[label[1] as string] = unescape(label[2] as string);
+      labels[label[1] as string] = unescapeLabel(label[2] as string);
     }
     const base = name.replace(/_(bucket|sum|count)$/, '');
     const owner = families.get(base)?.type === 'histogram' ? base : name;
