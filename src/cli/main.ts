@@ -295,6 +295,12 @@ program
     '--router-fingerprint <sha256>',
     'accept only the router certificate with this SHA-256 fingerprint (hex, colons allowed); works for a self-signed one',
   )
+  .option(
+    '--status-port <port>',
+    'local port of GET /status (JSON figures; `node status` reads it); 0: off; a port in use is skipped',
+    integer('--status-port'),
+    8080,
+  )
   .action(async (o) => (await starts()).nodeStart(o));
 
 program

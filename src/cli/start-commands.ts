@@ -155,6 +155,7 @@ export async function nodeStart(options: {
   gpu: boolean;
   routerCa?: string;
   routerFingerprint?: string;
+  statusPort?: number;
 }): Promise<void> {
   const { startNode } = await import('../node/index.js');
   const node = await startNode({
@@ -173,6 +174,7 @@ export async function nodeStart(options: {
     gpu: options.gpu ? 'auto' : false,
     ...(options.routerCa ? { routerCa: resolve(options.routerCa) } : {}),
     ...(options.routerFingerprint ? { routerFingerprint: options.routerFingerprint } : {}),
+    ...(options.statusPort === undefined ? {} : { statusPort: options.statusPort }),
   });
   process.stdout.write(`node: ${node.nodeId}\n`);
   // Refused for good (its hello, or the router's certificate): exit non-zero once the node has stopped.

@@ -33,6 +33,11 @@ export type RunnerInit = {
    * and signed, as a cheating node would. Never set by the CLI.
    */
   tamper?: ((task: TaskMessage, output: TaskOutput) => Promise<TaskOutput> | TaskOutput) | undefined;
+  /** Told when a task starts and ends, for the node's metrics (src/node/metrics). */
+  metrics?: {
+    taskStarted(): void;
+    taskEnded(modelSha256: string, tokens: number, outcome: 'done' | 'failed' | 'other'): void;
+  };
 };
 
 type Job = { task: TaskMessage; abort: AbortController; started: boolean; done: Promise<void> | null };
@@ -191,6 +196,21 @@ export class Runner {
   }
 
   async #execute(job: Job, model: LoadedModel): Promise<void> {
+    const metrics = this.#init.metrics;
+    metrics?.taskStarted();
+    let ended: { tokens: number; outcome: 'done' | 'failed' | 'other' } = { tokens: 0, outcome: 'other' };
+    try {
+      ended = await this.#work(job, model);
+    } finally {
+      metrics?.taskEnded(job.task.modelSha256, ended.tokens, ended.outcome);
+    }
+  }
+
+  /** Runs one task; says how it ended, for the node's metrics. */
+  async #work(
+    job: Job,
+    model: LoadedModel,
+  ): Promise<{ tokens: number; outcome: 'done' | 'failed' | 'other' }> {
     const { task } = job;
     const start = performance.now();
     let seq = 0;
@@ -233,7 +253,7 @@ export class Runner {
         };
       }
       if (this.#init.tamper) output = await this.#init.tamper(task, output);
-      if (job.abort.signal.aborted) return;
+      if (job.abort.signal.aborted) return { tokens: 0, outcome: 'other' };
       const outputSha256 = outputHash(output);
       const nonce = this.#nonce();
       this.#queueResult({
@@ -250,9 +270,10 @@ export class Runner {
       this.#init.log(
         `task ${task.taskId} done: ${output.completionTokens} tokens in ${ms.toFixed(0)} ms${rate}`,
       );
+      return { tokens: output.completionTokens, outcome: 'done' };
     } catch (error) {
       batcher.discard();
-      if (job.abort.signal.aborted) return;
+      if (job.abort.signal.aborted) return { tokens: 0, outcome: 'other' };
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof ContextLengthExceededError) {
         this.#init.send({
@@ -265,7 +286,7 @@ export class Runner {
           promptTokens: error.promptTokens,
           contextLength: error.contextLength,
         });
-        return;
+        return { tokens: 0, outcome: 'other' };
       }
       const badInput = isBadInput(error);
       this.#init.log(`task ${task.taskId} failed: ${message}`);
@@ -278,6 +299,7 @@ export class Runner {
         // Another node would reject the same input the same way; anything else may be this node's fault.
         final: badInput,
       });
+      return { tokens: 0, outcome: badInput ? 'other' : 'failed' };
     }
   }
 }

@@ -98,3 +98,34 @@ export type PerformanceMetrics = {
   flops_per_watt: number | null;
   reward_accrual: string;
 };
+
+/** `GET /status` on a node's status port (`node start --status-port`, default 8080). */
+export type NodeStatusView = {
+  nodeId: string;
+  name: string | null;
+  router: string;
+  connected: boolean;
+  startedAt: number;
+  uptimeSeconds: number;
+  running: number;
+  models: {
+    name: string;
+    sha256: string;
+    parameters: number;
+    benchmarkTokensPerSecond: number;
+    flopsPerToken: number;
+  }[];
+  benchmarkFlops: number;
+  metrics: {
+    tokensPerSecond: number;
+    flops: number;
+    gpuUtilization: number | null;
+    cpuUtilization: number | null;
+    memoryUsedBytes: number | null;
+    powerWatts: number | null;
+    temperatureC: number | null;
+    flopsPerWatt: number | null;
+    tasksDone: number;
+    tasksFailed: number;
+  };
+};

@@ -19,6 +19,7 @@ import { batchRoutes } from './api/batch-routes.js';
 import { createErrorHandler } from './api/http-errors.js';
 import { ledgerRoutes } from './api/ledger-routes.js';
 import { loginRoutes } from './api/login-routes.js';
+import { metricsRoutes } from './api/metrics-routes.js';
 import { modelRoutes } from './api/model-routes.js';
 import { networkRoutes } from './api/network-routes.js';
 import { openAiRoutes } from './api/openai-routes.js';
@@ -26,6 +27,7 @@ import { webRoutes } from './api/web-routes.js';
 import type { RouterServices } from './context.js';
 import { type LedgerSettings, ledgerConfigOf, ledgerSettings } from './ledger-config.js';
 import type { Logger } from './log.js';
+import { RouterMetrics } from './metrics/router-metrics.js';
 import { Gateway } from './nodes/gateway.js';
 import { CATALOG_SWEEP_MS, expireAnnouncedModels } from './nodes/model-catalog.js';
 import { SignaturePool } from './nodes/signature-pool.js';
@@ -152,6 +154,20 @@ export function buildRouter(init: RouterInit): RouterApp {
     payments.verdict(event);
     if (event.outcome === 'fail') gate.refresh(event.nodeId);
   });
+  // Metrics (issue 11): counts tasks and verdicts, hears node figures from the gateway; reads the rest.
+  const metrics = new RouterMetrics({
+    db,
+    scheduler,
+    gate,
+    verification,
+    verdicts,
+    models,
+    ledger,
+    walletOf: (id) => payments.wallet(id),
+    log: init.log,
+  });
+  tasks.observe(metrics.figures);
+  verification.onVerdict((event) => metrics.figures.verdict(event));
   const signatures = new SignaturePool(init.verifyThreads);
   const gateway = new Gateway({
     scheduler,
@@ -162,6 +178,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     log: init.log,
     heartbeatMs: init.heartbeatMs,
     messageBudget: init.nodeMessageBudget,
+    figures: metrics.figures,
   });
   // Every peer exists now: leases go to the gateway, and a task out of attempts is given up.
   scheduler.start({
@@ -195,6 +212,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     payments,
     epochs,
     gate,
+    metrics,
     defaultMaxTokens: init.defaultMaxTokens,
   };
 
@@ -216,6 +234,11 @@ export function buildRouter(init: RouterInit): RouterApp {
   app.register(async (open) => {
     open.addHook('onRequest', byClient);
     modelRoutes(open, services);
+  });
+  // Network and node figures, and Prometheus: public (the network's figures, no user's data).
+  app.register(async (open) => {
+    open.addHook('onRequest', byClient);
+    metricsRoutes(open, services, metrics);
   });
   // Wallet login: public, since it is how a user without an API key gets a credential.
   const loginTokens = new LoginTokenStore(db);
@@ -271,6 +294,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     if (dropped.length > 0) init.log('info', 'announced models no node serves left the catalog', { dropped });
   }, CATALOG_SWEEP_MS);
   catalogTimer.unref();
+  metrics.start();
 
   // Payments first: it reads which held tasks finished before the task manager queues the rest again.
   const epoch = ledger.epochs.current();
@@ -289,6 +313,7 @@ export function buildRouter(init: RouterInit): RouterApp {
       clearInterval(leaseTimer);
       clearInterval(ledgerTimer);
       clearInterval(catalogTimer);
+      metrics.stop();
       tasks.stop();
       scheduler.stop();
       await gateway.close();
