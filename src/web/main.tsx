@@ -35,9 +35,8 @@ function useHash(): string {
   return hash;
 }
 
-function Page({ hash, signedIn }: { hash: string; signedIn: boolean }) {
-  // Everything but sign-in reads the API with the user's key; without one, the account page asks for it.
-  if (!signedIn) return <Account />;
+function Page({ hash }: { hash: string }) {
+  // The network's figures are public; the playground and the account ask the user to sign in.
   const node = /^#\/node\/(0x[0-9a-fA-F]{40})$/.exec(hash);
   if (node?.[1]) return <Node key={node[1]} id={node[1].toLowerCase()} />;
   if (hash === '#/playground') return <Playground />;
@@ -50,10 +49,9 @@ function App() {
   const hash = useHash();
   const [credential, setCredentialState] = useState<Credential | null>(loadCredential);
   const [theme, setTheme] = useState<Theme>(initialTheme);
-  useEffect(() => {
-    document.documentElement.dataset.theme = theme;
-    localStorage.setItem('omnitensor.theme', theme);
-  }, [theme]);
+  // Set while rendering, before the charts' effects read the theme's colors (children's effects run first).
+  document.documentElement.dataset.theme = theme;
+  useEffect(() => localStorage.setItem('omnitensor.theme', theme), [theme]);
   const setCredential = (c: Credential | null) => {
     saveCredential(c);
     setCredentialState(c);
@@ -82,7 +80,7 @@ function App() {
         </button>
       </header>
       <main key={theme}>
-        <Page hash={hash} signedIn={credential !== null} />
+        <Page hash={hash} />
       </main>
     </SessionContext.Provider>
   );

@@ -41,7 +41,7 @@ function SignIn() {
             name="api_key"
             type="password"
             autoComplete="off"
-            placeholder="omni_…"
+            placeholder="ot-…"
             value={key}
             onInput={(e) => setKey((e.target as HTMLInputElement).value)}
           />

@@ -3,7 +3,7 @@ import type { NetworkOverviewView, NetworkPointView, NodeListView } from '../../
 import { ApiError, api, openEvents, readEvents } from '../api.js';
 import { Chart } from '../chart.js';
 import { percent, si } from '../format.js';
-import { useApi, useSession } from '../hooks.js';
+import { useApi } from '../hooks.js';
 import { NodeLink, Problem, Stat, Table } from '../parts.js';
 
 /** Points kept in the browser: 15 minutes at one a second. */
@@ -30,21 +30,19 @@ function append(
 
 /** The network at a glance, live: figures from the live stream and charts that move as work runs. */
 export function Overview() {
-  const { credential } = useSession();
   const [overview, setOverview] = useState<NetworkOverviewView | null>(null);
   const [series, setSeries] = useState<Series>(empty);
   const [error, setError] = useState<ApiError | null>(null);
-  const nodes = useApi<NodeListView>(credential ? '/api/nodes?limit=50&sort=verified' : null, 5000);
+  const nodes = useApi<NodeListView>('/api/nodes?limit=50&sort=verified', 5000);
 
   useEffect(() => {
-    if (!credential) return;
     const controller = new AbortController();
     const run = async () => {
       // History first (the last 15 minutes), then the live stream appends to it.
       const since = Date.now() - 15 * 60_000;
       const history = await api<{ data: NetworkPointView[] }>(
         `/api/network/metrics?since=${since}&step=5`,
-        credential.key,
+        undefined,
         { signal: controller.signal },
       );
       let s = empty();
@@ -57,7 +55,7 @@ export function Overview() {
           nodes: p.nodesOnline,
         });
       setSeries(s);
-      const response = await openEvents('/api/network/live', credential.key, controller.signal);
+      const response = await openEvents('/api/network/live', undefined, controller.signal);
       await readEvents(response, (data) => {
         const o = JSON.parse(data) as NetworkOverviewView;
         setOverview(o);
@@ -78,18 +76,7 @@ export function Overview() {
       setError(e instanceof ApiError ? e : new ApiError(0, String(e), null));
     });
     return () => controller.abort();
-  }, [credential?.key]);
-
-  if (!credential)
-    return (
-      <section>
-        <h1>Network</h1>
-        <p class="empty">
-          Sign in (an API key or your wallet, under <a href="#/account">Account</a>) to see the network's
-          figures.
-        </p>
-      </section>
-    );
+  }, []);
 
   return (
     <section>
