@@ -9,6 +9,8 @@ type Props = {
   data: [number[], ...(number | null)[][]];
   series: ChartSeries[];
   height?: number;
+  /** Said when there are points but no series has a value (a figure this node does not measure). */
+  unmeasured?: string;
 };
 
 function css(name: string): string {
@@ -16,7 +18,7 @@ function css(name: string): string {
 }
 
 /** A uPlot time chart that follows its container's width; `data-points` says how many points it draws. */
-export function Chart({ title, data, series, height = 180 }: Props) {
+export function Chart({ title, data, series, height = 180, unmeasured }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const scales = [...new Set(series.map((s) => s.scale ?? 'y'))];
@@ -68,6 +70,9 @@ export function Chart({ title, data, series, height = 180 }: Props) {
       <figcaption>{title}</figcaption>
       <div ref={box} data-points={data[0].length} />
       {data[0].length === 0 && <p class="empty">No points yet.</p>}
+      {unmeasured && data[0].length > 0 && data.slice(1).every((s) => s.every((v) => v === null)) && (
+        <p class="empty">{unmeasured}</p>
+      )}
     </figure>
   );
 }

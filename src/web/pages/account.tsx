@@ -66,6 +66,9 @@ function SignIn() {
   );
 }
 
+/** Entries listed at first, and added by each "show more" (of the latest 100 fetched). */
+const ENTRIES_SHOWN = 15;
+
 /** Walks back from the balance now through the entries (newest first) to the balance after each. */
 function balanceSeries(balance: string, entries: EntriesPage['data']): [number[], number[]] {
   let after = Number(balance);
@@ -81,6 +84,7 @@ function balanceSeries(balance: string, entries: EntriesPage['data']): [number[]
 
 export function Account() {
   const { credential, setCredential } = useSession();
+  const [shown, setShown] = useState(ENTRIES_SHOWN);
   const account = useApi<AccountView>(credential ? '/api/accounts/me' : null, 5000);
   const entries = useApi<EntriesPage>(credential ? '/api/accounts/me/entries?limit=100' : null, 5000);
   const withdrawals = useApi<ListView<WithdrawalView>>(
@@ -165,16 +169,23 @@ export function Account() {
       {entries.data && entries.data.data.length === 0 && <p class="empty">No entries yet.</p>}
       {entries.data && entries.data.data.length > 0 && (
         <Table head={['#', 'When', 'What', 'Reference', 'Amount']}>
-          {entries.data.data.map((e) => (
+          {entries.data.data.slice(0, shown).map((e) => (
             <tr key={e.seq} data-reason={e.reason}>
               <td>{e.seq}</td>
               <td>{time(e.at)}</td>
               <td>{e.reason}</td>
-              <td class="mono">{e.reference ?? ''}</td>
+              <td class="mono" title={e.reference ?? ''}>
+                {e.reference?.split('.').at(-1) ?? ''}
+              </td>
               <td class={e.amount.startsWith('-') ? 'out' : 'in'}>{tokens(e.amount)}</td>
             </tr>
           ))}
         </Table>
+      )}
+      {entries.data && entries.data.data.length > shown && (
+        <button type="button" class="secondary more" onClick={() => setShown(shown + ENTRIES_SHOWN)}>
+          Show more entries
+        </button>
       )}
       <h2>Withdrawals</h2>
       {withdrawals.data && withdrawals.data.data.length === 0 && <p class="empty">No withdrawals.</p>}

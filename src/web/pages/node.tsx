@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { NodeDetailView, NodePointView } from '../../protocol/metrics-views.js';
 import { Chart } from '../chart.js';
-import { duration, percent, si, time, tokens } from '../format.js';
+import { duration, si, time, tokens } from '../format.js';
 import { useApi } from '../hooks.js';
 import { Problem, Select, Stat, Table } from '../parts.js';
 
@@ -14,6 +14,9 @@ const PERIODS: Record<Period, [number, number]> = {
   '1 week': [604_800, 3600],
 };
 
+/** Verdicts listed before "show all". */
+const VERDICTS_SHOWN = 10;
+
 const REASONS: Record<string, string> = {
   model_not_held: 'Model not held',
   low_reputation: 'Low reputation',
@@ -25,6 +28,7 @@ const REASONS: Record<string, string> = {
 /** One node: its figures over a period, its verdicts, earnings, and why the scheduler passed it over. */
 export function Node({ id }: { id: string }) {
   const [period, setPeriod] = useState<Period>('15 min');
+  const [allVerdicts, setAllVerdicts] = useState(false);
   const node = useApi<NodeDetailView>(`/api/nodes/${id}`, 5000);
   const [seconds, step] = PERIODS[period];
   // Rounded to the step so the path (and the fetch) changes only when the window moves a step.
@@ -50,7 +54,7 @@ export function Node({ id }: { id: string }) {
             hint={`${n.type}, up ${duration(n.uptimeSeconds)}`}
           />
           <Stat label="Compute" value={si(n.flops, 'FLOPS')} />
-          <Stat label="GPU" value={percent(n.gpuUtilization)} />
+          <Stat label="GPU" value={n.gpuUtilization === null ? '—' : `${n.gpuUtilization.toFixed(0)} %`} />
           <Stat
             label="Tasks"
             value={n.tasksDone}
@@ -101,11 +105,8 @@ export function Node({ id }: { id: string }) {
         />
         <Chart
           title="Utilization (%)"
-          data={[
-            at,
-            p.map((x) => (x.gpuUtilization === null ? null : x.gpuUtilization * 100)),
-            p.map((x) => (x.cpuUtilization === null ? null : x.cpuUtilization * 100)),
-          ]}
+          unmeasured="Not measured on this node."
+          data={[at, p.map((x) => x.gpuUtilization), p.map((x) => x.cpuUtilization)]}
           series={[
             { label: 'GPU', color: '#10b981' },
             { label: 'CPU', color: '#f59e0b' },
@@ -113,6 +114,7 @@ export function Node({ id }: { id: string }) {
         />
         <Chart
           title="Temperature and power"
+          unmeasured="Not measured on this node: it reports temperature and power from nvidia-smi (or RAPL for power)."
           data={[at, p.map((x) => x.temperatureC), p.map((x) => x.powerWatts)]}
           series={[
             { label: '°C', color: '#ef4444' },
@@ -140,7 +142,7 @@ export function Node({ id }: { id: string }) {
             <p class="empty">No verdicts on this node's work yet.</p>
           ) : (
             <Table head={['When', 'Task', 'Check', 'Outcome', 'Why']}>
-              {n.verdicts.map((v) => (
+              {(allVerdicts ? n.verdicts : n.verdicts.slice(0, VERDICTS_SHOWN)).map((v) => (
                 <tr key={`${v.taskId}-${v.at}`}>
                   <td>{time(v.at)}</td>
                   <td class="mono">{v.taskId}</td>
@@ -152,6 +154,11 @@ export function Node({ id }: { id: string }) {
                 </tr>
               ))}
             </Table>
+          )}
+          {!allVerdicts && n.verdicts.length > VERDICTS_SHOWN && (
+            <button type="button" class="secondary more" onClick={() => setAllVerdicts(true)}>
+              Show all {n.verdicts.length} verdicts
+            </button>
           )}
         </>
       )}
