@@ -38,7 +38,10 @@ export function Overview() {
   useEffect(() => {
     const controller = new AbortController();
     const run = async () => {
-      // History first (the last 15 minutes), then the live stream appends to it.
+      // The figures at once; then history (the last 15 minutes), and the live stream appends to it.
+      void api<NetworkOverviewView>('/api/network/overview', undefined, { signal: controller.signal })
+        .then((o) => setOverview((live) => live ?? o))
+        .catch(() => {});
       const since = Date.now() - 15 * 60_000;
       const history = await api<{ data: NetworkPointView[] }>(
         `/api/network/metrics?since=${since}&step=5`,
