@@ -103,6 +103,11 @@ program
   .option('--tls-key <file>', "the certificate's private key (PEM; with --tls-cert)")
   .option('--queue-limit <n>', 'tasks that may wait before clients get 429', integer('--queue-limit'), 1000)
   .option(
+    '--metrics-sample <duration>',
+    'how often node and network figures are recorded into the metrics series (default 10s)',
+    duration('--metrics-sample'),
+  )
+  .option(
     '--batch-window <duration>',
     'how long a batch may run before its unanswered lines expire (default 24h)',
     duration('--batch-window'),
