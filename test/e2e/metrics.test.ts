@@ -11,6 +11,7 @@ import type {
 import { parsePrometheusText, sampleValue } from '../../src/router/metrics/prometheus-text.js';
 import { OmniClient } from '../../src/sdk/index.js';
 import {
+  cliOutput,
   prepareRouterData,
   runCli,
   startNodeProcess,
@@ -143,6 +144,15 @@ describe('metrics on a live network', () => {
     expect(status.nodeId.toLowerCase()).toBe(workerId.toLowerCase());
     expect(status.connected).toBe(true);
     expect(status.models[0]?.flopsPerToken).toBeGreaterThan(0);
+  });
+
+  it('prints the network and the node in the terminal (network status, node status)', async () => {
+    const network = await cliOutput(['network', 'status', '--router', url]);
+    expect(network).toMatch(/nodes online\s+2 \(cpu 2\)/);
+    expect(network).toContain(workerId.toLowerCase());
+    const node = await cliOutput(['node', 'status', '--port', String(statusPort)]);
+    expect(node).toContain(workerId);
+    expect(node).toMatch(new RegExp(`tasks\\s+${REQUESTS} done, 0 failed`));
   });
 
   it('answers 400 naming the bad parameter', async () => {
