@@ -6,6 +6,7 @@ import { batchBench } from './batch.js';
 import { connectionsBench } from './connections.js';
 import { faultsBench } from './faults.js';
 import { ledgerBench } from './ledger.js';
+import { metricsBench } from './metrics.js';
 import { overheadBench } from './overhead.js';
 import { schedulerBench } from './scheduler.js';
 
@@ -20,6 +21,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   ledger: () => ledgerBench(),
   adversarial: () => adversarialBench(),
   faults: () => faultsBench(),
+  metrics: () => metricsBench(),
 };
 
 const only = process.argv.slice(2);

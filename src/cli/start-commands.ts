@@ -27,6 +27,7 @@ export type RouterStartOptions = {
   queueLimit: number;
   batchWindow?: number;
   checkWait?: number;
+  metricsSample?: number;
   honeypotRate?: string;
   pricePerToken?: string;
   modelPrice?: string[];
@@ -135,6 +136,7 @@ export async function routerStart(options: RouterStartOptions): Promise<void> {
     queueLimit: options.queueLimit,
     ...(options.batchWindow === undefined ? {} : { batchWindowMs: options.batchWindow }),
     ...(options.checkWait === undefined ? {} : { checkWaitMs: options.checkWait }),
+    ...(options.metricsSample === undefined ? {} : { metricsSampleMs: options.metricsSample }),
     ...(options.honeypotRate === undefined ? {} : { honeypotRate: Number(options.honeypotRate) }),
     ledger: ledgerFlags(options),
     ...tlsFlags(options),

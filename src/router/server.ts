@@ -3,6 +3,7 @@ import { Ledger } from '../ledger/index.js';
 import type { HealthView } from '../protocol/index.js';
 import {
   type Db,
+  DEFAULT_TIERS,
   KeyStore,
   LedgerStore,
   LoginTokenStore,
@@ -46,6 +47,8 @@ export type RouterInit = {
   queueLimit: number;
   maxAttempts: number;
   heartbeatMs: number;
+  /** How often figures are recorded into the metrics series (default 10 s). */
+  metricsSampleMs?: number | undefined;
   leaseGraceMs: number;
   /** An unproven node's time to its first piece of a task (src/router/lease-policy.ts). */
   firstTokenMs?: number | undefined;
@@ -165,6 +168,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     ledger,
     walletOf: (id) => payments.wallet(id),
     log: init.log,
+    tiers: { ...DEFAULT_TIERS, sampleMs: init.metricsSampleMs ?? DEFAULT_TIERS.sampleMs },
   });
   tasks.observe(metrics.figures);
   verification.onVerdict((event) => metrics.figures.verdict(event));

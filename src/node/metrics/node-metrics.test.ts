@@ -68,6 +68,14 @@ describe('node metrics', () => {
       temperatureC: 72,
     });
     expect(parseNvidiaSmi('')).toBeNull();
+    // Captured on an NVIDIA H200 (driver 580) under a bf16 matmul loop, and idle.
+    expect(parseNvidiaSmi('100, 1011, 367.78, 52\n')).toEqual({
+      utilization: 100,
+      memoryUsedBytes: 1011 * 1024 * 1024,
+      powerWatts: 367.78,
+      temperatureC: 52,
+    });
+    expect(parseNvidiaSmi('0, 0, 121.26, 36\n')?.powerWatts).toBe(121.26);
     // 100 jiffies passed, 25 of them idle: 75 % busy.
     expect(cpuBusyPercent([100, 0, 100, 100, 0], [150, 0, 125, 125, 0])).toBe(75);
   });

@@ -8,9 +8,9 @@ import {
   type NetworkOverviewView,
   type NetworkPointView,
   NODE_SORTS,
-  type NodeDetailView,
   type NodeListView,
   type NodePointView,
+  type NodeView,
   NotFoundError,
 } from '../../protocol/index.js';
 import type { RouterServices } from '../context.js';
@@ -124,7 +124,7 @@ export function metricsRoutes(app: FastifyInstance, services: RouterServices, me
     const stored = services.nodes.get(id);
     const verdicts = services.verdicts.byNode(id, 50);
     const models = new Set(verdicts.map((v) => v.modelSha256));
-    const answer: NodeDetailView & Record<string, unknown> = {
+    const answer: NodeView = {
       ...view,
       connected: services.scheduler.isConnected(id),
       ...(stored

@@ -15,6 +15,8 @@ type Summary = NodeSummaryView & { earningsUnits: bigint; wallet: string };
 
 /** How long a computed node list is reused: a page of 1,000 nodes costs one pass, not one per request. */
 const LIST_TTL_MS = 2000;
+/** How long a wallet's earnings (a sum over its ledger history) are reused. */
+const EARNINGS_TTL_MS = 30_000;
 
 export const PERIOD_MS: Record<LeaderboardPeriod, number> = { day: 86_400_000, week: 7 * 86_400_000, all: 0 };
 
@@ -26,6 +28,7 @@ export function pointView(p: NodeMetricPoint): NodePointView {
 export class NodeViews {
   readonly #m: RouterMetrics;
   #cache: { at: number; list: Summary[] } | null = null;
+  readonly #earned = new Map<string, { at: number; amount: bigint }>();
 
   constructor(metrics: RouterMetrics) {
     this.#m = metrics;
@@ -43,7 +46,7 @@ export class NodeViews {
       const figure = m.figures.nodes.get(entry.id);
       const sample = figure?.sample ?? null;
       const wallet = m.c.walletOf(entry.id);
-      const earned = m.c.ledger.earned(wallet);
+      const earned = this.#earnings(wallet, now);
       let reputation = 0;
       for (const sha of verdictModels.get(entry.id) ?? [])
         reputation = Math.max(reputation, m.c.verification.reputation(entry.id, sha).score);
@@ -116,6 +119,14 @@ export class NodeViews {
     }
     ranked.sort((a, b) => (b.key > a.key ? 1 : b.key < a.key ? -1 : a.nodeId.localeCompare(b.nodeId)));
     return ranked.slice(0, limit).map((r, i) => ({ rank: i + 1, nodeId: r.nodeId, value: r.value }));
+  }
+
+  #earnings(wallet: string, now: number): bigint {
+    const known = this.#earned.get(wallet);
+    if (known && now - known.at < EARNINGS_TTL_MS) return known.amount;
+    const amount = this.#m.c.ledger.earned(wallet);
+    this.#earned.set(wallet, { at: now, amount });
+    return amount;
   }
 
   /** A node seen after the cached list was made. */

@@ -131,6 +131,7 @@ export class RouterMetrics {
 
   /** One sample: each connected node's latest figures and the network's, into the series. */
   record(now: number): void {
+    if (!this.figures.enabled) return;
     const points = [];
     for (const [nodeId, figure] of this.figures.nodes) {
       const s = figure.sample;
