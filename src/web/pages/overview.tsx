@@ -6,6 +6,9 @@ import { percent, si } from '../format.js';
 import { useApi } from '../hooks.js';
 import { NodeLink, Problem, Stat, Table } from '../parts.js';
 
+/** Pause before the live stream is opened again. */
+const RECONNECT_MS = 2000;
+
 /** Points kept in the browser: 15 minutes at one a second. */
 const KEEP = 900;
 
@@ -58,21 +61,32 @@ export function Overview() {
           nodes: p.nodesOnline,
         });
       setSeries(s);
-      const response = await openEvents('/api/network/live', undefined, controller.signal);
-      await readEvents(response, (data) => {
-        const o = JSON.parse(data) as NetworkOverviewView;
-        setOverview(o);
-        setError(null);
-        setSeries((prev) =>
-          append(prev, {
-            at: o.at,
-            tokens: o.tokensPerSecond,
-            tasks: o.tasksPerMinute,
-            queue: o.queueDepth,
-            nodes: o.nodesOnline.total,
-          }),
-        );
-      });
+      // The live stream, opened again after a pause whenever it ends (a router restart, a network blip).
+      while (!controller.signal.aborted) {
+        try {
+          const response = await openEvents('/api/network/live', undefined, controller.signal);
+          await readEvents(response, (data) => {
+            const o = JSON.parse(data) as NetworkOverviewView;
+            setOverview(o);
+            setError(null);
+            setSeries((prev) =>
+              append(prev, {
+                at: o.at,
+                tokens: o.tokensPerSecond,
+                tasks: o.tasksPerMinute,
+                queue: o.queueDepth,
+                nodes: o.nodesOnline.total,
+              }),
+            );
+          });
+        } catch (e) {
+          if (controller.signal.aborted) return;
+          // A router without the live route will not grow one: say so and stop asking.
+          if (e instanceof ApiError && e.status === 404) throw e;
+          setError(new ApiError(0, 'The live stream was interrupted; reconnecting…', null));
+        }
+        await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
+      }
     };
     run().catch((e: unknown) => {
       if (controller.signal.aborted) return;
