@@ -6,6 +6,7 @@ import { batchBench } from './batch.js';
 import { connectionsBench } from './connections.js';
 import { faultsBench } from './faults.js';
 import { ledgerBench } from './ledger.js';
+import { metricsBench } from './metrics.js';
 import { overheadBench } from './overhead.js';
 import { schedulerBench } from './scheduler.js';
 import { verifiedStreamBench } from './verified-stream.js';
@@ -22,6 +23,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   adversarial: () => adversarialBench(),
   faults: () => faultsBench(),
   'verified-stream': () => verifiedStreamBench(),
+  metrics: () => metricsBench(),
 };
 
 const only = process.argv.slice(2);

@@ -39,7 +39,7 @@ async function latencies(sim: Sim, accepted: Map<string, number>) {
 
 export async function schedulerBench(options: SchedulerOptions = {}) {
   const nodes = options.nodes ?? 1000;
-  const total = options.tasks ?? 40_000;
+  const defaultTotal = options.tasks ?? 40_000;
   const window = options.window ?? 4000;
   const httpTotal = options.httpTasks ?? 10_000;
   process.stderr.write(`scheduler: connecting ${nodes} simulated nodes (fake engine)...\n`);
@@ -73,7 +73,7 @@ export async function schedulerBench(options: SchedulerOptions = {}) {
       validation: { kind: 'none' },
     });
   // In-process submission: keep `window` tasks in flight, submit in bursts.
-  const inProcessRun = async (batchResults: boolean) => {
+  const inProcessRun = async (batchResults: boolean, total = defaultTotal) => {
     sim.broadcast(batchResults ? 'batch-on' : 'batch-off');
     sim.broadcast('reset');
     const swarmCpuBefore = (await sim.stats()).reduce((n, s) => n + s.cpuMs, 0);
@@ -196,6 +196,31 @@ export async function schedulerBench(options: SchedulerOptions = {}) {
   bursts.sort((a, b) => a.dispatchesPerSecond - b.dispatchesPerSecond);
   const perResultSignatures = await inProcessRun(false);
   const batched = await inProcessRun(true);
+  // Metrics (issue 11) off and on in turns, in this one run: the dispatch rate must stay within 5 %.
+  const metrics = sim.router.services.metrics;
+  const compare = {
+    off: [] as number[],
+    on: [] as number[],
+    burstOff: [] as number[],
+    burstOn: [] as number[],
+  };
+  for (let round = 0; round < 3; round++) {
+    for (const enabled of [false, true]) {
+      metrics.setEnabled(enabled);
+      process.stderr.write(`scheduler: metrics ${enabled ? 'on' : 'off'}, round ${round + 1}...\n`);
+      (enabled ? compare.burstOn : compare.burstOff).push((await burstRun()).dispatchesPerSecond);
+      (enabled ? compare.on : compare.off).push((await inProcessRun(true, 10_000)).dispatchesPerSecond);
+    }
+  }
+  metrics.setEnabled(true);
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const metricsCost = {
+    dispatchBurstPerSecond: { off: median(compare.burstOff), on: median(compare.burstOn), runs: compare },
+    inProcessPerSecond: { off: median(compare.off), on: median(compare.on) },
+    burstRatio: round(median(compare.burstOn) / median(compare.burstOff), 3),
+    inProcessRatio: round(median(compare.on) / median(compare.off), 3),
+    target: 'ratio >= 0.95',
+  };
 
   // HTTP from a separate process.
   process.stderr.write(`scheduler: ${httpTotal} tasks over HTTP...\n`);
@@ -233,6 +258,7 @@ export async function schedulerBench(options: SchedulerOptions = {}) {
     inProcess: batched,
     inProcessOneSignaturePerResult: perResultSignatures,
     batchedResultsSpeedup: round(batched.dispatchesPerSecond / perResultSignatures.dispatchesPerSecond),
+    metricsCost,
     http: {
       tasks: httpTotal,
       concurrency,

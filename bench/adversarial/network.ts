@@ -214,9 +214,9 @@ export async function startNetwork({ honestCount, log }: NetworkOptions) {
       });
       if (response.ok) {
         const body = (await response.json()) as {
-          reputation: { score: number; passes: number; fails: number; streak: number }[];
+          reputation_by_model: { score: number; passes: number; fails: number; streak: number }[];
         };
-        const r = body.reputation[0];
+        const r = body.reputation_by_model[0];
         reputation[`${role} ${id.slice(0, 10)}`] = r
           ? { score: Number(r.score.toFixed(3)), passes: r.passes, fails: r.fails, streak: r.streak }
           : null;

@@ -145,8 +145,25 @@ async function startNode(index: number): Promise<void> {
         }
         case 'welcome': {
           stats.connected++;
+          // Periodic heartbeats carry the node's figures, as a real node's do (src/node/metrics).
           const timer = setInterval(
-            () => send(socket, { type: 'heartbeat', sentAt: Date.now(), running: 0 }),
+            () =>
+              send(socket, {
+                type: 'heartbeat',
+                sentAt: Date.now(),
+                running: 0,
+                metrics: {
+                  tokensPerSecond: Math.random() * 100,
+                  flops: 1e9 + Math.random() * 1e9,
+                  gpuUtilization: null,
+                  cpuUtilization: Math.random() * 100,
+                  memoryUsedBytes: 4e9,
+                  powerWatts: null,
+                  temperatureC: null,
+                  tasksDone: stats.tasks,
+                  tasksFailed: 0,
+                },
+              }),
             message.heartbeatMs,
           );
           timer.unref();

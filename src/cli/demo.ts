@@ -35,6 +35,7 @@ export async function demoCommand(options: { nodes: number; prompts: number }): 
   try {
     const client = new OmniClient({ baseUrl: network.url, apiKey: network.apiKey });
     say(`router: ${network.url}  model: ${network.modelName} (random weights: the text is not meaningful)`);
+    say(`dashboard: ${network.url}/`);
     say(`sending ${options.prompts} prompts...`);
     const perNode = new Map<string, NodeFigures>();
     const checks = new Map<string, number>();

@@ -103,6 +103,11 @@ program
   .option('--tls-key <file>', "the certificate's private key (PEM; with --tls-cert)")
   .option('--queue-limit <n>', 'tasks that may wait before clients get 429', integer('--queue-limit'), 1000)
   .option(
+    '--metrics-sample <duration>',
+    'how often node and network figures are recorded into the metrics series (default 10s)',
+    duration('--metrics-sample'),
+  )
+  .option(
     '--batch-window <duration>',
     'how long a batch may run before its unanswered lines expire (default 24h)',
     duration('--batch-window'),
@@ -260,9 +265,15 @@ program
   .requiredOption('--data <dir>', "the router's data folder (or the folder given to `up --data`)")
   .action(async (o) => (await ledger()).ledgerVerifyCommand({ data: routerStoreDir(o.data) }));
 
-program
-  .command('node')
-  .description('a compute node')
+const node = program.command('node').description('a compute node');
+node
+  .command('status')
+  .description("a running node's own figures from its status port (GET /status): FLOPS, utilization, tasks")
+  .option('--port <port>', "the node's --status-port", integer('--port'), 8080)
+  .option('--url <url>', 'the status server, e.g. http://10.0.0.5:8080 (instead of --port on this machine)')
+  .option('--watch', 'redraw every 2 s until Ctrl-C')
+  .action(async (o) => (await import('./status-commands.js')).nodeStatusCommand(o));
+node
   .command('start')
   .description('start a compute node serving GGUF model files to a router')
   .requiredOption('--router <url>', 'the router, e.g. http://127.0.0.1:8080')
@@ -295,7 +306,22 @@ program
     '--router-fingerprint <sha256>',
     'accept only the router certificate with this SHA-256 fingerprint (hex, colons allowed); works for a self-signed one',
   )
+  .option(
+    '--status-port <port>',
+    'local port of GET /status (JSON figures; `node status` reads it); 0: off; a port in use is skipped',
+    integer('--status-port'),
+    8080,
+  )
   .action(async (o) => (await starts()).nodeStart(o));
+
+program
+  .command('network')
+  .description('the network as a router sees it')
+  .command('status')
+  .description('nodes online, compute, tasks per minute, tokens/s, queue and the top nodes (public figures)')
+  .option('--router <url>', 'the router (default: the one you logged in to)')
+  .option('--watch', 'redraw every 2 s until Ctrl-C')
+  .action(async (o) => (await import('./status-commands.js')).networkStatusCommand(o));
 
 program
   .command('up')

@@ -27,6 +27,7 @@ export type RouterStartOptions = {
   queueLimit: number;
   batchWindow?: number;
   checkWait?: number;
+  metricsSample?: number;
   honeypotRate?: string;
   pricePerToken?: string;
   modelPrice?: string[];
@@ -135,11 +136,12 @@ export async function routerStart(options: RouterStartOptions): Promise<void> {
     queueLimit: options.queueLimit,
     ...(options.batchWindow === undefined ? {} : { batchWindowMs: options.batchWindow }),
     ...(options.checkWait === undefined ? {} : { checkWaitMs: options.checkWait }),
+    ...(options.metricsSample === undefined ? {} : { metricsSampleMs: options.metricsSample }),
     ...(options.honeypotRate === undefined ? {} : { honeypotRate: Number(options.honeypotRate) }),
     ledger: ledgerFlags(options),
     ...tlsFlags(options),
   });
-  process.stdout.write(`router: ${router.url}\n`);
+  process.stdout.write(`router: ${router.url}\ndashboard: ${router.url}/\n`);
   stopOnSignal(() => router.stop());
 }
 
@@ -155,6 +157,7 @@ export async function nodeStart(options: {
   gpu: boolean;
   routerCa?: string;
   routerFingerprint?: string;
+  statusPort?: number;
 }): Promise<void> {
   const { startNode } = await import('../node/index.js');
   const node = await startNode({
@@ -173,6 +176,7 @@ export async function nodeStart(options: {
     gpu: options.gpu ? 'auto' : false,
     ...(options.routerCa ? { routerCa: resolve(options.routerCa) } : {}),
     ...(options.routerFingerprint ? { routerFingerprint: options.routerFingerprint } : {}),
+    ...(options.statusPort === undefined ? {} : { statusPort: options.statusPort }),
   });
   process.stdout.write(`node: ${node.nodeId}\n`);
   // Refused for good (its hello, or the router's certificate): exit non-zero once the node has stopped.

@@ -103,6 +103,9 @@ export async function startNetwork(options: NetworkOptions): Promise<LocalNetwor
         // validator other than the worker) can be checked on a local network of two or more nodes.
         '--role',
         'both',
+        // Each node's GET /status beside the router's port (`node status --port`).
+        '--status-port',
+        String(options.port === 0 ? 0 : options.port + 1 + i),
       ],
       {
         stdio: ['ignore', 'ignore', 'inherit'],
@@ -178,7 +181,7 @@ export async function upCommand(options: {
     fund: options.fund,
   });
   process.stdout.write(
-    `router: ${network.url}\napi key: ${network.apiKey}\noperator key: ${network.operatorKey}\naccount: ${network.account}\nmodel: ${network.modelName}\n`,
+    `router: ${network.url}\napi key: ${network.apiKey}\noperator key: ${network.operatorKey}\naccount: ${network.account}\nmodel: ${network.modelName}\ndashboard: ${network.url}/\n`,
   );
   stopOnSignal(() => network.stop());
 }

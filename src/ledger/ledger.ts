@@ -156,6 +156,13 @@ export class Ledger {
     };
   }
 
+  /** What an account received as earnings (payments, rewards, less slashes) over its whole history. */
+  earned(account: string): bigint {
+    const core = this.#core;
+    core.flush();
+    return core.store.received(normalizeAddress(account, 'account'), 0, EARNINGS);
+  }
+
   /** An account's entries, newest first (paging: pass the last seq seen as `beforeSeq`). */
   entries(account: string, page: { beforeSeq?: number; limit?: number } = {}): AccountEntry[] {
     this.#core.flush();

@@ -5,6 +5,7 @@ import {
   type HelloMessage,
   helloClaimText,
   type NodeMessage,
+  type NodeMetricsSample,
   type RouterMessage,
   routerBaseUrl,
   routerMessage,
@@ -23,9 +24,13 @@ export type LinkInit = {
   hello: Omit<HelloMessage, 'challenge' | 'signature'>;
   onMessage: (message: RouterMessage) => void;
   onDown: () => void;
+  /** The router welcomed the node (each time the link comes up). */
+  onUp?: (() => void) | undefined;
   /** The router refused this node's hello for good (bad signature): the link has stopped retrying. */
   onFatal: () => void;
   running: () => number;
+  /** The node's figures for its periodic heartbeat (not the ping answers, which stay small and quick). */
+  metrics?: (() => NodeMetricsSample) | undefined;
   log: (line: string) => void;
   /** A CA and/or pinned fingerprint for a wss router, beyond the system's roots. */
   trust?: RouterTrust | undefined;
@@ -180,9 +185,11 @@ export class RouterLink {
             sentAt: Date.now(),
             running: this.#init.running(),
             ...(this.#lastPing === undefined ? {} : { pingEcho: this.#lastPing }),
+            ...(this.#init.metrics ? { metrics: this.#init.metrics() } : {}),
           });
         }, message.heartbeatMs);
         this.#heartbeat.unref();
+        this.#init.onUp?.();
         this.#welcomed();
         return;
       case 'ping':

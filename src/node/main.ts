@@ -14,6 +14,7 @@ import {
 } from '../protocol/index.js';
 import { loadIdentity } from './identity.js';
 import { RouterLink } from './link.js';
+import { startNodeMetrics } from './metrics/index.js';
 import { resolveModelSources } from './model-source.js';
 import { probeHardware } from './probe.js';
 import { loadRouterTrust, type RouterTrust, routerFetch } from './router-tls.js';
@@ -45,6 +46,8 @@ export const nodeConfig = z.object({
   gpu: z.union([z.literal('auto'), z.literal(false)]).default('auto'),
   /** A label for this node's log lines. */
   name: z.string().min(1).max(100).optional(),
+  /** Local port of `GET /status` (the CLI's default is 8080); 0 or absent: no status server. */
+  statusPort: z.number().int().min(0).max(65535).optional(),
 });
 export type NodeConfig = z.input<typeof nodeConfig>;
 
@@ -209,6 +212,17 @@ function connect(settings: Settings, loaded: Loaded, options: NodeOptions): Runn
   let link!: RouterLink;
   // A fresh result key per start; the signed hello certifies it for this node id.
   const resultKey = createResultKey();
+  let connected = false;
+  const metrics = startNodeMetrics({
+    nodeId: account.address,
+    name: settings.name ?? null,
+    routerUrl: settings.routerUrl,
+    announcements: loaded.announcements,
+    statusPort: settings.statusPort ?? 0,
+    running: () => runner.running,
+    connected: () => connected,
+    log: info,
+  });
   const runner = new Runner({
     account,
     signResult: resultKey.sign,
@@ -217,11 +231,13 @@ function connect(settings: Settings, loaded: Loaded, options: NodeOptions): Runn
     log: info,
     tamper: options.tamper,
     tamperText: options.tamperText,
+    metrics: metrics.metrics,
   });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await runner.drain(5000);
+      await metrics.stop();
       await link.stop();
       for (const model of models.values()) await model.dispose().catch(() => {});
       await engine.dispose().catch(() => {});
@@ -255,10 +271,17 @@ function connect(settings: Settings, loaded: Loaded, options: NodeOptions): Runn
         );
       }
     },
-    onDown: () => runner.abortAll(),
+    onUp: () => {
+      connected = true;
+    },
+    onDown: () => {
+      connected = false;
+      runner.abortAll();
+    },
     // The router refused this node for good: nothing left to do, so free the engine.
     onFatal: () => void stop(),
     running: () => runner.running,
+    metrics: () => metrics.metrics.sample(),
     log,
     trust: settings.trust,
   });

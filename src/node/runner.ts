@@ -35,6 +35,11 @@ export type RunnerInit = {
   tamper?: ((task: TaskMessage, output: TaskOutput) => Promise<TaskOutput> | TaskOutput) | undefined;
   /** Fault injection as `tamper`, for streamed text: rewrites each piece before it is sent. */
   tamperText?: ((task: TaskMessage, text: string) => string) | undefined;
+  /** Told when a task starts and ends, for the node's metrics (src/node/metrics). */
+  metrics?: {
+    taskStarted(): void;
+    taskEnded(modelSha256: string, tokens: number, outcome: 'done' | 'failed' | 'other'): void;
+  };
 };
 
 type Job = { task: TaskMessage; abort: AbortController; started: boolean; done: Promise<void> | null };
@@ -193,6 +198,21 @@ export class Runner {
   }
 
   async #execute(job: Job, model: LoadedModel): Promise<void> {
+    const metrics = this.#init.metrics;
+    metrics?.taskStarted();
+    let ended: { tokens: number; outcome: 'done' | 'failed' | 'other' } = { tokens: 0, outcome: 'other' };
+    try {
+      ended = await this.#work(job, model);
+    } finally {
+      metrics?.taskEnded(job.task.modelSha256, ended.tokens, ended.outcome);
+    }
+  }
+
+  /** Runs one task; says how it ended, for the node's metrics. */
+  async #work(
+    job: Job,
+    model: LoadedModel,
+  ): Promise<{ tokens: number; outcome: 'done' | 'failed' | 'other' }> {
     const { task } = job;
     const start = performance.now();
     let seq = 0;
@@ -236,7 +256,7 @@ export class Runner {
         };
       }
       if (this.#init.tamper) output = await this.#init.tamper(task, output);
-      if (job.abort.signal.aborted) return;
+      if (job.abort.signal.aborted) return { tokens: 0, outcome: 'other' };
       const outputSha256 = outputHash(output);
       const nonce = this.#nonce();
       this.#queueResult({
@@ -253,9 +273,10 @@ export class Runner {
       this.#init.log(
         `task ${task.taskId} done: ${output.completionTokens} tokens in ${ms.toFixed(0)} ms${rate}`,
       );
+      return { tokens: output.completionTokens, outcome: 'done' };
     } catch (error) {
       batcher.discard();
-      if (job.abort.signal.aborted) return;
+      if (job.abort.signal.aborted) return { tokens: 0, outcome: 'other' };
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof ContextLengthExceededError) {
         this.#init.send({
@@ -268,7 +289,7 @@ export class Runner {
           promptTokens: error.promptTokens,
           contextLength: error.contextLength,
         });
-        return;
+        return { tokens: 0, outcome: 'other' };
       }
       const badInput = isBadInput(error);
       this.#init.log(`task ${task.taskId} failed: ${message}`);
@@ -281,6 +302,7 @@ export class Runner {
         // Another node would reject the same input the same way; anything else may be this node's fault.
         final: badInput,
       });
+      return { tokens: 0, outcome: badInput ? 'other' : 'failed' };
     }
   }
 }

@@ -171,12 +171,32 @@ export const helloMessage = z.object({
 });
 export type HelloMessage = z.infer<typeof helloMessage>;
 
+/**
+ * A node's own figures (issue 11), sent with its periodic heartbeat: numbers only, so the router keeps a small
+ * fixed-size record per node. Null where the node cannot read a figure (no GPU, no power sensor).
+ */
+export const nodeMetricsSample = z.object({
+  /** Output tokens per second over the last minute (throughput). */
+  tokensPerSecond: z.number().min(0).max(1e9),
+  /** Tokens/s while working times the model's FLOPs per token (2 x parameters); the benchmark's when idle. */
+  flops: z.number().min(0).max(1e21),
+  gpuUtilization: z.number().min(0).max(100).nullable(),
+  cpuUtilization: z.number().min(0).max(100).nullable(),
+  memoryUsedBytes: z.number().min(0).max(1e16).nullable(),
+  powerWatts: z.number().min(0).max(1e6).nullable(),
+  temperatureC: z.number().min(-100).max(300).nullable(),
+  tasksDone: z.number().int().min(0),
+  tasksFailed: z.number().int().min(0),
+});
+export type NodeMetricsSample = z.infer<typeof nodeMetricsSample>;
+
 export const heartbeatMessage = z.object({
   type: z.literal('heartbeat'),
   sentAt: z.number(),
   running: z.number().int().min(0),
   /** Echo of the router's last ping time, for round-trip measurement. */
   pingEcho: z.number().optional(),
+  metrics: nodeMetricsSample.optional(),
 });
 
 /** A batch of streamed text for a running task; provisional until the signed result arrives. */

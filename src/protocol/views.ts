@@ -6,6 +6,7 @@
  */
 import type { BatchStatus } from './api.js';
 import type { TaskOutput } from './messages.js';
+import type { NodeDetailView } from './metrics-views.js';
 
 /** OpenAI's list envelope. */
 export type ListView<T> = { object: 'list'; data: T[] };
@@ -88,6 +89,9 @@ export type ChatCompletionView = {
   omnitensor?: ValidationView;
 };
 
+/** `omnitensor` of a stream's last chunk (the one with `finish_reason`): its check, node and cost. */
+export type StreamReceiptView = { validation?: ValidationView['validation']; node: string; cost?: string };
+
 /** `POST /v1/completions` without streaming. */
 export type TextCompletionView = {
   id: string;
@@ -155,15 +159,24 @@ export type VerdictView = {
   at: number;
 };
 
-/** `GET /api/nodes/{id}`: a node's public record, its reputation per model and latest verdicts. */
-export type NodeView = {
-  id: string;
+/**
+ * `GET /api/nodes/{id}`: a node's page (NodeDetailView, issue 11) plus its public record as before: whether it
+ * is connected, its reputation per model (`reputation_by_model`; `reputation` is now the best score) and
+ * its latest verdicts with their evidence.
+ */
+export type NodeView = Omit<NodeDetailView, 'verdicts'> & {
   connected: boolean;
   first_seen?: number;
   last_seen?: number;
   tasks_done?: number;
-  reputation: { model_sha256: string; score: number; passes: number; fails: number; streak: number }[];
-  verdicts: VerdictView[];
+  reputation_by_model: {
+    model_sha256: string;
+    score: number;
+    passes: number;
+    fails: number;
+    streak: number;
+  }[];
+  verdicts: (VerdictView & { taskId: string })[];
 };
 
 // --- Files and batches (OpenAI's shapes) -------------------------------------------------------------------

@@ -8,6 +8,7 @@ import type {
   TaskStore,
   VerdictStore,
 } from '../store/index.js';
+import type { RouterMetrics } from './metrics/router-metrics.js';
 import type { Gateway } from './nodes/gateway.js';
 import type { EpochCloser } from './tasks/epoch-meter.js';
 import type { NodeGate } from './tasks/node-gate.js';
@@ -33,6 +34,8 @@ export type RouterServices = {
   epochs: EpochCloser;
   /** Minimum stake to receive work: `gate.canReceiveWork(nodeId)`, `gate.refresh(nodeId)` after a stake moves. */
   gate: NodeGate;
+  /** Figures, time series, idle reasons and the Prometheus registry (src/router/metrics). */
+  metrics: RouterMetrics;
   defaultMaxTokens: number;
 };
 

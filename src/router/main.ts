@@ -17,6 +17,8 @@ export const routerConfig = z.object({
   queueLimit: z.number().int().min(1).default(1000),
   maxAttempts: z.number().int().min(1).max(10).default(3),
   heartbeatMs: z.number().int().min(100).default(2000),
+  /** How often node and network figures go into the metrics series (raw tier; see src/store/metric-series.ts). */
+  metricsSampleMs: z.number().int().min(100).default(10_000),
   leaseGraceMs: z.number().int().min(100).default(30_000),
   /**
    * How long a node that has not yet delivered work has to send the first piece of a task; the floor keeps a

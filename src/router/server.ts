@@ -3,6 +3,7 @@ import { Ledger } from '../ledger/index.js';
 import type { HealthView } from '../protocol/index.js';
 import {
   type Db,
+  DEFAULT_TIERS,
   KeyStore,
   LedgerStore,
   LoginTokenStore,
@@ -19,12 +20,15 @@ import { batchRoutes } from './api/batch-routes.js';
 import { createErrorHandler } from './api/http-errors.js';
 import { ledgerRoutes } from './api/ledger-routes.js';
 import { loginRoutes } from './api/login-routes.js';
+import { metricsRoutes } from './api/metrics-routes.js';
 import { modelRoutes } from './api/model-routes.js';
 import { networkRoutes } from './api/network-routes.js';
 import { openAiRoutes } from './api/openai-routes.js';
+import { webRoutes } from './api/web-routes.js';
 import type { RouterServices } from './context.js';
 import { type LedgerSettings, ledgerConfigOf, ledgerSettings } from './ledger-config.js';
 import type { Logger } from './log.js';
+import { RouterMetrics } from './metrics/router-metrics.js';
 import { Gateway } from './nodes/gateway.js';
 import { CATALOG_SWEEP_MS, expireAnnouncedModels } from './nodes/model-catalog.js';
 import { SignaturePool } from './nodes/signature-pool.js';
@@ -43,6 +47,8 @@ export type RouterInit = {
   queueLimit: number;
   maxAttempts: number;
   heartbeatMs: number;
+  /** How often figures are recorded into the metrics series (default 10 s). */
+  metricsSampleMs?: number | undefined;
   leaseGraceMs: number;
   /** An unproven node's time to its first piece of a task (src/router/lease-policy.ts). */
   firstTokenMs?: number | undefined;
@@ -151,6 +157,21 @@ export function buildRouter(init: RouterInit): RouterApp {
     payments.verdict(event);
     if (event.outcome === 'fail') gate.refresh(event.nodeId);
   });
+  // Metrics (issue 11): counts tasks and verdicts, hears node figures from the gateway; reads the rest.
+  const metrics = new RouterMetrics({
+    db,
+    scheduler,
+    gate,
+    verification,
+    verdicts,
+    models,
+    ledger,
+    walletOf: (id) => payments.wallet(id),
+    log: init.log,
+    tiers: { ...DEFAULT_TIERS, sampleMs: init.metricsSampleMs ?? DEFAULT_TIERS.sampleMs },
+  });
+  tasks.observe(metrics.figures);
+  verification.onVerdict((event) => metrics.figures.verdict(event));
   const signatures = new SignaturePool(init.verifyThreads);
   const gateway = new Gateway({
     scheduler,
@@ -161,6 +182,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     log: init.log,
     heartbeatMs: init.heartbeatMs,
     messageBudget: init.nodeMessageBudget,
+    figures: metrics.figures,
   });
   // Every peer exists now: leases go to the gateway, and a task out of attempts is given up.
   scheduler.start({
@@ -194,6 +216,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     payments,
     epochs,
     gate,
+    metrics,
     defaultMaxTokens: init.defaultMaxTokens,
   };
 
@@ -209,10 +232,17 @@ export function buildRouter(init: RouterInit): RouterApp {
   app.setErrorHandler(createErrorHandler(init.log));
   // Nodes count once they can take work (their hello verified and their models proven).
   app.get('/health', async (): Promise<HealthView> => ({ status: 'ok', nodes: scheduler.nodeCount }));
+  // The dashboard's static files at `/`: public; what it shows comes from the API with the user's own key.
+  app.register(async (open) => webRoutes(open));
   // Model catalog and files: public, since nodes fetch models and hold no API key.
   app.register(async (open) => {
     open.addHook('onRequest', byClient);
     modelRoutes(open, services);
+  });
+  // Network and node figures, and Prometheus: public (the network's figures, no user's data).
+  app.register(async (open) => {
+    open.addHook('onRequest', byClient);
+    metricsRoutes(open, services, metrics);
   });
   // Wallet login: public, since it is how a user without an API key gets a credential.
   const loginTokens = new LoginTokenStore(db);
@@ -268,6 +298,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     if (dropped.length > 0) init.log('info', 'announced models no node serves left the catalog', { dropped });
   }, CATALOG_SWEEP_MS);
   catalogTimer.unref();
+  metrics.start();
 
   // Payments first: it reads which held tasks finished before the task manager queues the rest again.
   const epoch = ledger.epochs.current();
@@ -286,6 +317,7 @@ export function buildRouter(init: RouterInit): RouterApp {
       clearInterval(leaseTimer);
       clearInterval(ledgerTimer);
       clearInterval(catalogTimer);
+      metrics.stop();
       tasks.stop();
       scheduler.stop();
       await gateway.close();

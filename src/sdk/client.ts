@@ -21,6 +21,7 @@ import {
   type ModelCatalogEntry,
   type ModelView,
   type NodeView,
+  type PerformanceMetrics,
   routerBaseUrl,
   type SessionView,
   type StakeView,
@@ -32,6 +33,7 @@ import {
   type WithdrawalView,
 } from '../protocol/index.js';
 import { apiErrorOf } from './api-error.js';
+import { MetricsApi } from './metrics.js';
 import type {
   BatchParameters,
   ChatParameters,
@@ -76,6 +78,11 @@ const query = (values: Record<string, string | number | undefined>) => {
 /** A typed client for a router's HTTP API; every failure is an ApiError with the status, code and field. */
 export class OmniClient {
   readonly #options: ClientOptions;
+  /** Network and node figures, series and leaderboards (src/sdk/metrics.ts). */
+  readonly metrics = new MetricsApi(async <T>(route: string, signal?: AbortSignal) => {
+    const response = await this.#request('GET', route, undefined, signal);
+    return (route === '/metrics' ? response.text() : response.json()) as Promise<T>;
+  });
 
   constructor(options: ClientOptions) {
     // A wss:// gateway address names the same router as its https:// API.
@@ -163,6 +170,11 @@ export class OmniClient {
   /** A node's public record: whether it is connected, its reputation per model and its latest verdicts. */
   async node(id: string, signal?: AbortSignal): Promise<NodeView> {
     return this.#json('GET', path`/api/nodes/${id}`, undefined, signal);
+  }
+
+  /** Seed 000's performance figures of a node (`gpu_utilization`, `task_completion_rate`, `flops`, ...). */
+  getPerformanceMetrics(nodeId: string, signal?: AbortSignal): Promise<PerformanceMetrics> {
+    return this.metrics.performance(nodeId, signal);
   }
 
   /** Uploads a JSONL request file for a batch (multipart, like OpenAI's `files.create`). */

@@ -20,7 +20,15 @@ export type {
   MintView,
   ModelCatalogEntry,
   ModelView,
+  NetworkOverviewView,
+  NetworkPointView,
+  NodeDetailView,
+  NodeListView,
+  NodePointView,
+  NodeStatusView,
+  NodeSummaryView,
   NodeView,
+  PerformanceMetrics,
   RewardView,
   SessionView,
   StakeView,
@@ -44,6 +52,7 @@ export {
   type TaskReference,
   type WriteOptions,
 } from './client.js';
+export { MetricsApi, type MetricsGet, nodeStatus, type SeriesRange } from './metrics.js';
 export { OmniTensor, type OmniTensorOptions } from './omnitensor.js';
 export type {
   BatchParameters,

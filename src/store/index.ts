@@ -33,7 +33,16 @@ export {
   type WithdrawalRecord,
   type WithdrawalStatus,
 } from './ledger.js';
+export {
+  DEFAULT_TIERS,
+  MetricSeriesStore,
+  type NetworkMetricPoint,
+  type NodeMetricPoint,
+  type SeriesTiers,
+  seriesRowBound,
+} from './metric-series.js';
 export { type ModelRecord, ModelStore, type StoredModel } from './models.js';
+export { type NodeDirectoryEntry, NodeDirectoryStore } from './node-directory.js';
 export { NodeStore } from './nodes.js';
 export { PaymentStore, type TaskPaymentRecord } from './payments.js';
 export { type SessionParams, type SessionRecord, SessionStore } from './sessions.js';

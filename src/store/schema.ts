@@ -291,4 +291,37 @@ export const migrations: string[] = [
   ALTER TABLE models ADD COLUMN seen_at INTEGER;
   UPDATE models SET announced = 1, name = sha256, seen_at = added_at WHERE path IS NULL;
   `,
+  // Metrics time series (issue 11): per-node and network points in three tiers (0: raw samples, 1: 5-minute
+  // averages, 2: hourly averages); `samples` is how many raw samples a row stands for (weights and uptime).
+  `
+  CREATE TABLE node_metric_points (
+    node_id TEXT NOT NULL,
+    tier INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    samples INTEGER NOT NULL,
+    tokens_per_second REAL NOT NULL,
+    flops REAL NOT NULL,
+    gpu_utilization REAL,
+    cpu_utilization REAL,
+    memory_used_bytes REAL,
+    power_watts REAL,
+    temperature_c REAL,
+    tasks_done INTEGER NOT NULL,
+    tasks_failed INTEGER NOT NULL,
+    PRIMARY KEY (node_id, tier, at)
+  ) WITHOUT ROWID;
+  CREATE INDEX node_metric_points_tier ON node_metric_points(tier, at);
+  CREATE TABLE network_metric_points (
+    tier INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    samples INTEGER NOT NULL,
+    nodes_online REAL NOT NULL,
+    tasks_per_minute REAL NOT NULL,
+    tokens_per_second REAL NOT NULL,
+    queue_depth REAL NOT NULL,
+    flops REAL NOT NULL,
+    pass_rate REAL,
+    PRIMARY KEY (tier, at)
+  ) WITHOUT ROWID;
+  `,
 ];

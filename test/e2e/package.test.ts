@@ -129,6 +129,10 @@ describe('the installed package', () => {
       client: true,
       health: { status: 'ok', nodes: 0 },
     });
+    // The dashboard ships built in the package (web/dist) and its router serves it.
+    const page = await (await fetch(`${url}/`)).text();
+    expect(page).toContain('<script type="module" src="/app.js">');
+    expect((await fetch(`${url}/app.js`)).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
   });
 
   it("type-checks a user's TypeScript against the package's types", async () => {

@@ -101,7 +101,7 @@ async function nodeRecord(id: string) {
   const response = await fetch(`${url}/api/nodes/${id}`, { headers: { authorization: `Bearer ${apiKey}` } });
   return (await response.json()) as {
     tasks_done?: number;
-    reputation: { passes: number; fails: number }[];
+    reputation_by_model: { passes: number; fails: number }[];
     verdicts: {
       outcome: string;
       reason: string;
@@ -209,7 +209,7 @@ describe('a validator that fails honest work', () => {
     expect(record.verdicts.length).toBeGreaterThan(0);
     expect(record.verdicts.some((v) => v.outcome === 'fail')).toBe(false);
     expect(record.verdicts.some((v) => /not confirmed, so not blamed/.test(v.reason))).toBe(true);
-    expect(record.reputation.every((r) => r.fails === 0)).toBe(true);
+    expect(record.reputation_by_model.every((r) => r.fails === 0)).toBe(true);
   });
 
   it('with an honest second validator: the user gets the checked answer, the liar is marked wrong, no worker is failed', async () => {
@@ -233,11 +233,11 @@ describe('a validator that fails honest work', () => {
     expect(wrong.length).toBeGreaterThan(0);
     expect(wrong[0]?.evidence.dispute).toMatchObject({ worker: expect.stringMatching(/^0x/) });
     expect(wrong[0]?.reason).toMatch(/failed a result of .* that validator .* passed/);
-    expect(record.reputation.some((r) => r.fails > 0)).toBe(true);
+    expect(record.reputation_by_model.some((r) => r.fails > 0)).toBe(true);
     for (const worker of workers) {
       const own = await nodeRecord(worker);
       expect(own.verdicts.some((v) => v.outcome === 'fail')).toBe(false);
-      expect(own.reputation.every((r) => r.fails === 0)).toBe(true);
+      expect(own.reputation_by_model.every((r) => r.fails === 0)).toBe(true);
     }
     honest.child.kill('SIGKILL');
   });

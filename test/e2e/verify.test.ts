@@ -74,7 +74,7 @@ async function chat(
 async function nodeRecord(id: string) {
   const response = await fetch(`${url}/api/nodes/${id}`, { headers: { authorization: `Bearer ${apiKey}` } });
   return (await response.json()) as {
-    reputation: { passes: number; fails: number; score: number }[];
+    reputation_by_model: { passes: number; fails: number; score: number }[];
     verdicts: { outcome: string; level: string; validator: string; evidence: Record<string, unknown> }[];
   };
 }
@@ -245,7 +245,7 @@ describe('verified results', () => {
     expect(answers.filter((a) => a.headers.get('x-omnitensor-verdict') === 'pass')).toHaveLength(200);
     for (const node of new Set(answers.map((a) => (a.node as string).toLowerCase()))) {
       const record = await nodeRecord(node);
-      expect(record.reputation.every((r) => r.fails === 0)).toBe(true);
+      expect(record.reputation_by_model.every((r) => r.fails === 0)).toBe(true);
       expect(record.verdicts.every((v) => v.outcome === 'pass')).toBe(true);
     }
   });

@@ -1,14 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { formatAmount, InsufficientFundsError, parseJsonAmount } from '../../ledger/index.js';
 import type { SessionView, TaskView } from '../../protocol/index.js';
-import {
-  ForbiddenError,
-  InvalidParameterError,
-  type NodeView,
-  NotFoundError,
-  parseBody,
-  sessionRequest,
-} from '../../protocol/index.js';
+import { ForbiddenError, NotFoundError, parseBody, sessionRequest } from '../../protocol/index.js';
 import type { RouterServices } from '../context.js';
 import { generationParams, servableModel, sessionTaskRequest, validationOf } from './requests.js';
 import { runGeneration } from './respond.js';
@@ -74,36 +67,7 @@ export function networkRoutes(app: FastifyInstance, services: RouterServices): v
     );
   });
 
-  // A node's public record: its reputation per model and its latest verdicts (with their evidence).
-  app.get<{ Params: { id: string } }>('/api/nodes/:id', async (request): Promise<NodeView> => {
-    const id = request.params.id.toLowerCase();
-    if (!/^0x[0-9a-f]{40}$/.test(id))
-      throw new InvalidParameterError('id', 'A node id is its address: 0x and 40 hex digits.');
-    const verdicts = services.verdicts.byNode(id, 50);
-    const node = services.nodes.get(id);
-    if (!node && verdicts.length === 0) throw new NotFoundError('node', `No node '${request.params.id}'.`);
-    const models = new Set(verdicts.map((v) => v.modelSha256));
-    return {
-      id,
-      connected: services.scheduler.isConnected(id),
-      ...(node ? { first_seen: node.firstSeen, last_seen: node.lastSeen, tasks_done: node.tasksDone } : {}),
-      reputation: [...models].map((sha) => {
-        const r = services.verification.reputation(id, sha);
-        return { model_sha256: sha, score: r.score, passes: r.passes, fails: r.fails, streak: r.streak };
-      }),
-      verdicts: verdicts.map((v) => ({
-        id: v.id,
-        task_id: v.taskId,
-        attempt: v.attempt,
-        level: v.level,
-        outcome: v.outcome,
-        reason: v.reason,
-        validator: v.validatorId,
-        evidence: v.evidence,
-        at: v.at,
-      })),
-    };
-  });
+  // A node's public record (GET /api/nodes/{id}) moved to metrics-routes.ts with the node pages (issue 11).
 
   app.get<{ Params: { id: string } }>('/api/tasks/:id', async (request): Promise<TaskView> => {
     const task = services.taskStore.get(request.params.id);

@@ -3,6 +3,7 @@ import { formatAmount } from '../../ledger/index.js';
 import type {
   ChatCompletionView,
   OmniError,
+  StreamReceiptView,
   TextCompletionView,
   UsageView,
   ValidationView,
@@ -169,13 +170,12 @@ export function streamTask(
   };
   const onDone = (result: ResultRecord) => {
     start();
-    // The verdict and how the stream was checked, when headers went out before the check ended.
-    const validation = validationField(handle).omnitensor?.validation;
-    const streamed = handle.check.streamed;
-    const receipt = validation
-      ? { omnitensor: { validation: { ...validation, ...(streamed ? { streamed } : {}) } } }
-      : {};
-    write({ ...chunk(null, result.output.finishReason ?? 'stop'), ...receipt });
+    // The last chunk carries what the headers could not: the verdict and how the stream was checked (when
+    // headers went out before the check ended), the node that answered and what it cost.
+    write({
+      ...chunk(null, result.output.finishReason ?? 'stop'),
+      omnitensor: streamReceipt(handle, result),
+    });
     if (includeUsage) {
       const usage = usageOf(handle, result);
       write(
@@ -210,6 +210,18 @@ export function streamTask(
   handle.on('error', onError);
   // A client joining a running task (same idempotency key) first gets the text streamed so far.
   if (handle.delivered) onText(handle.delivered);
+}
+
+/** The `omnitensor` field of a stream's last chunk: its check, the node that answered, and what it cost. */
+export function streamReceipt(handle: TaskHandle, result: ResultRecord): StreamReceiptView {
+  const validation = validationField(handle).omnitensor?.validation;
+  const streamed = handle.check.streamed;
+  const cost = handle.payment.cost;
+  return {
+    ...(validation ? { validation: { ...validation, ...(streamed ? { streamed } : {}) } } : {}),
+    node: result.nodeId,
+    ...(cost === null ? {} : { cost: formatAmount(cost) }),
+  };
 }
 
 /** What the answer cost in tokens (the task and its checks), when the network charges for it. */

@@ -6,6 +6,7 @@ import {
   type HelloMessage,
   helloClaimText,
   type NodeMessage,
+  type NodeMetricsSample,
   nodeMessage,
   outputHash,
   type RouterMessage,
@@ -39,6 +40,12 @@ export type GatewayInit = {
   signatures: SignaturePool;
   /** A node that has not said hello in this time is dropped. */
   helloTimeoutMs?: number;
+  /** Told of verified hellos, heartbeat figures and departures (the router's metrics, src/router/metrics). */
+  figures?: {
+    hello(nodeId: string, hello: HelloMessage): void;
+    heartbeat(nodeId: string, metrics: NodeMetricsSample): void;
+    left(nodeId: string): void;
+  };
 };
 
 function uncork(connection: Connection): void {
@@ -164,6 +171,7 @@ export class Gateway {
     if (connection.nodeId && this.#byNode.get(connection.nodeId) === connection) {
       this.#byNode.delete(connection.nodeId);
       this.#init.scheduler.removeNode(connection.nodeId);
+      this.#init.figures?.left(connection.nodeId);
     }
     connection.socket.terminate();
     return true;
@@ -212,6 +220,7 @@ export class Gateway {
       if (nodeId && this.#byNode.get(nodeId) === connection) {
         this.#byNode.delete(nodeId);
         this.#init.scheduler.removeNode(nodeId);
+        this.#init.figures?.left(nodeId);
         this.#init.log('info', 'node disconnected', { node: nodeId });
       }
     });
@@ -263,6 +272,7 @@ export class Gateway {
       case 'heartbeat':
         if (message.pingEcho !== undefined)
           this.#init.scheduler.setRoundTrip(nodeId, Date.now() - message.pingEcho);
+        if (message.metrics) this.#init.figures?.heartbeat(nodeId, message.metrics);
         return;
       case 'chunk':
         if (!this.#holds(connection, nodeId, message.taskId, message.attempt, 'text')) return;
@@ -328,6 +338,7 @@ export class Gateway {
       slots += model.slots;
     }
     this.#byNode.set(nodeId, connection);
+    this.#init.figures?.hello(nodeId, hello);
     connection.socket.send(
       JSON.stringify({
         type: 'welcome',

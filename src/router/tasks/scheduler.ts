@@ -38,6 +38,19 @@ export type NodeInfo = {
 
 export type NodeRole = 'worker' | 'validator';
 
+/** See Scheduler.activity(). Pools are `role/modelSha256`. */
+export type SchedulerActivity = {
+  pools: Map<string, { queued: number; dispatched: boolean }>;
+  nodes: {
+    id: string;
+    pools: readonly string[];
+    running: number;
+    slots: number;
+    backoffUntil: number;
+    misses: number;
+  }[];
+};
+
 /** Queues and free-node sets are per pool: a role and a model. */
 const poolOf = (role: NodeRole, modelSha256: string) => `${role}/${modelSha256}`;
 const WORKER_ONLY: ReadonlySet<NodeRole> = new Set(['worker']);
@@ -143,6 +156,8 @@ export class Scheduler {
   #reputation: ((nodeId: string, modelSha256: string) => number) | null = null;
   /** Wallets of nodes that left: a check of a departed node's result must still avoid its wallet. */
   readonly #departedWallets = new Map<string, string>();
+  /** Pools given work since the last `activity()` call; null (no cost on dispatch) until someone asks. */
+  #dispatchedPools: Set<string> | null = null;
 
   constructor(init: SchedulerInit) {
     this.#init = init;
@@ -229,6 +244,30 @@ export class Scheduler {
   /** The address group a connected node connects from (null: not comparable, or not connected). */
   addressGroupOf(nodeId: string): string | null {
     return this.#nodes.get(nodeId.toLowerCase())?.addressGroup ?? null;
+  }
+
+  /**
+   * What the scheduler did since the last call, for the "why is my node idle" sweep (src/router/metrics): pools
+   * that were given work or have tasks waiting, and each connected node's pools and load. Read-only; the
+   * first call turns on the (one Set.add per dispatch) tracking of pools given work.
+   */
+  activity(): SchedulerActivity {
+    const dispatched = this.#dispatchedPools ?? new Set<string>();
+    this.#dispatchedPools = new Set();
+    const pools = new Map<string, { queued: number; dispatched: boolean }>();
+    for (const pool of dispatched) pools.set(pool, { queued: 0, dispatched: true });
+    for (const [pool, queue] of this.#queues)
+      if (queue.length > 0) pools.set(pool, { queued: queue.length, dispatched: dispatched.has(pool) });
+    const now = this.#now();
+    const nodes = [...this.#nodes.values()].map((n) => ({
+      id: n.id,
+      pools: n.pools,
+      running: n.running.size,
+      slots: this.#slotsOf(n),
+      backoffUntil: n.backoffUntil > now ? n.backoffUntil : 0,
+      misses: n.misses,
+    }));
+    return { pools, nodes };
   }
 
   /** The connected nodes in `role` that hold the model, with their payout wallets (null: none named). */
@@ -544,6 +583,7 @@ export class Scheduler {
       if (position === 0) queue.shift();
       else queue.splice(position, 1);
       this.#queued--;
+      this.#dispatchedPools?.add(pool);
       this.#give(task, node);
     }
   }
