@@ -1,0 +1,31 @@
+export { EpochRewards, NodeStaking, OmniToken, Vault } from './artifacts/index.js';
+export { ChainClient, type ChainClientInit, type OnChainRoot } from './client.js';
+export {
+  chainFor,
+  DEFAULT_GENESIS,
+  DEFAULT_SETTINGS,
+  type Deployment,
+  type DeployParameters,
+  type DeploySettings,
+  deployContracts,
+  type GenesisAllocation,
+  parseGenesis,
+  writeDeployment,
+} from './deploy.js';
+export {
+  DEV_CHAIN_ID,
+  type DevAccount,
+  type DevChain,
+  startDevChain,
+  startInProcessChain,
+} from './dev-chain.js';
+export {
+  buildRewardTree,
+  leafHash,
+  type RewardLeaf,
+  type RewardTree,
+  reportHash,
+  verifyRewardProof,
+} from './merkle.js';
+export { asRevert, ChainRevertError, isRevert, revertName, withRetry } from './retry.js';
+export { signVoucher, type WithdrawalVoucher } from './vouchers.js';
