@@ -49,7 +49,7 @@ export async function chainBench(): Promise<Record<string, unknown>> {
     return env.clientOf(who).claim(epoch, at(who), p.leaf.amount, p.proof);
   };
   await claim(1, 4);
-  await used('claim: a wallet's first (no OMNIT yet, fresh claim word), 100 leaves', claim(1));
+  await used('claim: first of a wallet (no OMNIT yet, fresh claim word), 100 leaves', claim(1));
   await used('claim: a later epoch (wallet holds OMNIT), 100 leaves', claim(2));
   const many = [3, 4, 5, 6].map((e) => tree(e).proof(at(2)));
   await used(
