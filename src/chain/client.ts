@@ -13,14 +13,14 @@ import {
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { EpochRewards, NodeStaking, OmniToken, Vault } from './artifacts/index.js';
-import { chainFor, type Deployment } from './deploy.js';
+import { type ChainContracts, chainFor } from './deploy.js';
 import { asRevert, withRetry } from './retry.js';
 
 /** An epoch's root as EpochRewards holds it. */
 export type OnChainRoot = { root: Hex; reportHash: Hex; postedAt: bigint; vetoed: boolean; total: bigint };
 
 export type ChainClientInit = {
-  deployment: Deployment;
+  deployment: ChainContracts;
   /** The key that signs transactions; without it the client only reads. */
   privateKey?: Hex;
   /** Overrides the deployment's RPC URL. */
@@ -35,13 +35,16 @@ export type ChainClientInit = {
  * `withRetry` (backoff while the RPC is away); a write waits for its receipt and throws when it reverted.
  */
 export class ChainClient {
-  readonly deployment: Deployment;
+  readonly deployment: ChainContracts;
+  /** The RPC URL in use. */
+  readonly rpc: string;
   readonly public: PublicClient<Transport, Chain>;
   readonly wallet: WalletClient<Transport, Chain, Account> | undefined;
 
   constructor(init: ChainClientInit) {
     this.deployment = init.deployment;
     const rpc = init.rpc ?? init.deployment.rpc;
+    this.rpc = rpc;
     const chain = chainFor(rpc, init.deployment.chainId);
     const transport = init.transport ?? http(rpc, { retryCount: 0 });
     const pollingInterval = init.pollingInterval ?? 100;

@@ -29,6 +29,9 @@ export type Deployment = {
   settings: DeploySettings;
 };
 
+/** What a client needs to reach the contracts (a deployment file, or a router's `GET /api/chain`). */
+export type ChainContracts = Pick<Deployment, 'chainId' | 'rpc' | 'token' | 'staking' | 'rewards' | 'vault'>;
+
 export type DeploySettings = {
   unbondingSeconds: number;
   challengeSeconds: number;

@@ -1,6 +1,8 @@
+export { type ChainLinkSettings, EpochAnchor, hashOfReport, treeOfReport } from './anchor.js';
 export { EpochRewards, NodeStaking, OmniToken, Vault } from './artifacts/index.js';
 export { ChainClient, type ChainClientInit, type OnChainRoot } from './client.js';
 export {
+  type ChainContracts,
   chainFor,
   DEFAULT_GENESIS,
   DEFAULT_SETTINGS,
@@ -19,6 +21,7 @@ export {
   startDevChain,
   startInProcessChain,
 } from './dev-chain.js';
+export { readKeyFile } from './key-file.js';
 export {
   buildRewardTree,
   leafHash,

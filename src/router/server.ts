@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { type ChainLinkSettings, EpochAnchor } from '../chain/index.js';
 import { Ledger } from '../ledger/index.js';
 import type { HealthView } from '../protocol/index.js';
 import {
@@ -16,6 +17,7 @@ import {
 } from '../store/index.js';
 import { bearerAuth } from './api/auth.js';
 import { batchRoutes } from './api/batch-routes.js';
+import { chainRoutes } from './api/chain-routes.js';
 import { createErrorHandler } from './api/http-errors.js';
 import { ledgerRoutes } from './api/ledger-routes.js';
 import { loginRoutes } from './api/login-routes.js';
@@ -70,6 +72,8 @@ export type RouterInit = {
   ledger?: LedgerSettings | undefined;
   /** Certificate and key: the API is served over HTTPS and the node gateway over WSS. */
   https?: TlsMaterial | undefined;
+  /** Link to a chain: epoch roots are posted there (docs/chain.md); off chain when absent. */
+  chain?: ChainLinkSettings | undefined;
   log: Logger;
 };
 
@@ -138,6 +142,9 @@ export function buildRouter(init: RouterInit): RouterApp {
   );
   const meter = new EpochMeter(ledger.epochs.current().startedAt);
   const epochs = new EpochCloser({ ledger, meter, accountOf: (id) => payments.wallet(id), log: init.log });
+  const anchor = init.chain
+    ? EpochAnchor.fromSettings({ ledger, log: init.log, settings: init.chain })
+    : undefined;
   const gate = new NodeGate({
     scheduler,
     ledger,
@@ -220,6 +227,10 @@ export function buildRouter(init: RouterInit): RouterApp {
     open.addHook('onRequest', byClient);
     loginRoutes(open, { keys: services.keys, loginTokens }, { tokenTtlMs: init.loginTokenTtlMs });
   });
+  app.register(async (open) => {
+    open.addHook('onRequest', byClient);
+    chainRoutes(open, { ledger, anchor });
+  });
   const authenticate = bearerAuth({ keys: services.keys, loginTokens });
   app.register(async (api) => {
     api.addHook('onRequest', async (request) => {
@@ -268,6 +279,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     if (dropped.length > 0) init.log('info', 'announced models no node serves left the catalog', { dropped });
   }, CATALOG_SWEEP_MS);
   catalogTimer.unref();
+  anchor?.start();
 
   // Payments first: it reads which held tasks finished before the task manager queues the rest again.
   const epoch = ledger.epochs.current();
@@ -286,6 +298,7 @@ export function buildRouter(init: RouterInit): RouterApp {
       clearInterval(leaseTimer);
       clearInterval(ledgerTimer);
       clearInterval(catalogTimer);
+      await anchor?.stop();
       tasks.stop();
       scheduler.stop();
       await gateway.close();

@@ -2,10 +2,12 @@ import {
   type AccountView,
   type BatchListView,
   type BatchView,
+  type ChainView,
   type ChatCompletionView,
   type CurrentEpochView,
   type EmbeddingListView,
   type EntriesPage,
+  type EpochProofView,
   type EpochReportView,
   type FileDeletedView,
   type FileListView,
@@ -21,6 +23,7 @@ import {
   type ModelCatalogEntry,
   type ModelView,
   type NodeView,
+  type PublishedEpochView,
   routerBaseUrl,
   type SessionView,
   type StakeView,
@@ -331,6 +334,21 @@ export class OmniClient {
 
   async epoch(epoch: number, signal?: AbortSignal): Promise<EpochReportView> {
     return this.#json('GET', path`/api/epochs/${epoch}`, undefined, signal);
+  }
+
+  /** An account's reward proof for a closed epoch (public). */
+  async epochProof(epoch: number, account: string, signal?: AbortSignal): Promise<EpochProofView> {
+    return this.#json('GET', path`/api/epochs/${epoch}/proof/${account}`, undefined, signal);
+  }
+
+  /** A closed epoch's published reward lines, report hash and root (public). */
+  async publishedEpoch(epoch: number, signal?: AbortSignal): Promise<PublishedEpochView> {
+    return this.#json('GET', path`/api/epochs/${epoch}/published`, undefined, signal);
+  }
+
+  /** The contracts the router is linked to (404 when it runs off chain). */
+  async chain(signal?: AbortSignal): Promise<ChainView> {
+    return this.#json('GET', '/api/chain', undefined, signal);
   }
 
   /** Operator: closes the open epoch (or returns the report of `epoch` if it is closed already). */
