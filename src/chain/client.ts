@@ -14,7 +14,7 @@ import {
 import { privateKeyToAccount } from 'viem/accounts';
 import { EpochRewards, NodeStaking, OmniToken, Vault } from './artifacts/index.js';
 import { type ChainContracts, chainFor } from './deploy.js';
-import { asRevert, withRetry } from './retry.js';
+import { asRevert, type RetryOptions, withRetry } from './retry.js';
 
 /** An epoch's root as EpochRewards holds it. */
 export type OnChainRoot = { root: Hex; reportHash: Hex; postedAt: bigint; vetoed: boolean; total: bigint };
@@ -28,6 +28,8 @@ export type ChainClientInit = {
   transport?: Transport;
   /** How often a receipt is polled for (ms; default 100, a local chain mines at once). */
   pollingInterval?: number;
+  /** Tries and backoff while the RPC fails (default 6 tries from 200 ms, doubling). */
+  retry?: RetryOptions;
 };
 
 /**
@@ -40,11 +42,13 @@ export class ChainClient {
   readonly rpc: string;
   readonly public: PublicClient<Transport, Chain>;
   readonly wallet: WalletClient<Transport, Chain, Account> | undefined;
+  readonly #retry: RetryOptions;
 
   constructor(init: ChainClientInit) {
     this.deployment = init.deployment;
     const rpc = init.rpc ?? init.deployment.rpc;
     this.rpc = rpc;
+    this.#retry = init.retry ?? {};
     const chain = chainFor(rpc, init.deployment.chainId);
     const transport = init.transport ?? http(rpc, { retryCount: 0 });
     const pollingInterval = init.pollingInterval ?? 100;
@@ -109,6 +113,7 @@ export class ChainClient {
           functionName,
           args,
         } as never) as Promise<T>,
+      this.#retry,
     );
   }
 
@@ -139,7 +144,7 @@ export class ChainClient {
       }
       const receipt = await this.write('rewards', 'postRoot', [BigInt(epoch), root, reportHash, total]);
       return receipt.transactionHash;
-    });
+    }, this.#retry);
   }
 
   /** Claims `amount` for `account` and `epoch` with its proof. */

@@ -102,6 +102,8 @@ it('posts a closed epoch root; a node claims exactly its ledger reward; audit pa
   expect(await chain.balanceOf(earner.address)).toBe(reward);
 
   const data = join(ws.dir, 'up');
+  // The reward left the ledger once its root was on chain (a settled withdrawal), and the books still balance.
+  expect(await cliOutput(['ledger', 'verify', '--data', data])).toMatch(/^ok:/m);
   const fromReport = await cli(['epoch', 'audit', String(epoch), '--router', routerUrl]);
   expect(fromReport.all).toMatch(/audit: ok/);
   expect(fromReport.code).toBe(0);
