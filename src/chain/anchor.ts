@@ -1,15 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { Hex } from 'viem';
 import type { EpochReport, Ledger } from '../ledger/index.js';
-import { ChainClient } from './client.js';
-import type { Deployment } from './deploy.js';
-import { readKeyFile } from './key-file.js';
+import type { ChainClient } from './client.js';
 import { buildRewardTree, type RewardTree, reportHash } from './merkle.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
-
-/** How a router finds its chain: `router start --chain-rpc URL --chain-deployment FILE --chain-key-file F`. */
-export type ChainLinkSettings = { rpc: string; deploymentFile: string; keyFile: string };
 
 /** An epoch's reward tree as the ledger's stored report gives it. */
 export function treeOfReport(report: EpochReport): RewardTree {
@@ -32,46 +26,11 @@ export class EpochAnchor {
   readonly #ledger: Ledger;
   readonly #log: Log;
   #next = 1;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
 
   constructor(p: { ledger: Ledger; client: ChainClient; log: Log }) {
     this.#ledger = p.ledger;
     this.client = p.client;
     this.#log = p.log;
-  }
-
-  /** Reads the deployment and key files and links to the chain (throws naming a bad file). */
-  static fromSettings(p: { ledger: Ledger; log: Log; settings: ChainLinkSettings }): EpochAnchor {
-    let deployment: Deployment;
-    try {
-      deployment = JSON.parse(readFileSync(p.settings.deploymentFile, 'utf8')) as Deployment;
-    } catch (error) {
-      throw new Error(
-        `Cannot read the deployment file ${p.settings.deploymentFile} (${(error as Error).message}).`,
-      );
-    }
-    const client = new ChainClient({
-      deployment,
-      rpc: p.settings.rpc,
-      privateKey: readKeyFile(p.settings.keyFile),
-    });
-    return new EpochAnchor({ ledger: p.ledger, client, log: p.log });
-  }
-
-  /** Starts anchoring every `intervalMs` (each round anchors every closed epoch not yet on chain). */
-  start(intervalMs = 500): void {
-    this.#timer = setInterval(() => {
-      this.#running ??= this.anchorClosed().finally(() => {
-        this.#running = undefined;
-      });
-    }, intervalMs);
-    this.#timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#running;
   }
 
   /** Anchors the closed epochs from the last one done; stops at the first failure, to retry next round. */

@@ -1,4 +1,4 @@
-export { type ChainLinkSettings, EpochAnchor, hashOfReport, treeOfReport } from './anchor.js';
+export { EpochAnchor, hashOfReport, treeOfReport } from './anchor.js';
 export { EpochRewards, NodeStaking, OmniToken, Vault } from './artifacts/index.js';
 export { ChainClient, type ChainClientInit, type OnChainRoot } from './client.js';
 export {
@@ -14,6 +14,7 @@ export {
   parseGenesis,
   writeDeployment,
 } from './deploy.js';
+export { DepositWatcher } from './deposits.js';
 export {
   DEV_CHAIN_ID,
   type DevAccount,
@@ -22,6 +23,7 @@ export {
   startInProcessChain,
 } from './dev-chain.js';
 export { readKeyFile } from './key-file.js';
+export { ChainLink, type ChainLinkSettings } from './link.js';
 export {
   buildRewardTree,
   leafHash,

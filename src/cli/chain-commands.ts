@@ -14,6 +14,7 @@ import {
   startDevChain,
   writeDeployment,
 } from '../chain/index.js';
+import { parseAmount } from '../ledger/index.js';
 import { OmniClient } from '../sdk/index.js';
 import { stopOnSignal } from './start-commands.js';
 
@@ -74,6 +75,37 @@ async function contractsOf(
     rewards: c.rewards as Address,
     vault: c.vault as Address,
   };
+}
+
+/** `deposit --amount X --router URL --key-file F [--to ACCOUNT]` */
+export async function depositCommand(o: {
+  router: string;
+  keyFile: string;
+  amount: string;
+  to?: string;
+  rpc?: string;
+}): Promise<void> {
+  const privateKey = readKeyFile(o.keyFile);
+  const from = privateKeyToAccount(privateKey).address;
+  const to = o.to ? getAddress(o.to) : from;
+  const amount = parseAmount(o.amount, 'amount');
+  const api = new OmniClient({ baseUrl: o.router });
+  const chain = new ChainClient({ deployment: await contractsOf(api, o.rpc), privateKey });
+  try {
+    await chain.write('token', 'approve', [chain.deployment.vault, amount]);
+    const receipt = await chain.write('vault', 'deposit', [amount, to]);
+    say(`deposited ${omnit(amount)} for ${to} (transaction ${receipt.transactionHash})`);
+    say('the router credits it to the ledger account once the deposit has its confirmations');
+  } catch (error) {
+    const name = revertName(error);
+    if (name === 'DepositBelowMinimum')
+      throw new Error(
+        `The Vault refused it: DepositBelowMinimum (${omnit(amount)} is below its minimum deposit).`,
+      );
+    if (name === 'ERC20InsufficientBalance')
+      throw new Error(`The Vault refused it: ${from} holds less than ${omnit(amount)}.`);
+    throw error;
+  }
 }
 
 /** `claim --epoch N | --all --router URL --key-file F` */

@@ -181,6 +181,11 @@ program
   )
   .option('--chain-deployment <file>', 'the deployment file `chain deploy` wrote')
   .option('--chain-key-file <file>', "the router's chain key (holds ROUTER_ROLE; hex, or a node key file)")
+  .option(
+    '--chain-confirmations <n>',
+    'blocks a Vault deposit needs, its own included, before the ledger credits it (default 1)',
+    integer('--chain-confirmations'),
+  )
   .action(async (o) => (await starts()).routerStart(o));
 
 routerOptions(
@@ -343,6 +348,16 @@ chain
   .option('--challenge <seconds>', 'how long a root can be vetoed before it pays', integer('--challenge'), 0)
   .option('--unbonding <seconds>', 'how long unstaked OMNIT waits', integer('--unbonding'), 7 * 86_400)
   .action(async (o) => (await chains()).chainDeployCommand(o));
+
+program
+  .command('deposit')
+  .description('deposit OMNIT into the Vault; the router credits your ledger account once it is confirmed')
+  .requiredOption('--router <url>', 'the router (where the contracts are)')
+  .requiredOption('--key-file <file>', 'the wallet key that holds the OMNIT (hex, or a node key file)')
+  .requiredOption('--amount <tokens>', 'how much, in OMNIT')
+  .option('--to <address>', 'the ledger account to credit (default: the wallet)')
+  .option('--rpc <url>', "the chain's JSON-RPC (default: the one the router names)")
+  .action(async (o) => (await chains()).depositCommand(o));
 
 program
   .command('claim')

@@ -51,11 +51,14 @@ export type RouterStartOptions = {
   chainRpc?: string;
   chainDeployment?: string;
   chainKeyFile?: string;
+  chainConfirmations?: number;
 };
 
 /** `--chain-rpc`, `--chain-deployment` and `--chain-key-file` as the router's chain link: all three, or none. */
-export function chainFlags(o: Pick<RouterStartOptions, 'chainRpc' | 'chainDeployment' | 'chainKeyFile'>): {
-  chain?: { rpc: string; deploymentFile: string; keyFile: string };
+export function chainFlags(
+  o: Pick<RouterStartOptions, 'chainRpc' | 'chainDeployment' | 'chainKeyFile' | 'chainConfirmations'>,
+): {
+  chain?: { rpc: string; deploymentFile: string; keyFile: string; confirmations?: number };
 } {
   const given = [o.chainRpc, o.chainDeployment, o.chainKeyFile].filter((v) => v !== undefined).length;
   if (given === 0) return {};
@@ -64,7 +67,12 @@ export function chainFlags(o: Pick<RouterStartOptions, 'chainRpc' | 'chainDeploy
       'Linking the router to a chain takes --chain-rpc URL, --chain-deployment FILE and --chain-key-file FILE together.',
     );
   return {
-    chain: { rpc: o.chainRpc, deploymentFile: resolve(o.chainDeployment), keyFile: resolve(o.chainKeyFile) },
+    chain: {
+      rpc: o.chainRpc,
+      deploymentFile: resolve(o.chainDeployment),
+      keyFile: resolve(o.chainKeyFile),
+      ...(o.chainConfirmations === undefined ? {} : { confirmations: o.chainConfirmations }),
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { type ChainLinkSettings, EpochAnchor } from '../chain/index.js';
+import { ChainLink, type ChainLinkSettings } from '../chain/index.js';
 import { Ledger } from '../ledger/index.js';
 import type { HealthView } from '../protocol/index.js';
 import {
@@ -142,9 +142,7 @@ export function buildRouter(init: RouterInit): RouterApp {
   );
   const meter = new EpochMeter(ledger.epochs.current().startedAt);
   const epochs = new EpochCloser({ ledger, meter, accountOf: (id) => payments.wallet(id), log: init.log });
-  const anchor = init.chain
-    ? EpochAnchor.fromSettings({ ledger, log: init.log, settings: init.chain })
-    : undefined;
+  const chain = init.chain ? new ChainLink({ ledger, log: init.log, settings: init.chain }) : undefined;
   const gate = new NodeGate({
     scheduler,
     ledger,
@@ -229,7 +227,7 @@ export function buildRouter(init: RouterInit): RouterApp {
   });
   app.register(async (open) => {
     open.addHook('onRequest', byClient);
-    chainRoutes(open, { ledger, anchor });
+    chainRoutes(open, { ledger, chain });
   });
   const authenticate = bearerAuth({ keys: services.keys, loginTokens });
   app.register(async (api) => {
@@ -279,7 +277,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     if (dropped.length > 0) init.log('info', 'announced models no node serves left the catalog', { dropped });
   }, CATALOG_SWEEP_MS);
   catalogTimer.unref();
-  anchor?.start();
+  chain?.start();
 
   // Payments first: it reads which held tasks finished before the task manager queues the rest again.
   const epoch = ledger.epochs.current();
@@ -298,7 +296,7 @@ export function buildRouter(init: RouterInit): RouterApp {
       clearInterval(leaseTimer);
       clearInterval(ledgerTimer);
       clearInterval(catalogTimer);
-      await anchor?.stop();
+      await chain?.stop();
       tasks.stop();
       scheduler.stop();
       await gateway.close();

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { isAddress } from 'viem';
-import { type EpochAnchor, hashOfReport, treeOfReport } from '../../chain/index.js';
+import { type ChainLink, hashOfReport, treeOfReport } from '../../chain/index.js';
 import type { Ledger } from '../../ledger/index.js';
 import {
   type ChainView,
@@ -16,7 +16,7 @@ import {
  */
 export function chainRoutes(
   app: FastifyInstance,
-  services: { ledger: Ledger; anchor: EpochAnchor | undefined },
+  services: { ledger: Ledger; chain: ChainLink | undefined },
 ) {
   app.get<{ Params: { epoch: string; account: string } }>(
     '/api/epochs/:epoch/proof/:account',
@@ -62,7 +62,7 @@ export function chainRoutes(
   );
 
   app.get('/api/chain', async (): Promise<ChainView> => {
-    const client = services.anchor?.client;
+    const client = services.chain?.client;
     const d = client?.deployment;
     if (!client || !d)
       throw new NotFoundError('chain', 'This router is not linked to a chain (start it with --chain-rpc).');
