@@ -33,4 +33,4 @@ export {
   verifyRewardProof,
 } from './merkle.js';
 export { asRevert, ChainRevertError, isRevert, revertName, withRetry } from './retry.js';
-export { signVoucher, type WithdrawalVoucher } from './vouchers.js';
+export { signVoucher, type WithdrawalVoucher, withdrawalNonce } from './vouchers.js';

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { getAddress, type Hex } from 'viem';
 import type { Ledger } from '../ledger/index.js';
 import { EpochAnchor } from './anchor.js';
 import { ChainClient } from './client.js';
 import type { Deployment } from './deploy.js';
 import { DepositWatcher } from './deposits.js';
 import { readKeyFile } from './key-file.js';
+import { signVoucher, withdrawalNonce } from './vouchers.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 
@@ -23,6 +25,7 @@ export class ChainLink {
   readonly anchor: EpochAnchor;
   readonly deposits: DepositWatcher;
   readonly #log: Log;
+  readonly #key: Hex;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
 
@@ -35,11 +38,8 @@ export class ChainLink {
         `Cannot read the deployment file ${p.settings.deploymentFile} (${(error as Error).message}).`,
       );
     }
-    this.client = new ChainClient({
-      deployment,
-      rpc: p.settings.rpc,
-      privateKey: readKeyFile(p.settings.keyFile),
-    });
+    this.#key = readKeyFile(p.settings.keyFile);
+    this.client = new ChainClient({ deployment, rpc: p.settings.rpc, privateKey: this.#key });
     this.anchor = new EpochAnchor({ ledger: p.ledger, client: this.client, log: p.log });
     this.deposits = new DepositWatcher({
       ledger: p.ledger,
@@ -49,6 +49,21 @@ export class ChainLink {
       ...(p.settings.confirmations === undefined ? {} : { confirmations: p.settings.confirmations }),
     });
     this.#log = p.log;
+  }
+
+  /** Signs the Vault voucher of a ledger withdrawal: its nonce comes from its id, so only one voucher pays. */
+  voucher(w: { id: string; to: string; amount: bigint }, validForSeconds = 86_400) {
+    const voucher = {
+      account: getAddress(w.to),
+      amount: w.amount,
+      nonce: withdrawalNonce(w.id),
+      deadline: BigInt(Math.floor(Date.now() / 1000) + validForSeconds),
+    };
+    const { chainId, vault } = this.client.deployment;
+    return signVoucher({ privateKey: this.#key, chainId, vault, voucher }).then((signature) => ({
+      ...voucher,
+      signature,
+    }));
   }
 
   /** One round: anchor closed epochs, then credit deposits; a failure waits for the next round. */

@@ -25,3 +25,10 @@ export function signVoucher(p: {
     message: p.voucher,
   });
 }
+
+/** A ledger withdrawal's voucher nonce: its id (`wd_` + 20 hex digits) as a number, so each pays once. */
+export function withdrawalNonce(id: string): bigint {
+  const hex = /^wd_([0-9a-f]{20})$/.exec(id)?.[1];
+  if (!hex) throw new Error(`'${id}' is not a withdrawal id`);
+  return BigInt(`0x${hex}`);
+}

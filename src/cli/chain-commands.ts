@@ -16,6 +16,7 @@ import {
 } from '../chain/index.js';
 import { parseAmount } from '../ledger/index.js';
 import { OmniClient } from '../sdk/index.js';
+import { type RouterAuthOptions, routerAndAuth } from './config.js';
 import { stopOnSignal } from './start-commands.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -216,4 +217,36 @@ export async function epochAuditCommand(epoch: number, o: { router?: string; dat
   const ok = nothing || (onChain.postedAt !== 0n && !onChain.vetoed && onChain.root === tree.root);
   say(ok ? 'audit: ok' : 'audit: MISMATCH');
   if (!ok) process.exitCode = 1;
+}
+
+/** `withdraw-onchain --id ID --key-file F`: turns your pending withdrawal into a Vault voucher and cashes it. */
+export async function withdrawOnchainCommand(
+  o: RouterAuthOptions & { id: string; keyFile: string; rpc?: string },
+) {
+  const { router, apiKey } = routerAndAuth(o);
+  const api = new OmniClient({ baseUrl: router, ...(apiKey ? { apiKey } : {}) });
+  const v = await api.withdrawalVoucher(o.id);
+  const chain = new ChainClient({
+    deployment: await contractsOf(api, o.rpc),
+    privateKey: readKeyFile(o.keyFile),
+  });
+  try {
+    const receipt = await chain.write('vault', 'withdraw', [
+      v.account,
+      BigInt(v.amount),
+      BigInt(v.nonce),
+      BigInt(v.deadline),
+      v.signature,
+    ]);
+    say(
+      `withdrawal ${v.withdrawal}: ${omnit(BigInt(v.amount))} paid to ${v.account} (transaction ${receipt.transactionHash})`,
+    );
+  } catch (error) {
+    const name = revertName(error);
+    if (name === 'VoucherUsed') {
+      say(`withdrawal ${v.withdrawal}: already paid on chain (VoucherUsed)`);
+      return;
+    }
+    throw name ? new Error(`The Vault refused the voucher: ${name}.`) : error;
+  }
 }

@@ -1,6 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DevChain, deployContracts, startDevChain, writeDeployment } from '../chain/index.js';
+import { parseUnits } from 'viem';
+import {
+  ChainClient,
+  type DevChain,
+  deployContracts,
+  startDevChain,
+  writeDeployment,
+} from '../chain/index.js';
+
+const LOCAL_VAULT_BACKING = '2000000';
 
 /**
  * `up --chain`: a dev chain in this process, the contracts deployed by its first account (also the router's
@@ -15,6 +24,12 @@ export async function startLocalChain(dataDir: string, progress: (line: string) 
   const keyFile = join(dataDir, 'chain-router.key');
   writeDeployment(deploymentFile, deployment);
   writeFileSync(keyFile, `${admin.privateKey}\n`, { mode: 0o600 });
+  // The local ledger's tokens (its reward pool, the printed key's funds) were never deposited: the treasury
+  // backs them in the Vault, so a withdrawal from the ledger can be paid on chain.
+  const treasury = new ChainClient({ deployment, privateKey: admin.privateKey });
+  const backing = parseUnits(LOCAL_VAULT_BACKING, 18);
+  await treasury.write('token', 'approve', [deployment.vault, backing]);
+  await treasury.write('vault', 'fund', [backing]);
   progress(`local chain at ${dev.url}; contracts in ${deploymentFile}`);
   return {
     dev,

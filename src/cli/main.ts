@@ -359,6 +359,17 @@ program
   .option('--rpc <url>', "the chain's JSON-RPC (default: the one the router names)")
   .action(async (o) => (await chains()).depositCommand(o));
 
+routerOptions(
+  program
+    .command('withdraw-onchain')
+    .description(
+      'settle your pending withdrawal into a Vault voucher and cash it on chain (a chain-linked router)',
+    )
+    .requiredOption('--id <id>', 'the withdrawal (wd_...) from `otensor-cli withdraw`')
+    .requiredOption('--key-file <file>', 'the wallet key that sends the transaction and pays its gas')
+    .option('--rpc <url>', "the chain's JSON-RPC (default: the one the router names)"),
+).action(async (o) => (await chains()).withdrawOnchainCommand(o));
+
 program
   .command('claim')
   .description("claim an account's epoch rewards on chain with the router's proofs")

@@ -368,3 +368,15 @@ export type PublishedEpochView = {
   /** Amounts in smallest units (18 decimals), as decimal strings. */
   rewards: { node: string; account: string; amount: string }[];
 };
+
+/** `POST /api/withdrawals/{id}/voucher`: an EIP-712 voucher the Vault pays once (amount in smallest units). */
+export type WithdrawalVoucherView = {
+  withdrawal: string;
+  account: string;
+  amount: string;
+  nonce: string;
+  deadline: number;
+  signature: string;
+  vault: string;
+  chain_id: number;
+};

@@ -17,7 +17,7 @@ import {
 } from '../store/index.js';
 import { bearerAuth } from './api/auth.js';
 import { batchRoutes } from './api/batch-routes.js';
-import { chainRoutes } from './api/chain-routes.js';
+import { chainAccountRoutes, chainRoutes } from './api/chain-routes.js';
 import { createErrorHandler } from './api/http-errors.js';
 import { ledgerRoutes } from './api/ledger-routes.js';
 import { loginRoutes } from './api/login-routes.js';
@@ -244,6 +244,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     openAiRoutes(api, services);
     networkRoutes(api, services);
     ledgerRoutes(api, services);
+    chainAccountRoutes(api, { ledger, chain });
     batchRoutes(api, services, {
       db,
       log: init.log,

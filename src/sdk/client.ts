@@ -33,6 +33,7 @@ import {
   type UnstakeView,
   type UsageView,
   type WithdrawalView,
+  type WithdrawalVoucherView,
 } from '../protocol/index.js';
 import { apiErrorOf } from './api-error.js';
 import type {
@@ -344,6 +345,11 @@ export class OmniClient {
   /** A closed epoch's published reward lines, report hash and root (public). */
   async publishedEpoch(epoch: number, signal?: AbortSignal): Promise<PublishedEpochView> {
     return this.#json('GET', path`/api/epochs/${epoch}/published`, undefined, signal);
+  }
+
+  /** Settles your pending withdrawal into a Vault voucher (or re-signs its voucher); needs a chain-linked router. */
+  async withdrawalVoucher(id: string, signal?: AbortSignal): Promise<WithdrawalVoucherView> {
+    return this.#json('POST', path`/api/withdrawals/${id}/voucher`, {}, signal);
   }
 
   /** The contracts the router is linked to (404 when it runs off chain). */

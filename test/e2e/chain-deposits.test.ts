@@ -1,11 +1,12 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type CliProcess, cliOutput, runCli, type Workspace, workspace } from './harness.js';
 
 // A Vault deposit is credited to the ledger once, across a router restart: the router rescans from the
-// deployment block on every start and books each deposit under its transaction hash and log index.
+// deployment block on every start and books each deposit under its transaction hash and log index. A ledger
+// withdrawal then lands on chain through a Vault voucher, once.
 
 let ws: Workspace;
 let chain: CliProcess;
@@ -71,7 +72,7 @@ async function stop(p: CliProcess) {
   await p.exited;
 }
 
-it('credits each deposit once, across a restart; refuses one below the minimum by name', async () => {
+it('credits each deposit once across a restart, refuses one below the minimum by name, pays a withdrawal once', async () => {
   let router = startRouter();
   const [, url] = await router.line(/router: (http:\/\/\S+)/);
   const below = runCli(['deposit', '--amount', '0.5', '--router', url as string, '--key-file', keyFile]);
@@ -95,4 +96,36 @@ it('credits each deposit once, across a restart; refuses one below the minimum b
   ]);
   expect(new Set(booked.map((d) => d.key)).size).toBe(2);
   expect(await cliOutput(['ledger', 'verify', '--data', join(ws.dir, 'router')])).toMatch(/^ok:/m);
-}, 120_000);
+
+  // The deposited tokens go back out: a withdrawal in the ledger, paid by the Vault against a voucher.
+  const apiKey = (
+    await cliOutput(['keys', 'create', '--data', join(ws.dir, 'router'), '--account', account])
+  ).trim();
+  router = startRouter();
+  const [, third] = await router.line(/router: (http:\/\/\S+)/);
+  const auth = ['--router', third as string, '--api-key', apiKey];
+  const payee = '0x000000000000000000000000000000000000beef';
+  const requested = await cliOutput(['withdraw', '--amount', '3', '--to', payee, ...auth]);
+  const id = /withdrawal (wd_[0-9a-f]+)/.exec(requested)?.[1] as string;
+  const paid = await cliOutput(['withdraw-onchain', '--id', id, '--key-file', keyFile, ...auth]);
+  expect(paid).toMatch(/3 OMNIT paid to/);
+  const repeated = await cliOutput(['withdraw-onchain', '--id', id, '--key-file', keyFile, ...auth]);
+  expect(repeated).toMatch(/already paid on chain/);
+  const balance = await fetch(rpc, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'eth_call',
+      params: [{ to: tokenAddress(), data: `0x70a08231${payee.slice(2).padStart(64, '0')}` }, 'latest'],
+    }),
+  }).then((r) => r.json() as Promise<{ result: string }>);
+  expect(BigInt(balance.result)).toBe(3n * 10n ** 18n);
+  await stop(router);
+  expect(await cliOutput(['ledger', 'verify', '--data', join(ws.dir, 'router')])).toMatch(/^ok:/m);
+}, 180_000);
+
+function tokenAddress(): string {
+  return (JSON.parse(readFileSync(deploymentFile, 'utf8')) as { token: string }).token;
+}

@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { isAddress } from 'viem';
 import { type ChainLink, hashOfReport, treeOfReport } from '../../chain/index.js';
-import type { Ledger } from '../../ledger/index.js';
+import { type Ledger, WithdrawalStateError } from '../../ledger/index.js';
 import {
   type ChainView,
   type EpochProofView,
   InvalidParameterError,
   NotFoundError,
   type PublishedEpochView,
+  type WithdrawalVoucherView,
 } from '../../protocol/index.js';
 
 /**
@@ -76,4 +77,46 @@ export function chainRoutes(
       vault: d.vault,
     };
   });
+}
+
+/**
+ * `POST /api/withdrawals/{id}/voucher` (the withdrawal's owner): settles a pending ledger withdrawal into a
+ * Vault voucher. The tokens leave the ledger when the voucher is first signed; asking again re-signs it with a
+ * new deadline and the same nonce, so a lost or expired voucher is never lost money and only one ever pays.
+ */
+export function chainAccountRoutes(
+  app: FastifyInstance,
+  services: { ledger: Ledger; chain: ChainLink | undefined },
+) {
+  app.post<{ Params: { id: string } }>(
+    '/api/withdrawals/:id/voucher',
+    async (request): Promise<WithdrawalVoucherView> => {
+      const { ledger, chain } = services;
+      if (!chain)
+        throw new NotFoundError('chain', 'This router is not linked to a chain (start it with --chain-rpc).');
+      const found = ledger.withdrawals.get(request.params.id);
+      if (!found || (!request.operator && found.account !== request.account))
+        throw new NotFoundError('withdrawal', `No withdrawal '${request.params.id}' for this key.`);
+      const settlement = `vault voucher ${found.id}`;
+      let w = found;
+      if (w.status === 'pending') {
+        w = ledger.withdrawals.settle(w.id, settlement).withdrawal;
+        await ledger.sync();
+      } else if (w.status !== 'settled' || w.settlement !== settlement) {
+        // Cancelled, or settled by an operator some other way: no voucher may pay it again.
+        throw new WithdrawalStateError(w.id, w.status);
+      }
+      const v = await chain.voucher(w);
+      return {
+        withdrawal: w.id,
+        account: v.account,
+        amount: v.amount.toString(),
+        nonce: v.nonce.toString(),
+        deadline: Number(v.deadline),
+        signature: v.signature,
+        vault: chain.client.deployment.vault,
+        chain_id: chain.client.deployment.chainId,
+      };
+    },
+  );
 }
