@@ -84,26 +84,16 @@ it('credits each deposit once across a restart, refuses one below the minimum by
   await stop(router);
   expect(deposits().map((d) => d.amount)).toEqual([(5n * 10n ** 18n).toString()]);
 
-  router = startRouter();
-  const [, again] = await router.line(/router: (http:\/\/\S+)/);
-  await cliOutput(['deposit', '--amount', '7', '--router', again as string, '--key-file', keyFile]);
-  await router.line(/deposit credited/, 30_000);
-  await stop(router);
-  const booked = deposits();
-  expect(booked.map((d) => d.amount).sort()).toEqual([
-    (5n * 10n ** 18n).toString(),
-    (7n * 10n ** 18n).toString(),
-  ]);
-  expect(new Set(booked.map((d) => d.key)).size).toBe(2);
-  expect(await cliOutput(['ledger', 'verify', '--data', join(ws.dir, 'router')])).toMatch(/^ok:/m);
-
-  // The deposited tokens go back out: a withdrawal in the ledger, paid by the Vault against a voucher.
   const apiKey = (
     await cliOutput(['keys', 'create', '--data', join(ws.dir, 'router'), '--account', account])
   ).trim();
   router = startRouter();
-  const [, third] = await router.line(/router: (http:\/\/\S+)/);
-  const auth = ['--router', third as string, '--api-key', apiKey];
+  const [, again] = await router.line(/router: (http:\/\/\S+)/);
+  await cliOutput(['deposit', '--amount', '7', '--router', again as string, '--key-file', keyFile]);
+  await router.line(/deposit credited/, 30_000);
+
+  // The deposited tokens go back out: a withdrawal in the ledger, paid by the Vault against a voucher.
+  const auth = ['--router', again as string, '--api-key', apiKey];
   const payee = '0x000000000000000000000000000000000000beef';
   const requested = await cliOutput(['withdraw', '--amount', '3', '--to', payee, ...auth]);
   const id = /withdrawal (wd_[0-9a-f]+)/.exec(requested)?.[1] as string;
@@ -123,6 +113,12 @@ it('credits each deposit once across a restart, refuses one below the minimum by
   }).then((r) => r.json() as Promise<{ result: string }>);
   expect(BigInt(balance.result)).toBe(3n * 10n ** 18n);
   await stop(router);
+  const booked = deposits();
+  expect(booked.map((d) => d.amount).sort()).toEqual([
+    (5n * 10n ** 18n).toString(),
+    (7n * 10n ** 18n).toString(),
+  ]);
+  expect(new Set(booked.map((d) => d.key)).size).toBe(2);
   expect(await cliOutput(['ledger', 'verify', '--data', join(ws.dir, 'router')])).toMatch(/^ok:/m);
 }, 180_000);
 
