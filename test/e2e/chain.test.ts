@@ -85,6 +85,15 @@ it('posts a closed epoch root; a node claims exactly its ledger reward; audit pa
     await new Promise((r) => setTimeout(r, 100));
   }
 
+  // Bad input to the proof route is named: a 400 for the field, a 404 for an account that earned nothing.
+  const bad = await fetch(`${routerUrl}/api/epochs/${epoch}/proof/not-an-address`);
+  expect(bad.status).toBe(400);
+  expect(((await bad.json()) as { error: { param: string } }).error.param).toBe('account');
+  const none = await fetch(
+    `${routerUrl}/api/epochs/${epoch}/proof/0x000000000000000000000000000000000000dead`,
+  );
+  expect(none.status).toBe(404);
+
   const claim = await cli([
     'claim',
     '--epoch',
@@ -102,6 +111,14 @@ it('posts a closed epoch root; a node claims exactly its ledger reward; audit pa
   expect(await chain.balanceOf(earner.address)).toBe(reward);
 
   const data = join(ws.dir, 'up');
+  // Once the root was on chain the reward left the node's ledger account (a settled withdrawal), so the same
+  // tokens are not spendable twice.
+  const ledgerDb = new Database(join(data, 'router', 'router.db'), { readonly: true });
+  const onchain = ledgerDb
+    .prepare('SELECT reason FROM ledger_entries WHERE key = ?')
+    .get(`epoch:${epoch}:onchain:${earner.address.toLowerCase()}`) as { reason: string } | undefined;
+  ledgerDb.close();
+  expect(onchain?.reason).toBe('withdrawal');
   // The reward left the ledger once its root was on chain (a settled withdrawal), and the books still balance.
   expect(await cliOutput(['ledger', 'verify', '--data', data])).toMatch(/^ok:/m);
   const fromReport = await cli(['epoch', 'audit', String(epoch), '--router', routerUrl]);
