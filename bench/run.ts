@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adversarialBench } from './adversarial.js';
 import { batchBench } from './batch.js';
+import { chainBench } from './chain.js';
 import { connectionsBench } from './connections.js';
 import { faultsBench } from './faults.js';
 import { ledgerBench } from './ledger.js';
@@ -24,6 +25,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   faults: () => faultsBench(),
   'verified-stream': () => verifiedStreamBench(),
   metrics: () => metricsBench(),
+  chain: () => chainBench(),
 };
 
 const only = process.argv.slice(2);

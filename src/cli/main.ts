@@ -6,6 +6,7 @@ const local = () => import('./local-commands.js');
 const starts = () => import('./start-commands.js');
 const accounts = () => import('./account-commands.js');
 const ledger = () => import('./ledger-commands.js');
+const chains = () => import('./chain-commands.js');
 
 const integer = (name: string) => (value: string) => {
   const parsed = Number(value);
@@ -179,6 +180,17 @@ program
     '--node-message-budget <rate>',
     'messages a node may send per second before it is disconnected; 0: off (2000/s)',
   )
+  .option(
+    '--chain-rpc <url>',
+    "post epoch roots to this chain's JSON-RPC (with the two below; docs/chain.md)",
+  )
+  .option('--chain-deployment <file>', 'the deployment file `chain deploy` wrote')
+  .option('--chain-key-file <file>', "the router's chain key (holds ROUTER_ROLE; hex, or a node key file)")
+  .option(
+    '--chain-confirmations <n>',
+    'blocks a Vault deposit needs, its own included, before the ledger credits it (default 1)',
+    integer('--chain-confirmations'),
+  )
   .action(async (o) => (await starts()).routerStart(o));
 
 routerOptions(
@@ -251,6 +263,15 @@ routerOptions(
     .description('operator: close the open epoch and pay its rewards (a closed epoch shows its report)')
     .option('--epoch <n>', 'the epoch to close (default: the open one)', integer('--epoch')),
 ).action(async (o) => (await ledger()).epochCloseCommand(o));
+epoch
+  .command('audit <epoch>')
+  .description(
+    "recompute a closed epoch's root from the ledger and compare it with the chain's (exit 1 if they differ)",
+  )
+  .option('--router <url>', 'the router (its report, its chain)')
+  .option('--data <dir>', "recompute from the router's data folder (the ledger itself) instead of its report")
+  .option('--rpc <url>', "the chain's JSON-RPC (default: the one the router names)")
+  .action(async (n, o) => (await chains()).epochAuditCommand(integer('epoch')(n), o));
 routerOptions(epoch.command('show [epoch]').description("a closed epoch's report, or the open epoch")).action(
   async (n, o) => (await ledger()).epochShowCommand(n, o),
 );
@@ -332,7 +353,58 @@ program
   .option('--model <file>', 'a GGUF file to serve instead of the tiny model')
   .option('--price-per-token <tokens>', 'price of each input and output token (default 0.0001; 0: free)')
   .option('--fund <tokens>', "tokens minted to the printed key's account (default 1000)")
+  .option('--chain', 'also run a local chain, deploy the contracts and link the router to it')
   .action(async (o) => (await import('./up.js')).upCommand(o));
+
+const chain = program.command('chain').description('the OMNIT contracts on an EVM chain (docs/chain.md)');
+chain
+  .command('dev')
+  .description('a local EVM JSON-RPC node in this process with funded test accounts; Ctrl-C stops it')
+  .option('--port <port>', 'port on 127.0.0.1', integer('--port'), 8545)
+  .option('--deployment <file>', 'also deploy the contracts and write their deployment file here')
+  .action(async (o) => (await chains()).chainDevCommand(o));
+chain
+  .command('deploy')
+  .description('deploy OmniToken, NodeStaking, EpochRewards and Vault and write a deployment file')
+  .requiredOption('--rpc <url>', "the chain's JSON-RPC")
+  .requiredOption('--key-file <file>', "the deployer's key (hex, or a node key file); it becomes admin")
+  .option('--genesis <list>', 'the genesis split in whole OMNIT: rewards=N,treasury=N,0xADDRESS=N')
+  .option('--router <address>', "the router's address (ROUTER_ROLE, voucher signer; default: the deployer)")
+  .option('--out <file>', 'where to write the deployment', 'deployment.json')
+  .option('--challenge <seconds>', 'how long a root can be vetoed before it pays', integer('--challenge'), 0)
+  .option('--unbonding <seconds>', 'how long unstaked OMNIT waits', integer('--unbonding'), 7 * 86_400)
+  .action(async (o) => (await chains()).chainDeployCommand(o));
+
+program
+  .command('deposit')
+  .description('deposit OMNIT into the Vault; the router credits your ledger account once it is confirmed')
+  .requiredOption('--router <url>', 'the router (where the contracts are)')
+  .requiredOption('--key-file <file>', 'the wallet key that holds the OMNIT (hex, or a node key file)')
+  .requiredOption('--amount <tokens>', 'how much, in OMNIT')
+  .option('--to <address>', 'the ledger account to credit (default: the wallet)')
+  .option('--rpc <url>', "the chain's JSON-RPC (default: the one the router names)")
+  .action(async (o) => (await chains()).depositCommand(o));
+
+routerOptions(
+  program
+    .command('withdraw-onchain')
+    .description(
+      'settle your pending withdrawal into a Vault voucher and cash it on chain (a chain-linked router)',
+    )
+    .requiredOption('--id <id>', 'the withdrawal (wd_...) from `otensor-cli withdraw`')
+    .requiredOption('--key-file <file>', 'the wallet key that sends the transaction and pays its gas')
+    .option('--rpc <url>', "the chain's JSON-RPC (default: the one the router names)"),
+).action(async (o) => (await chains()).withdrawOnchainCommand(o));
+
+program
+  .command('claim')
+  .description("claim an account's epoch rewards on chain with the router's proofs")
+  .requiredOption('--router <url>', 'the router (proofs and where the contracts are)')
+  .requiredOption('--key-file <file>', "a node's key file (node-key.json in its data folder) or a wallet key")
+  .option('--epoch <n>', 'the epoch to claim', integer('--epoch'))
+  .option('--all', 'claim every closed epoch not claimed yet')
+  .option('--rpc <url>', "the chain's JSON-RPC (default: the one the router names)")
+  .action(async (o) => (await chains()).claimCommand(o));
 
 program
   .command('demo')

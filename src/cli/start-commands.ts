@@ -49,7 +49,33 @@ export type RouterStartOptions = {
   rateLimit?: string;
   rateLimitIp?: string;
   nodeMessageBudget?: string;
+  chainRpc?: string;
+  chainDeployment?: string;
+  chainKeyFile?: string;
+  chainConfirmations?: number;
 };
+
+/** `--chain-rpc`, `--chain-deployment` and `--chain-key-file` as the router's chain link: all three, or none. */
+export function chainFlags(
+  o: Pick<RouterStartOptions, 'chainRpc' | 'chainDeployment' | 'chainKeyFile' | 'chainConfirmations'>,
+): {
+  chain?: { rpc: string; deploymentFile: string; keyFile: string; confirmations?: number };
+} {
+  const given = [o.chainRpc, o.chainDeployment, o.chainKeyFile].filter((v) => v !== undefined).length;
+  if (given === 0) return {};
+  if (o.chainRpc === undefined || o.chainDeployment === undefined || o.chainKeyFile === undefined)
+    throw new Error(
+      'Linking the router to a chain takes --chain-rpc URL, --chain-deployment FILE and --chain-key-file FILE together.',
+    );
+  return {
+    chain: {
+      rpc: o.chainRpc,
+      deploymentFile: resolve(o.chainDeployment),
+      keyFile: resolve(o.chainKeyFile),
+      ...(o.chainConfirmations === undefined ? {} : { confirmations: o.chainConfirmations }),
+    },
+  };
+}
 
 /** `--tls-cert` and `--tls-key` as the router's tls setting: both, or neither (plain HTTP). */
 export function tlsFlags(o: Pick<RouterStartOptions, 'tlsCert' | 'tlsKey'>): {
@@ -140,6 +166,7 @@ export async function routerStart(options: RouterStartOptions): Promise<void> {
     ...(options.honeypotRate === undefined ? {} : { honeypotRate: Number(options.honeypotRate) }),
     ledger: ledgerFlags(options),
     ...tlsFlags(options),
+    ...chainFlags(options),
   });
   process.stdout.write(`router: ${router.url}\ndashboard: ${router.url}/\n`);
   stopOnSignal(() => router.stop());

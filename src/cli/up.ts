@@ -7,6 +7,7 @@ import { writeTinyModel } from '../models/index.js';
 import { type RunningRouter, startRouter } from '../router/index.js';
 import { OmniClient } from '../sdk/index.js';
 import { createAccountKey, registerModel } from './local-admin.js';
+import { startLocalChain } from './local-chain.js';
 import { stopOnSignal } from './start-commands.js';
 
 const cliEntry = resolve(fileURLToPath(import.meta.url), '../../../bin/otensor-cli.js');
@@ -22,6 +23,8 @@ export type NetworkOptions = {
   pricePerToken?: string | undefined;
   /** Tokens minted to the printed key's account (default 1000). */
   fund?: string | undefined;
+  /** Also run a local chain in this process, deploy the contracts and link the router (docs/chain.md). */
+  chain?: boolean | undefined;
   onProgress?: (line: string) => void;
 };
 
@@ -38,6 +41,8 @@ export type LocalNetwork = {
   /** The account the keys belong to, funded with `fund` tokens. */
   account: string;
   router: RunningRouter;
+  /** The local chain's JSON-RPC URL, with `--chain`. */
+  chainUrl?: string;
   modelName: string;
   children: ChildProcess[];
   stop(): Promise<void>;
@@ -64,7 +69,9 @@ export async function startNetwork(options: NetworkOptions): Promise<LocalNetwor
     operator: true,
   });
   if (options.logLevel) process.env.OTENSOR_LOG = options.logLevel;
+  const chain = options.chain ? await startLocalChain(dataDir, progress) : undefined;
   const router = await startRouter({
+    ...(chain ? { chain: chain.link } : {}),
     port: options.port,
     dataDir: join(dataDir, 'router'),
     ledger: {
@@ -131,15 +138,28 @@ export async function startNetwork(options: NetworkOptions): Promise<LocalNetwor
       ),
     );
     await router.stop();
+    await chain?.dev.close();
   };
 
   try {
     await waitForNodes(new OmniClient({ baseUrl: router.url }), options.nodes, children, progress);
+    if (chain)
+      await chain.fundNodes(Array.from({ length: options.nodes }, (_, i) => join(dataDir, `node-${i + 1}`)));
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url: router.url, apiKey, operatorKey, account, router, modelName, children, stop };
+  return {
+    url: router.url,
+    apiKey,
+    operatorKey,
+    account,
+    router,
+    ...(chain ? { chainUrl: chain.dev.url } : {}),
+    modelName,
+    children,
+    stop,
+  };
 }
 
 async function waitForNodes(
@@ -171,6 +191,7 @@ export async function upCommand(options: {
   model?: string;
   pricePerToken?: string;
   fund?: string;
+  chain?: boolean;
 }): Promise<void> {
   const network = await startNetwork({
     nodes: options.nodes,
@@ -179,9 +200,11 @@ export async function upCommand(options: {
     model: options.model,
     pricePerToken: options.pricePerToken,
     fund: options.fund,
+    chain: options.chain,
   });
   process.stdout.write(
     `router: ${network.url}\napi key: ${network.apiKey}\noperator key: ${network.operatorKey}\naccount: ${network.account}\nmodel: ${network.modelName}\ndashboard: ${network.url}/\n`,
   );
+  if (network.chainUrl) process.stdout.write(`chain: ${network.chainUrl}\n`);
   stopOnSignal(() => network.stop());
 }

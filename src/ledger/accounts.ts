@@ -7,6 +7,8 @@ import { InvalidParameterError } from '../protocol/index.js';
 export const GENESIS = 'genesis';
 /** Source of test-network mints. */
 export const MINT = 'mint';
+/** Source of tokens that came in from chain through the Vault (issue 13): its negative balance is what came in. */
+export const DEPOSITS = 'deposits';
 /** Sink of tokens that left this ledger (settled withdrawals now live on chain). */
 export const BURN = 'burn';
 /** Platform fees and the treasury's share of slashes. */
@@ -27,6 +29,7 @@ export type AccountKind =
   | 'address'
   | 'genesis'
   | 'mint'
+  | 'deposits'
   | 'burn'
   | 'treasury'
   | 'rewards'
@@ -39,6 +42,7 @@ const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const SYSTEM: Record<string, AccountKind> = {
   [GENESIS]: 'genesis',
   [MINT]: 'mint',
+  [DEPOSITS]: 'deposits',
   [BURN]: 'burn',
   [TREASURY]: 'treasury',
   [REWARDS]: 'rewards',
@@ -57,7 +61,8 @@ export function accountKind(account: string): AccountKind | undefined {
 }
 
 /** Issuance accounts: the only ones whose balance may be negative. */
-export const isIssuance = (account: string) => account === GENESIS || account === MINT;
+export const isIssuance = (account: string) =>
+  account === GENESIS || account === MINT || account === DEPOSITS;
 
 /** Checks and lowercases an Ethereum address; `param` names the field in the error. */
 export function normalizeAddress(text: string, param = 'address'): string {

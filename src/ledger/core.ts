@@ -17,6 +17,7 @@ import { InsufficientFundsError, LedgerInvariantError } from './errors.js';
 export type EntryReason =
   | 'genesis'
   | 'mint'
+  | 'deposit'
   | 'transfer'
   | 'escrow'
   | 'payment'

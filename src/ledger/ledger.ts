@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidParameterError } from '../protocol/index.js';
 import type { AccountEntry, LedgerEntry, LedgerStore } from '../store/index.js';
-import { GENESIS, MINT, normalizeAddress, normalizeHolder } from './accounts.js';
+import { DEPOSITS, GENESIS, MINT, normalizeAddress, normalizeHolder } from './accounts.js';
 import { checkAmount } from './amount.js';
 import { type LedgerConfig, type LedgerConfigInput, resolveLedgerConfig } from './config.js';
 import { type Booking, checkKey, LedgerCore } from './core.js';
@@ -98,6 +98,25 @@ export class Ledger {
     return {
       entry: this.#core.book(key, 'mint', null, [
         { account: MINT, amount: -amount },
+        { account: to, amount },
+      ]),
+      duplicate: false,
+    };
+  }
+
+  /**
+   * Credits `to` with tokens deposited on chain (the Vault's Deposited event), once per `key` (the chain
+   * issue keys it by transaction hash and log index, so a rescan after a restart books nothing twice).
+   */
+  deposit(p: { to: string; amount: bigint; key: string }): Booking {
+    const key = checkKey(p.key);
+    const existing = this.#core.existing(key);
+    if (existing) return { entry: existing, duplicate: true };
+    const to = normalizeAddress(p.to, 'to');
+    const amount = checkAmount(p.amount);
+    return {
+      entry: this.#core.book(key, 'deposit', null, [
+        { account: DEPOSITS, amount: -amount },
         { account: to, amount },
       ]),
       duplicate: false,

@@ -2,6 +2,7 @@ import type { LedgerStore } from '../store/index.js';
 import {
   accountKind,
   BURN,
+  DEPOSITS,
   escrowAccount,
   GENESIS,
   isIssuance,
@@ -26,7 +27,12 @@ export type VerifyReport = {
 const MAX_PROBLEMS = 100;
 
 /** The only reasons allowed to move each issuance or sink account. */
-const ONLY_BY: Record<string, string> = { [GENESIS]: 'genesis', [MINT]: 'mint', [BURN]: 'withdrawal_settle' };
+const ONLY_BY: Record<string, string> = {
+  [GENESIS]: 'genesis',
+  [MINT]: 'mint',
+  [DEPOSITS]: 'deposit',
+  [BURN]: 'withdrawal_settle',
+};
 
 /**
  * Checks the whole stored history: every entry balanced; no account other than genesis and mint ever below
@@ -93,10 +99,13 @@ export function verifyLedger(store: LedgerStore): VerifyReport {
   const genesis = -(derived.get(GENESIS) ?? 0n);
   const minted = -(derived.get(MINT) ?? 0n);
   const burned = derived.get(BURN) ?? 0n;
+  const deposited = -(derived.get(DEPOSITS) ?? 0n);
   let supply = 0n;
   for (const [account, balance] of derived) if (!isIssuance(account) && account !== BURN) supply += balance;
-  if (supply !== genesis + minted - burned) {
-    problem(`supply ${supply} is not genesis ${genesis} + minted ${minted} - burned ${burned}`);
+  if (supply !== genesis + minted + deposited - burned) {
+    problem(
+      `supply ${supply} is not genesis ${genesis} + minted ${minted} + deposited ${deposited} - burned ${burned}`,
+    );
   }
 
   // The derived tables are complete up to the checkpoint: compare them with the log at that point.

@@ -359,3 +359,47 @@ export type LedgerVerifyView = {
   supply: string;
   problems: string[];
 };
+
+/** `GET /api/epochs/{n}/proof/{account}`: an account's leaf in a closed epoch's reward tree and its proof. */
+export type EpochProofView = {
+  epoch: number;
+  account: string;
+  /** Smallest units (18 decimals), as a decimal string. */
+  amount: string;
+  proof: string[];
+  root: string;
+};
+
+/** `GET /api/chain`: the contracts a router is linked to (404 when it runs off chain). */
+export type ChainView = {
+  chain_id: number;
+  rpc: string;
+  /** The newest closed epoch (0: none yet), so `claim --all` knows how far to look without an API key. */
+  last_closed_epoch: number;
+  token: string;
+  staking: string;
+  rewards: string;
+  vault: string;
+};
+
+/** `GET /api/epochs/{n}/published`: what a closed epoch paid, public so anyone can recompute its root. */
+export type PublishedEpochView = {
+  epoch: number;
+  /** The hash posted on chain beside the root. */
+  report_hash: string;
+  root: string;
+  /** Amounts in smallest units (18 decimals), as decimal strings. */
+  rewards: { node: string; account: string; amount: string }[];
+};
+
+/** `POST /api/withdrawals/{id}/voucher`: an EIP-712 voucher the Vault pays once (amount in smallest units). */
+export type WithdrawalVoucherView = {
+  withdrawal: string;
+  account: string;
+  amount: string;
+  nonce: string;
+  deadline: number;
+  signature: string;
+  vault: string;
+  chain_id: number;
+};

@@ -58,6 +58,15 @@ export const routerConfig = z.object({
   ledger: ledgerSettings,
   /** Serve HTTPS and WSS with this certificate and key (PEM files); plain HTTP when absent. */
   tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+  /** Post epoch roots to this chain's EpochRewards (docs/chain.md); off chain when absent. */
+  chain: z
+    .object({
+      rpc: z.string().url(),
+      deploymentFile: z.string().min(1),
+      keyFile: z.string().min(1),
+      confirmations: z.number().int().min(1).optional(),
+    })
+    .optional(),
 });
 export type RouterConfig = z.input<typeof routerConfig>;
 

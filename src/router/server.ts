@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { ChainLink, type ChainLinkSettings } from '../chain/index.js';
 import { Ledger } from '../ledger/index.js';
 import type { HealthView } from '../protocol/index.js';
 import {
@@ -17,6 +18,7 @@ import {
 } from '../store/index.js';
 import { bearerAuth } from './api/auth.js';
 import { batchRoutes } from './api/batch-routes.js';
+import { chainAccountRoutes, chainRoutes } from './api/chain-routes.js';
 import { createErrorHandler } from './api/http-errors.js';
 import { ledgerRoutes } from './api/ledger-routes.js';
 import { loginRoutes } from './api/login-routes.js';
@@ -76,6 +78,8 @@ export type RouterInit = {
   ledger?: LedgerSettings | undefined;
   /** Certificate and key: the API is served over HTTPS and the node gateway over WSS. */
   https?: TlsMaterial | undefined;
+  /** Link to a chain: epoch roots are posted there (docs/chain.md); off chain when absent. */
+  chain?: ChainLinkSettings | undefined;
   log: Logger;
 };
 
@@ -144,6 +148,7 @@ export function buildRouter(init: RouterInit): RouterApp {
   );
   const meter = new EpochMeter(ledger.epochs.current().startedAt);
   const epochs = new EpochCloser({ ledger, meter, accountOf: (id) => payments.wallet(id), log: init.log });
+  const chain = init.chain ? new ChainLink({ ledger, log: init.log, settings: init.chain }) : undefined;
   const gate = new NodeGate({
     scheduler,
     ledger,
@@ -250,6 +255,10 @@ export function buildRouter(init: RouterInit): RouterApp {
     open.addHook('onRequest', byClient);
     loginRoutes(open, { keys: services.keys, loginTokens }, { tokenTtlMs: init.loginTokenTtlMs });
   });
+  app.register(async (open) => {
+    open.addHook('onRequest', byClient);
+    chainRoutes(open, { ledger, chain });
+  });
   const authenticate = bearerAuth({ keys: services.keys, loginTokens });
   app.register(async (api) => {
     api.addHook('onRequest', async (request) => {
@@ -265,6 +274,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     openAiRoutes(api, services);
     networkRoutes(api, services);
     ledgerRoutes(api, services);
+    chainAccountRoutes(api, { ledger, chain });
     batchRoutes(api, services, {
       db,
       log: init.log,
@@ -299,6 +309,7 @@ export function buildRouter(init: RouterInit): RouterApp {
   }, CATALOG_SWEEP_MS);
   catalogTimer.unref();
   metrics.start();
+  chain?.start();
 
   // Payments first: it reads which held tasks finished before the task manager queues the rest again.
   const epoch = ledger.epochs.current();
@@ -318,6 +329,7 @@ export function buildRouter(init: RouterInit): RouterApp {
       clearInterval(ledgerTimer);
       clearInterval(catalogTimer);
       metrics.stop();
+      await chain?.stop();
       tasks.stop();
       scheduler.stop();
       await gateway.close();

@@ -2,10 +2,12 @@ import {
   type AccountView,
   type BatchListView,
   type BatchView,
+  type ChainView,
   type ChatCompletionView,
   type CurrentEpochView,
   type EmbeddingListView,
   type EntriesPage,
+  type EpochProofView,
   type EpochReportView,
   type FileDeletedView,
   type FileListView,
@@ -22,6 +24,7 @@ import {
   type ModelView,
   type NodeView,
   type PerformanceMetrics,
+  type PublishedEpochView,
   routerBaseUrl,
   type SessionView,
   type StakeView,
@@ -31,6 +34,7 @@ import {
   type UnstakeView,
   type UsageView,
   type WithdrawalView,
+  type WithdrawalVoucherView,
 } from '../protocol/index.js';
 import { apiErrorOf } from './api-error.js';
 import { MetricsApi } from './metrics.js';
@@ -343,6 +347,26 @@ export class OmniClient {
 
   async epoch(epoch: number, signal?: AbortSignal): Promise<EpochReportView> {
     return this.#json('GET', path`/api/epochs/${epoch}`, undefined, signal);
+  }
+
+  /** An account's reward proof for a closed epoch (public). */
+  async epochProof(epoch: number, account: string, signal?: AbortSignal): Promise<EpochProofView> {
+    return this.#json('GET', path`/api/epochs/${epoch}/proof/${account}`, undefined, signal);
+  }
+
+  /** A closed epoch's published reward lines, report hash and root (public). */
+  async publishedEpoch(epoch: number, signal?: AbortSignal): Promise<PublishedEpochView> {
+    return this.#json('GET', path`/api/epochs/${epoch}/published`, undefined, signal);
+  }
+
+  /** Settles your pending withdrawal into a Vault voucher (or re-signs its voucher); needs a chain-linked router. */
+  async withdrawalVoucher(id: string, signal?: AbortSignal): Promise<WithdrawalVoucherView> {
+    return this.#json('POST', path`/api/withdrawals/${id}/voucher`, {}, signal);
+  }
+
+  /** The contracts the router is linked to (404 when it runs off chain). */
+  async chain(signal?: AbortSignal): Promise<ChainView> {
+    return this.#json('GET', '/api/chain', undefined, signal);
   }
 
   /** Operator: closes the open epoch (or returns the report of `epoch` if it is closed already). */
