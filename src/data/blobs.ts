@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SNIFF_BYTES, Utf8Check } from './magic.js';
 
+/** An upload's bytes as they arrive: a request stream, or chunks already in memory. */
+export type Source = AsyncIterable<Buffer | Uint8Array> | Iterable<Buffer | Uint8Array>;
+
 /** An upload written to a temporary file, measured while it streamed in. */
 export type Received = {
   temp: string;
@@ -43,7 +46,7 @@ export class BlobStore {
   }
 
   /** Streams `source` into a temporary file, stopping the writes (not the reading) past `maxBytes`. */
-  async receive(source: AsyncIterable<Buffer | Uint8Array>, maxBytes: number): Promise<Received> {
+  async receive(source: Source, maxBytes: number): Promise<Received> {
     const temp = join(this.dir, 'tmp', randomBytes(12).toString('hex'));
     const file = await open(temp, 'wx');
     const hash = createHash('sha256');

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { EscrowExhaustedError } from '../ledger/index.js';
 import type { UploadOutcomeView } from '../protocol/index.js';
+import type { Source } from './blobs.js';
 import type { Campaigns } from './campaigns.js';
 import { pricesOf } from './campaigns.js';
 import { kindOf } from './magic.js';
@@ -112,7 +113,7 @@ export async function uploadFile(
   campaignId: string,
   contributor: string,
   name: string | null,
-  source: AsyncIterable<Buffer | Uint8Array>,
+  source: Source,
 ): Promise<UploadOutcomeView> {
   const campaign = campaigns.open(campaignId);
   const s = campaign.settings;
@@ -201,7 +202,7 @@ function admitContent(
 
 /** Lines of a stream, each at most `max` bytes (a longer one is reported as oversize, not kept in memory). */
 export async function* lines(
-  source: AsyncIterable<Buffer | Uint8Array>,
+  source: Source,
   max: number,
 ): AsyncGenerator<{ line: Buffer; oversize: boolean }> {
   let parts: Buffer[] = [];
@@ -236,7 +237,7 @@ export async function uploadLines(
   campaignId: string,
   contributor: string,
   name: string | null,
-  source: AsyncIterable<Buffer | Uint8Array>,
+  source: Source,
 ): Promise<UploadOutcomeView[]> {
   const campaign = campaigns.open(campaignId);
   const s = campaign.settings;
