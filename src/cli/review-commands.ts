@@ -30,7 +30,8 @@ export async function reviewCommand(o: RouterAuthOptions & { taskId: string; siz
     return;
   }
   const checked = await validator.validate(batch);
-  const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  const terminal = createInterface({ input: process.stdin });
+  const lines = terminal[Symbol.asyncIterator]();
   const ask = async (prompt: string) => {
     process.stdout.write(prompt);
     const next = await lines.next();
@@ -83,6 +84,9 @@ export async function reviewCommand(o: RouterAuthOptions & { taskId: string; siz
       say('answer a, r, f, s, o or q');
     }
   }
+  // Done reading: an open stdin would keep the process alive.
+  terminal.close();
+  process.stdin.destroy();
   if (answers.length === 0) {
     say('nothing sent');
     return;

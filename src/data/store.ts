@@ -224,7 +224,7 @@ export class CampaignStore {
     if (filter.states) where.push(`state IN (${filter.states.map(() => '?').join(', ')})`);
     return this.db
       .prepare<unknown[], ItemRow>(
-        `SELECT ${ITEM_COLUMNS} FROM campaign_items WHERE ${where.join(' AND ')} ORDER BY created_at, id`,
+        `SELECT ${ITEM_COLUMNS} FROM campaign_items WHERE ${where.join(' AND ')} ORDER BY created_at, rowid`,
       )
       .all(...args, ...(filter.states ?? []))
       .map(itemOf);
@@ -254,7 +254,7 @@ export class CampaignStore {
            AND NOT EXISTS (SELECT 1 FROM campaign_assignments a WHERE a.item_id = i.id AND a.reviewer = ?)
            AND (SELECT COUNT(*) FROM campaign_assignments a WHERE a.item_id = i.id AND a.round = i.round
                 AND (a.voted = 1 OR a.leased_until > ?)) < (CASE WHEN i.round = 1 THEN ? ELSE ? END)
-         ORDER BY i.round DESC, i.created_at, i.id LIMIT ?`,
+         ORDER BY i.round DESC, i.created_at, i.rowid LIMIT ?`,
       )
       .all(campaign, reviewer, reviewer, now, needed[0], needed[1], limit)
       .map(itemOf);
