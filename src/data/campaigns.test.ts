@@ -197,6 +197,50 @@ describe('uploads', () => {
   });
 });
 
+describe('assignment', () => {
+  it('never gives an item to its contributor or an account sharing its wallet, and takes back expired leases', async () => {
+    const NODE = address(50); // a node account whose payout wallet is ALICE
+    fx = new LedgerFixture({ feePpm: FEE });
+    fx.ledger.genesis([{ account: OWNER, amount: parseAmount('100') }]);
+    fx.ledger.flush();
+    const c = new Campaigns({
+      db: fx.db,
+      ledger: fx.ledger,
+      dataDir: fx.dir,
+      walletOf: (a) => (a === NODE ? ALICE : a),
+      now: () => fx.time,
+    });
+    const campaign = c.create(OWNER, {
+      title: 't',
+      kind: 'text',
+      reviewers: 2,
+      reward: '1',
+      review_reward: '0',
+      budget: '10',
+      lease_seconds: 60,
+      gold: [{ text: 'known good', answer: 'accept' }],
+    });
+    await uploadLines(c, campaign.id, ALICE, null, jsonl({ text: "alice's" }));
+    await uploadLines(c, campaign.id, BOB, null, jsonl({ text: "bob's" }));
+    const texts = (who: string) =>
+      leaseBatch(c, campaign.id, who)
+        .items.map((i) => i.text)
+        .sort();
+    expect(texts(ALICE)).toEqual(["bob's", 'known good']);
+    expect(texts(NODE)).toEqual(["bob's", 'known good']);
+    expect(() => leaseBatch(c, campaign.id, OWNER)).toThrow(/owner does not review/);
+    // Bob's item has its two reviewers (k = 2) leased: nobody else gets it until a lease ends.
+    expect(texts(address(60))).toEqual(["alice's", 'known good']);
+    fx.time += 61_000;
+    expect(texts(address(61))).toEqual(["alice's", "bob's", 'known good']);
+    // The first lease ended: its late answer is not counted.
+    const late = submitResults(c, campaign.id, ALICE, {
+      results: [vote(c.store.items(campaign.id, { contributor: BOB })[0]?.id as string, 'accept')],
+    });
+    expect(late.results[0]?.status).toBe('lease_expired');
+  });
+});
+
 describe('a crowd with bad reviewers', () => {
   it('revokes and slashes an always-accept and a random reviewer, keeps the honest ones, and accepts no spam', async () => {
     const stake = parseAmount('5');
