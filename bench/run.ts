@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adversarialBench } from './adversarial.js';
 import { batchBench } from './batch.js';
+import { campaignsBench } from './campaigns.js';
 import { connectionsBench } from './connections.js';
 import { faultsBench } from './faults.js';
 import { ledgerBench } from './ledger.js';
@@ -20,6 +21,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   ledger: () => ledgerBench(),
   adversarial: () => adversarialBench(),
   faults: () => faultsBench(),
+  campaigns: () => campaignsBench(),
 };
 
 const only = process.argv.slice(2);

@@ -19,7 +19,6 @@ import {
   closeBudget,
   itemHold,
   openBudget,
-  releaseItem,
   reviewKey,
   rewardKey,
   settleItem,
@@ -223,15 +222,13 @@ export class Campaigns {
     return campaign;
   }
 
-  /** Closes a campaign (its owner, or an operator): undecided items' holds and the rest go back to the owner. */
+  /** Closes a campaign (its owner, or an operator): what is left of the budget goes back to the owner. */
   close(id: string, caller: string | null, operator: boolean): CampaignRecord {
     const campaign = this.get(id);
     if (campaign.owner !== caller && !operator)
       throw new ForbiddenError(`Only the campaign's owner (${campaign.owner}) may close it.`, 'campaign');
     if (campaign.status === 'closed') return campaign;
     this.atomically(() => {
-      for (const item of this.store.items(id, { states: ['received', 'in_review', 'second_round'] }))
-        releaseItem(this.ledger, id, item.id);
       closeBudget(this.ledger, id);
       this.store.close(id, this.now());
     });

@@ -230,6 +230,17 @@ export class CampaignStore {
       .map(itemOf);
   }
 
+  /** Items still waiting for a verdict (gold not counted). */
+  undecided(campaign: string): number {
+    return (
+      this.db
+        .prepare<[string], { n: number }>(
+          "SELECT COUNT(*) AS n FROM campaign_items WHERE campaign_id = ? AND state IN ('received', 'in_review', 'second_round')",
+        )
+        .get(campaign)?.n ?? 0
+    );
+  }
+
   counts(campaign: string): Record<string, number> {
     const rows = this.db
       .prepare<[string], { state: string; n: number }>(

@@ -1,12 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
-import { EscrowExhaustedError } from '../ledger/index.js';
 import type { UploadOutcomeView } from '../protocol/index.js';
 import type { Source } from './blobs.js';
 import type { Campaigns } from './campaigns.js';
 import { pricesOf } from './campaigns.js';
 import { kindOf } from './magic.js';
-import { holdItem } from './rewards.js';
+import { BudgetExhaustedError, reserveItem } from './rewards.js';
 import { type JsonSchema, schemaError, TEXT_LINE_SCHEMA } from './schema.js';
 import type { CampaignRecord, ItemRecord } from './store.js';
 
@@ -27,8 +26,8 @@ const refused = (index: number, name: string | null, code: string, reason: strin
 });
 
 /**
- * Records an item the checks passed: refuses the same bytes twice in a campaign, holds the item's most cost
- * from the budget and inserts its row in one transaction. `keep` moves its file into place first; if the
+ * Records an item the checks passed: refuses the same bytes twice in a campaign, reserves the item's most
+ * cost from the budget and inserts its row in one transaction. `keep` moves its file into place first; if the
  * booking fails, a file no other item uses is removed again, so a refused item leaves nothing stored.
  */
 function admit(
@@ -52,7 +51,12 @@ function admit(
   const id = `item_${randomBytes(8).toString('hex')}`;
   try {
     campaigns.atomically(() => {
-      holdItem(campaigns.ledger, campaign.id, id, pricesOf(campaign.settings));
+      reserveItem(
+        campaigns.ledger,
+        campaign.id,
+        campaigns.store.undecided(campaign.id),
+        pricesOf(campaign.settings),
+      );
       campaigns.store.insertItem({
         id,
         campaignId: campaign.id,
@@ -71,7 +75,7 @@ function admit(
     });
   } catch (error) {
     if (!existed) campaigns.blobs.remove(d.sha256);
-    if (error instanceof EscrowExhaustedError)
+    if (error instanceof BudgetExhaustedError)
       return refused(index, name, 'budget_exhausted', "the campaign's budget cannot pay for another item");
     if (/UNIQUE/.test((error as Error).message))
       return refused(

@@ -6,8 +6,9 @@ import type {
   ItemStatusView,
   ManifestLine,
 } from '../protocol/index.js';
-import type { Campaigns } from './campaigns.js';
+import { type Campaigns, pricesOf } from './campaigns.js';
 import { EXTENSIONS } from './magic.js';
+import { itemHold } from './rewards.js';
 import type { CampaignRecord, ItemRecord } from './store.js';
 
 const share = (ppm: number) => ppm / 1_000_000;
@@ -17,6 +18,7 @@ export function campaignView(campaigns: Campaigns, c: CampaignRecord): CampaignV
   const s = c.settings;
   const escrow = campaigns.ledger.escrows.get(c.id);
   const { gold: _gold, ...items } = campaigns.store.counts(c.id);
+  const reserved = BigInt(campaigns.store.undecided(c.id)) * itemHold(pricesOf(s));
   return {
     id: c.id,
     object: 'campaign',
@@ -46,8 +48,8 @@ export function campaignView(campaigns: Campaigns, c: CampaignRecord): CampaignV
     votes: campaigns.store.voteCount(c.id),
     escrow: {
       balance: formatAmount(escrow?.balance ?? 0n),
-      held: formatAmount(escrow?.held ?? 0n),
-      available: formatAmount(escrow?.available ?? 0n),
+      held: formatAmount(reserved),
+      available: formatAmount((escrow?.available ?? 0n) - reserved),
     },
     revoked: campaigns.store
       .revoked(c.id)
