@@ -6,9 +6,10 @@ import { parseAmount, TREASURY } from '../ledger/index.js';
 import { address, LedgerFixture } from '../ledger/testing.js';
 import type { ReviewResultRequest } from '../protocol/index.js';
 import { Campaigns } from './campaigns.js';
+import { uploadLines } from './jsonl.js';
 import { leaseBatch, submitResults } from './reviews.js';
 import { afterFee, itemHold } from './rewards.js';
-import { uploadFile, uploadLines } from './uploads.js';
+import { uploadFile } from './uploads.js';
 
 const OWNER = address(1);
 const ALICE = address(2);

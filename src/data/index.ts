@@ -20,10 +20,11 @@ export {
   type Verdict,
   weight,
 } from './consensus.js';
+export { uploadLines } from './jsonl.js';
 export { DATA_KINDS, type DataKind, kindOf, sniff, Utf8Check, validUtf8 } from './magic.js';
 export { leaseBatch, submitResults } from './reviews.js';
 export { afterFee, type CampaignPrices, itemHold } from './rewards.js';
 export { type JsonSchema, schemaError, schemaProblem } from './schema.js';
 export type { CampaignRecord, CampaignSettings, ItemRecord, ItemState } from './store.js';
-export { uploadFile, uploadLines } from './uploads.js';
+export { uploadFile } from './uploads.js';
 export { campaignView, exportView, itemStatusView } from './views.js';

@@ -17,7 +17,12 @@ type Described = {
   metadata: unknown;
 };
 
-const refused = (index: number, name: string | null, code: string, reason: string): UploadOutcomeView => ({
+export const refused = (
+  index: number,
+  name: string | null,
+  code: string,
+  reason: string,
+): UploadOutcomeView => ({
   index,
   name,
   accepted: false,
@@ -90,7 +95,7 @@ function admit(
 }
 
 /** Checks one JSON record for the campaign: a text campaign's `{"text": ...}` line, or the campaign's schema. */
-function record(
+export function record(
   campaign: CampaignRecord,
   value: unknown,
 ): { content: Buffer; metadata: unknown } | { code: string; reason: string } {
@@ -202,77 +207,4 @@ function admitContent(
     { sha256, ...kind, size: content.length, metadata },
     () => campaigns.blobs.put(content),
   );
-}
-
-/** Lines of a stream, each at most `max` bytes (a longer one is reported as oversize, not kept in memory). */
-export async function* lines(
-  source: Source,
-  max: number,
-): AsyncGenerator<{ line: Buffer; oversize: boolean }> {
-  let parts: Buffer[] = [];
-  let length = 0;
-  let oversize = false;
-  for await (const piece of source) {
-    let chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
-    while (chunk.length > 0) {
-      const newline = chunk.indexOf(0x0a);
-      const end = newline < 0 ? chunk.length : newline;
-      if (!oversize) {
-        if (length + end > max) {
-          oversize = true;
-          parts = [];
-        } else parts.push(chunk.subarray(0, end));
-      }
-      length += end;
-      if (newline < 0) break;
-      yield { line: Buffer.concat(parts), oversize };
-      parts = [];
-      length = 0;
-      oversize = false;
-      chunk = chunk.subarray(newline + 1);
-    }
-  }
-  if (length > 0 || parts.length > 0) yield { line: Buffer.concat(parts), oversize };
-}
-
-/** A JSONL stream for a text or jsonl campaign: one item per non-blank line, each accepted or refused alone. */
-export async function uploadLines(
-  campaigns: Campaigns,
-  campaignId: string,
-  contributor: string,
-  name: string | null,
-  source: Source,
-): Promise<UploadOutcomeView[]> {
-  const campaign = campaigns.open(campaignId);
-  const s = campaign.settings;
-  const outcomes: UploadOutcomeView[] = [];
-  let index = 0;
-  // A line holds its record's JSON around the content: allow it some room over the content's limit.
-  for await (const { line, oversize } of lines(source, s.maxBytes * 2 + 1024)) {
-    index += 1;
-    const label = name === null ? `line ${index}` : `${name}:${index}`;
-    if (oversize) {
-      outcomes.push(
-        refused(index, label, 'oversize', `the line is over the campaign's limit of ${s.maxBytes} bytes`),
-      );
-      continue;
-    }
-    const text = line.toString('utf8').replace(/\r$/, '');
-    if (text.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      outcomes.push(refused(index, label, 'malformed', 'the line is not valid JSON'));
-      continue;
-    }
-    const checked = record(campaign, value);
-    if ('code' in checked) outcomes.push(refused(index, label, checked.code, checked.reason));
-    else
-      outcomes.push(
-        admitContent(campaigns, campaign, contributor, index, label, checked.content, checked.metadata),
-      );
-  }
-  if (outcomes.length === 0) outcomes.push(refused(0, name, 'empty', 'the file holds no records'));
-  return outcomes;
 }
