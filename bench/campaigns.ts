@@ -119,6 +119,7 @@ export async function campaignsBench(): Promise<Record<string, unknown>> {
 
     // The crowd: every turn, each reviewer still allowed takes a batch and answers it, in a seeded order.
     const votes = new Map<string, Verdict[]>(); // item text -> votes in the order cast
+    const diag: string[] = [];
     let reviews = 0;
     let goldReviews = 0;
     const started = performance.now();
@@ -142,6 +143,7 @@ export async function campaignsBench(): Promise<Record<string, unknown>> {
             reviews += 1;
             votes.set(item.text ?? '', [...(votes.get(item.text ?? '') ?? []), verdict]);
           }
+          if (process.env.CAMPAIGN_DIAG) diag.push(`${item.text}|${r.kind}|${verdict}|${turn}`);
           return { item_id: item.id, verdict };
         });
         await api.submitReviews(campaign.id, results);
@@ -184,6 +186,11 @@ export async function campaignsBench(): Promise<Record<string, unknown>> {
       return { text, verdict: majority(v) };
     });
     void votes;
+    if (process.env.CAMPAIGN_DIAG)
+      for (const o of ours.filter((d) => d.verdict === 'accept' && truth.get(d.text) === 'reject'))
+        process.stderr.write(
+          `SPAM ${o.text}: ${diag.filter((d) => d.startsWith(`${o.text}|`)).join(' ; ')}\n`,
+        );
     const show = await campaigns(owner.key).get(campaign.id);
     const badIds = new Set(reviewers.filter((r) => r.kind !== 'honest').map((r) => r.account));
     const stripped = show.revoked.filter((r) => badIds.has(r.reviewer)).length;

@@ -362,7 +362,7 @@ routerOptions(
     .option('--second-round <n>', 'reviewers a second round adds (default --reviewers)')
     .option('--threshold <ratio>', 'posterior agreement an item needs after round one (default 0.9)')
     .option('--gold-share <ratio>', 'gold items mixed into a batch per item (default 0.2)')
-    .option('--min-evidence <n>', 'known answers before a reviewer can lose its rights (default 5)')
+    .option('--min-evidence <n>', 'known answers before a reviewer can lose its rights (default 10)')
     .option(
       '--accuracy-floor <ratio>',
       'estimated accuracy below which a reviewer loses rights and stake (default 0.7)',

@@ -24,7 +24,7 @@ export const defaultConsensus: ConsensusSettings = {
   priorCorrect: 4,
   priorWrong: 1,
   accuracyFloorPpm: 700_000,
-  minEvidence: 5,
+  minEvidence: 10,
 };
 
 /**

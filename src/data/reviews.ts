@@ -9,15 +9,15 @@ import {
   reviewResultsRequest,
 } from '../protocol/index.js';
 import { type Campaigns, pricesOf } from './campaigns.js';
-import { accuracy, type ConsensusSettings, caught, decide } from './consensus.js';
+import { accuracy, type ConsensusSettings, caught, decide, defaultConsensus, evidence } from './consensus.js';
 import { settleItem, slashKey } from './rewards.js';
 import type { CampaignRecord, ItemRecord } from './store.js';
 
 /** The consensus settings a campaign chose. */
 export const consensusOf = (c: CampaignRecord): ConsensusSettings => ({
   thresholdPpm: c.settings.thresholdPpm,
-  priorCorrect: 4,
-  priorWrong: 1,
+  priorCorrect: defaultConsensus.priorCorrect,
+  priorWrong: defaultConsensus.priorWrong,
   accuracyFloorPpm: c.settings.accuracyFloorPpm,
   minEvidence: c.settings.minEvidence,
 });
@@ -85,8 +85,11 @@ export function leaseBatch(
     .openFor(campaign.id, reviewer, now, [s.reviewers, s.secondRound], want * 4)
     .filter((item) => campaigns.walletOf(item.contributor) !== wallet)
     .slice(0, want);
-  const goldWanted =
-    real.length === 0 ? 0 : Math.max(1, Math.ceil((real.length * s.goldSharePpm) / 1_000_000));
+  // A reviewer without enough known answers yet qualifies: its batches carry the gold it still needs, so a
+  // bad reviewer is judged on its first batch, before its votes can decide anything.
+  const missing = s.minEvidence - evidence(campaigns.store.record(campaign.id, reviewer));
+  const share = Math.max(1, Math.ceil((real.length * s.goldSharePpm) / 1_000_000));
+  const goldWanted = real.length === 0 ? 0 : Math.max(share, missing);
   const gold = campaigns.store.unseenGold(campaign.id, reviewer, goldWanted);
   const items = shuffle([...real, ...gold]);
   const batchId = `dbatch_${randomBytes(8).toString('hex')}`;
@@ -224,6 +227,9 @@ export function submitResults(
         statuses.push({ item_id: r.item_id, status: 'recorded' });
       }
     }
+    // The submitter first: its gold answers are known now, and a reviewer caught by them must not decide
+    // the items it voted on in the same batch.
+    revoked = judgeReviewer(campaigns, campaign, reviewer);
     for (const id of items) evaluate(campaigns, campaign, id, touched);
     for (const who of touched) {
       const out = judgeReviewer(campaigns, campaign, who);
