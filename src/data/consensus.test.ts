@@ -55,7 +55,28 @@ describe('one-coin Dawid-Skene consensus', () => {
       votesThisRound: 3,
     });
     // A tie rejects: only data that passes enters the dataset.
-    expect(second).toMatchObject({ outcome: 'decided', verdict: 'reject', agreementPpm: 500_000 });
+    expect(second).toMatchObject({
+      outcome: 'decided',
+      verdict: 'reject',
+      agreementPpm: 500_000,
+      consensus: false,
+    });
+    // So does a lean to accept below the threshold after round two.
+    const lean = decide({
+      ...base,
+      round: 2,
+      votes: votes('accept', 'accept', 'accept', 'reject', 'reject'),
+      votesThisRound: 3,
+    });
+    expect(lean).toMatchObject({ outcome: 'decided', verdict: 'reject', consensus: false });
+    expect(
+      decide({
+        ...base,
+        round: 2,
+        votes: votes('accept', 'accept', 'accept', 'accept', 'reject'),
+        votesThisRound: 3,
+      }),
+    ).toMatchObject({ verdict: 'accept', consensus: true });
   });
 
   it('catches an always-accept and a random reviewer on gold, not an honest one', () => {

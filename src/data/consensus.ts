@@ -69,7 +69,15 @@ export function acceptProbability(votes: WeightedVote[]): number {
 export type Decision =
   | { outcome: 'wait' }
   | { outcome: 'second_round'; agreementPpm: number }
-  | { outcome: 'decided'; verdict: Verdict; agreementPpm: number };
+  | {
+      outcome: 'decided';
+      verdict: Verdict;
+      agreementPpm: number;
+      /** False when round two ended below the threshold and the item was rejected for want of consensus. */
+      consensus: boolean;
+    };
+
+const round1Confident = (agreementPpm: number, thresholdPpm: number) => agreementPpm >= thresholdPpm;
 
 export type DecideInput = {
   /** Every counted vote on the item, of both rounds. */
@@ -85,7 +93,7 @@ export type DecideInput = {
 
 /**
  * Round 1 with its votes in: confident enough (and not flagged) decides, else a second round. Round 2 with
- * its votes in: the posterior decides, whatever its confidence (a tie rejects: only data that passes enters).
+ * its votes in: accepted only if the posterior for accept reaches the threshold, else rejected.
  */
 export function decide(input: DecideInput): Decision {
   if (input.votesThisRound < input.needed) return { outcome: 'wait' };
@@ -93,7 +101,15 @@ export function decide(input: DecideInput): Decision {
   const agreementPpm = Math.round(Math.max(p, 1 - p) * 1_000_000);
   if (input.round === 1 && (input.flagged || agreementPpm < input.thresholdPpm))
     return { outcome: 'second_round', agreementPpm };
-  return { outcome: 'decided', verdict: p > 0.5 ? 'accept' : 'reject', agreementPpm };
+  // Accepting needs the threshold in either round: after round two an item still short of it is rejected, so
+  // only data that passes a consensus enters the dataset (a 2-2 split of honest reviewers is not consensus).
+  const accept = round1Confident(agreementPpm, input.thresholdPpm) && p > 0.5;
+  return {
+    outcome: 'decided',
+    verdict: accept ? 'accept' : 'reject',
+    agreementPpm,
+    consensus: accept || p < 0.5,
+  };
 }
 
 /** Whether a reviewer's record shows it below the floor, with enough evidence to say so. */

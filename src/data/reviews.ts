@@ -146,7 +146,12 @@ function evaluate(
     item: item.id,
     verdict: decision.verdict,
     agreementPpm: decision.agreementPpm,
-    reasons: decision.verdict === 'reject' ? reasons : [],
+    reasons:
+      decision.verdict === 'accept'
+        ? []
+        : decision.consensus
+          ? reasons
+          : [...reasons, 'no consensus after the second round'],
     at: campaigns.now(),
   });
   settleItem(campaigns.ledger, {
