@@ -199,6 +199,37 @@ describe('uploads', () => {
   });
 });
 
+describe('media uploads', () => {
+  it('an image campaign takes a PNG by its bytes whatever its name, and refuses text and audio', async () => {
+    const c = setUp(0);
+    const campaign = c.create(OWNER, {
+      title: 'i',
+      kind: 'image',
+      reviewers: 1,
+      reward: '1',
+      review_reward: '0',
+      budget: '10',
+    });
+    const png = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(64, 7)]);
+    const wav = Buffer.concat([Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt ', 'latin1'), Buffer.alloc(16)]);
+    // Streamed in small pieces: the magic bytes are read across chunk boundaries.
+    const pieces = (b: Buffer) =>
+      Array.from({ length: Math.ceil(b.length / 5) }, (_, i) => b.subarray(i * 5, i * 5 + 5));
+    expect(await uploadFile(c, campaign.id, ALICE, 'notes.txt', pieces(png))).toMatchObject({
+      accepted: true,
+    });
+    expect(c.store.items(campaign.id)[0]).toMatchObject({ kind: 'image', format: 'png', size: png.length });
+    expect(await uploadFile(c, campaign.id, ALICE, 'a.png', [Buffer.from('just words')])).toMatchObject({
+      code: 'wrong_kind',
+      reason: 'the content is text (utf-8); the campaign takes image',
+    });
+    expect(await uploadFile(c, campaign.id, ALICE, 'b.png', [wav])).toMatchObject({ code: 'wrong_kind' });
+    expect(await uploadLines(c, campaign.id, ALICE, 'x.jsonl', jsonl({ text: 'hi' }))).toMatchObject([
+      { code: 'wrong_kind' },
+    ]);
+  });
+});
+
 describe('assignment', () => {
   it('never gives an item to its contributor or an account sharing its wallet, and takes back expired leases', async () => {
     const NODE = address(50); // a node account whose payout wallet is ALICE
