@@ -22,6 +22,8 @@ export const consensusOf = (c: CampaignRecord): ConsensusSettings => ({
   minEvidence: c.settings.minEvidence,
 });
 
+const INLINE_TEXT_BYTES = 256 * 1024;
+
 /** Fisher-Yates with the crypto generator: gold items must not sit anywhere a reviewer could learn. */
 function shuffle<T>(items: T[]): T[] {
   for (let i = items.length - 1; i > 0; i--) {
@@ -32,7 +34,8 @@ function shuffle<T>(items: T[]): T[] {
 }
 
 function batchItem(campaigns: Campaigns, item: ItemRecord): BatchItemView {
-  const textual = item.kind === 'text' || item.kind === 'jsonl';
+  // Text comes inline up to a size a terminal or a page can show; longer items are fetched as content.
+  const textual = (item.kind === 'text' || item.kind === 'jsonl') && item.size <= INLINE_TEXT_BYTES;
   return {
     id: item.id,
     kind: item.kind,

@@ -117,7 +117,7 @@ export type UploadOutcomeView = {
 };
 export type UploadView = { object: 'upload'; accepted: number; refused: number; items: UploadOutcomeView[] };
 
-/** An item in a reviewer's batch: gold items look the same. Text items carry their text. */
+/** An item in a reviewer's batch: gold items look the same. Text items up to 256 KiB carry their text. */
 export type BatchItemView = {
   id: string;
   kind: CampaignKind;
