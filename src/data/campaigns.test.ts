@@ -311,7 +311,7 @@ describe('a crowd with bad reviewers', () => {
     for (let turn = 0; turn < 100; turn++) {
       let leased = 0;
       for (let n = 0; n < 10; n++) {
-        if (c.store.isRevoked(campaign.id, reviewer(n))) continue;
+        if (c.reviews.isRevoked(campaign.id, reviewer(n))) continue;
         const batch = leaseBatch(c, campaign.id, reviewer(n), 5);
         leased += batch.items.length;
         if (batch.items.length === 0) continue;
@@ -321,7 +321,7 @@ describe('a crowd with bad reviewers', () => {
       }
       if (leased === 0) break;
     }
-    const revoked = c.store.revoked(campaign.id).map((r) => r.reviewer);
+    const revoked = c.reviews.revoked(campaign.id).map((r) => r.reviewer);
     expect(revoked.sort()).toEqual([reviewer(0), reviewer(1)]);
     expect(fx.ledger.staking.get(reviewer(0)).bonded).toBe(stake - stake / 5n);
     expect(fx.ledger.staking.get(reviewer(2)).bonded).toBe(stake);

@@ -14,6 +14,7 @@ import type { Db } from '../store/index.js';
 import { BlobStore } from './blobs.js';
 import { defaultConsensus } from './consensus.js';
 import { kindOf } from './magic.js';
+import { ReviewStore } from './review-store.js';
 import {
   type CampaignPrices,
   closeBudget,
@@ -65,6 +66,7 @@ export const pricesOf = (s: CampaignSettings): CampaignPrices => ({
  */
 export class Campaigns {
   readonly store: CampaignStore;
+  readonly reviews: ReviewStore;
   readonly blobs: BlobStore;
   readonly ledger: Ledger;
   readonly walletOf: (account: string) => string;
@@ -72,6 +74,7 @@ export class Campaigns {
 
   constructor(c: DataComponents) {
     this.store = new CampaignStore(c.db);
+    this.reviews = new ReviewStore(c.db);
     this.blobs = new BlobStore(join(c.dataDir, 'campaign-files'));
     this.ledger = c.ledger;
     this.walletOf = c.walletOf;
@@ -250,7 +253,7 @@ export class Campaigns {
       const before = this.ledger.pending;
       this.atomically(() => {
         for (const item of this.store.decided(campaign.id)) {
-          const votes = this.store.countedVotes(item);
+          const votes = this.reviews.countedVotes(item);
           settleItem(this.ledger, {
             campaign: campaign.id,
             item: item.id,
@@ -260,7 +263,7 @@ export class Campaigns {
             prices: pricesOf(campaign.settings),
           });
         }
-        for (const r of this.store.revoked(campaign.id))
+        for (const r of this.reviews.revoked(campaign.id))
           if (!this.ledger.entry(slashKey(campaign.id, r.reviewer)))
             this.ledger.staking.slash({
               node: r.reviewer,
@@ -291,7 +294,7 @@ export class Campaigns {
       contributions += amount;
       if (amount > 0n) itemsPaid += 1;
     }
-    for (const vote of this.store.votesBy(wallet)) {
+    for (const vote of this.reviews.votesBy(wallet)) {
       const amount = paid(reviewKey(vote.campaignId, vote.itemId, wallet));
       reviews += amount;
       if (amount > 0n) reviewsPaid += 1;

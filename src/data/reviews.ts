@@ -54,7 +54,7 @@ function checkReviewer(campaigns: Campaigns, campaign: CampaignRecord, reviewer:
       "A campaign's owner does not review it (the owner knows its gold answers).",
       'campaign',
     );
-  if (campaigns.store.isRevoked(campaign.id, reviewer))
+  if (campaigns.reviews.isRevoked(campaign.id, reviewer))
     throw new ForbiddenError(
       `${reviewer} lost its reviewing rights in ${campaign.id}: its estimated accuracy fell below the floor.`,
       'campaign',
@@ -90,7 +90,7 @@ export function leaseBatch(
     .slice(0, want);
   // A reviewer without enough known answers yet qualifies: its batches carry the gold it still needs, so a
   // bad reviewer is judged on its first batch, before its votes can decide anything.
-  const missing = s.minEvidence - evidence(campaigns.store.record(campaign.id, reviewer));
+  const missing = s.minEvidence - evidence(campaigns.reviews.record(campaign.id, reviewer));
   const share = Math.max(1, Math.ceil((real.length * s.goldSharePpm) / 1_000_000));
   const goldWanted = real.length === 0 ? 0 : Math.max(share, missing);
   const gold = campaigns.store.unseenGold(campaign.id, reviewer, goldWanted);
@@ -99,7 +99,7 @@ export function leaseBatch(
   const until = now + s.leaseMs;
   campaigns.atomically(() => {
     for (const item of items) {
-      campaigns.store.assign({ item, reviewer, batch: batchId, until });
+      campaigns.reviews.assign({ item, reviewer, batch: batchId, until });
       if (item.state === 'received') campaigns.store.setState(item.id, 'in_review', 1);
     }
   });
@@ -125,11 +125,11 @@ function evaluate(
 ): void {
   const item = campaigns.store.item(itemId);
   if (!item || !['in_review', 'second_round'].includes(item.state)) return;
-  const votes = campaigns.store.countedVotes(item);
+  const votes = campaigns.reviews.countedVotes(item);
   const settings = consensusOf(campaign);
   const weighted = votes.map((v) => ({
     verdict: v.verdict,
-    accuracy: accuracy(campaigns.store.record(campaign.id, v.reviewer), settings),
+    accuracy: accuracy(campaigns.reviews.record(campaign.id, v.reviewer), settings),
   }));
   const decision = decide({
     votes: weighted,
@@ -170,17 +170,17 @@ function evaluate(
 
 /** Revokes and slashes a reviewer whose record fell below the campaign's floor. */
 function judgeReviewer(campaigns: Campaigns, campaign: CampaignRecord, reviewer: string): boolean {
-  if (campaigns.store.isRevoked(campaign.id, reviewer)) return true;
+  if (campaigns.reviews.isRevoked(campaign.id, reviewer)) return true;
   const settings = consensusOf(campaign);
-  const record = campaigns.store.record(campaign.id, reviewer);
+  const record = campaigns.reviews.record(campaign.id, reviewer);
   if (!caught(record, settings)) return false;
-  campaigns.store.revoke(
+  campaigns.reviews.revoke(
     campaign.id,
     reviewer,
     Math.round(accuracy(record, settings) * 1_000_000),
     campaigns.now(),
   );
-  campaigns.store.dropAssignments(campaign.id, reviewer);
+  campaigns.reviews.dropAssignments(campaign.id, reviewer);
   campaigns.ledger.staking.slash({
     node: reviewer,
     key: slashKey(campaign.id, reviewer),
@@ -209,9 +209,9 @@ export function submitResults(
     const touched = new Set<string>([reviewer]);
     const items = new Set<string>();
     const closed = campaign.status !== 'open';
-    const isRevoked = campaigns.store.isRevoked(campaign.id, reviewer);
+    const isRevoked = campaigns.reviews.isRevoked(campaign.id, reviewer);
     for (const r of results) {
-      const assignment = campaigns.store.assignment(r.item_id, reviewer);
+      const assignment = campaigns.reviews.assignment(r.item_id, reviewer);
       const item = assignment && campaigns.store.item(r.item_id);
       if (!assignment || !item || item.campaignId !== campaign.id || isRevoked) {
         statuses.push({ item_id: r.item_id, status: 'not_assigned' });
@@ -222,7 +222,7 @@ export function submitResults(
       } else if (assignment.leasedUntil <= now) {
         statuses.push({ item_id: r.item_id, status: 'lease_expired' });
       } else {
-        campaigns.store.insertVote(campaign.id, {
+        campaigns.reviews.insertVote(campaign.id, {
           itemId: item.id,
           reviewer,
           round: assignment.round === 2 ? 2 : 1,

@@ -45,13 +45,13 @@ export function campaignView(campaigns: Campaigns, c: CampaignRecord): CampaignV
     created_at: c.createdAt,
     closed_at: c.closedAt,
     items,
-    votes: campaigns.store.voteCount(c.id),
+    votes: campaigns.reviews.voteCount(c.id),
     escrow: {
       balance: formatAmount(escrow?.balance ?? 0n),
       held: formatAmount(reserved),
       available: formatAmount((escrow?.available ?? 0n) - reserved),
     },
-    revoked: campaigns.store
+    revoked: campaigns.reviews
       .revoked(c.id)
       .map((r) => ({ reviewer: r.reviewer, accuracy: share(r.accuracyPpm) })),
   };
@@ -84,7 +84,7 @@ export function exportView(campaigns: Campaigns, c: CampaignRecord): ExportView 
     .items(c.id, { states: ['accepted'] })
     .sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
   const lines: ManifestLine[] = items.map((i) => {
-    const votes = campaigns.store.countedVotes(i);
+    const votes = campaigns.reviews.countedVotes(i);
     return {
       sha256: i.sha256,
       file: exportFile(i),

@@ -93,7 +93,7 @@ export function campaignRoutes(app: FastifyInstance, campaigns: Campaigns): void
         throw new NotFoundError('item', `No item '${request.params.item}' in ${campaign.id}.`);
       const caller = accountOf(request);
       // Raw items are the contributors' data: the requester's, and the reviewers' it was assigned to.
-      if (caller !== campaign.owner && !campaigns.store.isAssigned(item.id, caller))
+      if (caller !== campaign.owner && !campaigns.reviews.isAssigned(item.id, caller))
         throw new ForbiddenError(
           `Only the campaign's owner and the reviewers assigned to item ${item.id} may read it.`,
           'item',
