@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { type Ledger, PPM, parseJsonAmount } from '../ledger/index.js';
+import { type Ledger, parseJsonAmount } from '../ledger/index.js';
 import {
   type CreateCampaignRequest,
   createCampaignRequest,
@@ -249,7 +249,9 @@ export class Campaigns {
    */
   recover(): number {
     let booked = 0;
+    // A closed campaign's rows and bookings committed with its close; only open ones can be mid-way.
     for (const campaign of this.store.campaigns()) {
+      if (campaign.status !== 'open') continue;
       const before = this.ledger.pending;
       this.atomically(() => {
         for (const item of this.store.decided(campaign.id)) {
@@ -300,10 +302,5 @@ export class Campaigns {
       if (amount > 0n) reviewsPaid += 1;
     }
     return { contributions, reviews, itemsPaid, reviewsPaid };
-  }
-
-  /** The share `ppm` of `amount`, rounded down. */
-  static share(amount: bigint, ppmValue: number): bigint {
-    return (amount * BigInt(ppmValue)) / PPM;
   }
 }
