@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adversarialBench } from './adversarial.js';
 import { batchBench } from './batch.js';
+import { campaignsBench } from './campaigns.js';
 import { chainBench } from './chain.js';
 import { connectionsBench } from './connections.js';
 import { faultsBench } from './faults.js';
@@ -26,6 +27,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   'verified-stream': () => verifiedStreamBench(),
   metrics: () => metricsBench(),
   chain: () => chainBench(),
+  campaigns: () => campaignsBench(),
 };
 
 const only = process.argv.slice(2);

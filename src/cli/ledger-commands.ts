@@ -1,5 +1,5 @@
 import { formatAmount } from '../ledger/index.js';
-import { type EpochReportView, type LedgerEntryView, OmniClient } from '../sdk/index.js';
+import { CampaignClient, type EpochReportView, type LedgerEntryView, OmniClient } from '../sdk/index.js';
 import { type RouterAuthOptions, routerAndAuth } from './config.js';
 import { verifyLedgerAt } from './local-admin.js';
 
@@ -77,6 +77,15 @@ export async function checkRewardsCommand(
   say(
     `earned this epoch    ${a.earned_this_epoch ?? '0'} ${UNIT}  (epoch ${epoch.epoch}, since ${time(epoch.started_at)} UTC; payments, check fees and slash shares)`,
   );
+  // Data campaign earnings (issue 12); a router without campaigns answers 404, and the line is left out.
+  const { router, apiKey } = routerAndAuth(options);
+  const data = await new CampaignClient({ baseUrl: router, apiKey })
+    .rewards(options.wallet)
+    .catch(() => null);
+  if (data)
+    say(
+      `data rewards         ${data.contributions} ${UNIT} for ${data.items_paid} accepted items, ${data.reviews} ${UNIT} for ${data.reviews_paid} reviews`,
+    );
   for (const s of a.stakes ?? [])
     say(
       `  node ${s.node}: ${s.bonded} bonded${s.meets_minimum ? '' : ' (below the minimum stake: no work)'}`,

@@ -7,6 +7,8 @@ const starts = () => import('./start-commands.js');
 const accounts = () => import('./account-commands.js');
 const ledger = () => import('./ledger-commands.js');
 const chains = () => import('./chain-commands.js');
+const data = () => import('./data-commands.js');
+const reviews = () => import('./review-commands.js');
 
 const integer = (name: string) => (value: string) => {
   const parsed = Number(value);
@@ -426,6 +428,94 @@ program
   .option('--endpoint <path>', "the batch's endpoint (default: the first line's url)")
   .option('--poll-ms <n>', 'how often to ask for progress', integer('--poll-ms'), 500)
   .action(async (o) => (await import('./submit.js')).submitCommand(o));
+
+// Data campaigns (issue 12, seed 002): campaign, upload-data, check-status, review, dataset export.
+const campaign = program.command('campaign').description('data collection campaigns');
+routerOptions(
+  campaign
+    .command('create')
+    .description(
+      "create a campaign and escrow its budget from your balance; prints the campaign id (the seed's task id)",
+    )
+    .requiredOption('--title <title>', 'what the campaign collects')
+    .requiredOption('--kind <kind>', 'text, image, audio, video or jsonl (records fitting --schema)')
+    .requiredOption('--reviewers <k>', 'reviewers per item in the first round')
+    .requiredOption('--reward <tokens>', 'paid to the contributor per accepted item')
+    .requiredOption(
+      '--review-reward <tokens>',
+      'paid to a reviewer per review agreeing with the final verdict',
+    )
+    .requiredOption('--budget <tokens>', 'escrowed now; what is left returns at close')
+    .option(
+      '--gold <file>',
+      'JSONL of gold items: {"text": ..., "answer": "accept"|"reject"} (or "file": PATH)',
+    )
+    .option(
+      '--reviewer-stake <tokens>',
+      "stake a reviewer needs on its own address (default: the router's minimum stake)",
+    )
+    .option('--instructions <text>', 'what contributors and reviewers are asked')
+    .option('--schema <file>', 'a JSON schema file for a jsonl campaign')
+    .option('--max-bytes <n>', 'largest item in bytes (default 10 MiB)')
+    .option('--second-round <n>', 'reviewers a second round adds (default --reviewers)')
+    .option('--threshold <ratio>', 'posterior agreement an item needs after round one (default 0.9)')
+    .option('--gold-share <ratio>', 'gold items mixed into a batch per item (default 0.2)')
+    .option('--min-evidence <n>', 'known answers before a reviewer can lose its rights (default 10)')
+    .option(
+      '--accuracy-floor <ratio>',
+      'estimated accuracy below which a reviewer loses rights and stake (default 0.7)',
+    )
+    .option('--lease <duration>', 'how long a reviewer holds a batch (default 10m)', duration('--lease'))
+    .option('--batch-size <n>', 'items in a batch (default 10)'),
+).action(async (o) => (await data()).campaignCreateCommand(o));
+routerOptions(
+  campaign.command('list').description('campaigns on the router').option('--json', 'print JSON'),
+).action(async (o) => (await data()).campaignListCommand(o));
+routerOptions(
+  campaign
+    .command('show <id>')
+    .description("a campaign's settings, items, escrow and revoked reviewers")
+    .option('--json', 'print JSON'),
+).action(async (id, o) => (await data()).campaignShowCommand(id, o));
+routerOptions(
+  campaign.command('close <id>').description('close your campaign: what is left of its budget comes back'),
+).action(async (id, o) => (await data()).campaignCloseCommand(id, o));
+routerOptions(
+  program
+    .command('upload-data')
+    .description(
+      'contribute data to a campaign: a file, a folder, or a JSONL file (one item a line); refused items are printed with their reasons',
+    )
+    .requiredOption('--task-id <id>', 'the campaign id')
+    .requiredOption('--file <path>', 'a file, a folder or a .jsonl file'),
+).action(async (o) => (await data()).uploadDataCommand(o));
+routerOptions(
+  program
+    .command('check-status')
+    .description(
+      'your items in a campaign: received, in_review, second_round, accepted or rejected, with reasons',
+    )
+    .requiredOption('--task-id <id>', 'the campaign id')
+    .option('--json', 'print a JSON array'),
+).action(async (o) => (await data()).checkStatusCommand(o));
+routerOptions(
+  program
+    .command('review')
+    .description("review a batch of a campaign's items in the terminal")
+    .requiredOption('--task-id <id>', 'the campaign id')
+    .option('--size <n>', 'items in the batch', integer('--size')),
+).action(async (o) => (await reviews()).reviewCommand(o));
+routerOptions(
+  program
+    .command('dataset')
+    .description('datasets from campaigns')
+    .command('export')
+    .description(
+      "write a campaign's accepted items, manifest.jsonl and a dataset card to a folder (campaign owner)",
+    )
+    .requiredOption('--task-id <id>', 'the campaign id')
+    .requiredOption('--out <dir>', 'the folder'),
+).action(async (o) => (await reviews()).datasetExportCommand(o));
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);

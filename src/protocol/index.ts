@@ -1,5 +1,7 @@
 export * from './api.js';
+export * from './campaigns.js';
 export * from './errors.js';
+export * from './json-schema.js';
 export * from './messages.js';
 export * from './metrics-views.js';
 export * from './router-url.js';

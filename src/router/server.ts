@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ChainLink, type ChainLinkSettings } from '../chain/index.js';
+import { Campaigns } from '../data/index.js';
 import { Ledger } from '../ledger/index.js';
 import type { HealthView } from '../protocol/index.js';
 import {
@@ -18,6 +19,7 @@ import {
 } from '../store/index.js';
 import { bearerAuth } from './api/auth.js';
 import { batchRoutes } from './api/batch-routes.js';
+import { campaignRoutes } from './api/campaign-routes.js';
 import { chainAccountRoutes, chainRoutes } from './api/chain-routes.js';
 import { createErrorHandler } from './api/http-errors.js';
 import { ledgerRoutes } from './api/ledger-routes.js';
@@ -146,6 +148,8 @@ export function buildRouter(init: RouterInit): RouterApp {
     },
     settings,
   );
+  // Data campaigns (issue 12, src/data): their money moves through the same ledger.
+  const campaigns = new Campaigns({ db, ledger, dataDir: init.dataDir, walletOf: (a) => payments.wallet(a) });
   const meter = new EpochMeter(ledger.epochs.current().startedAt);
   const epochs = new EpochCloser({ ledger, meter, accountOf: (id) => payments.wallet(id), log: init.log });
   const chain = init.chain ? new ChainLink({ ledger, log: init.log, settings: init.chain }) : undefined;
@@ -275,6 +279,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     networkRoutes(api, services);
     ledgerRoutes(api, services);
     chainAccountRoutes(api, { ledger, chain });
+    campaignRoutes(api, campaigns);
     batchRoutes(api, services, {
       db,
       log: init.log,
@@ -317,6 +322,9 @@ export function buildRouter(init: RouterInit): RouterApp {
   if (payment.booked + payment.released > 0)
     init.log('info', 'settled payments left from the last run', { ...payment });
   meter.preload(new PaymentStore(db).doneByNodeSince(epoch.startedAt));
+  const campaignBookings = campaigns.recover();
+  if (campaignBookings > 0)
+    init.log('info', 'booked campaign payments left from the last run', { campaignBookings });
   const recovered = tasks.recover();
   if (recovered > 0) init.log('info', 'recovered unfinished tasks from the store', { count: recovered });
 

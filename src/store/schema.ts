@@ -324,4 +324,69 @@ export const migrations: string[] = [
     PRIMARY KEY (tier, at)
   ) WITHOUT ROWID;
   `,
+  // Data campaigns (issue 12, src/data): campaigns, their items (content-addressed files in DATA/campaign-files),
+  // review assignments (leases), every vote, and the reviewers who lost their rights. Amounts are decimal TEXT.
+  `
+  CREATE TABLE campaigns (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    salt TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    closed_at INTEGER
+  );
+  CREATE TABLE campaign_items (
+    id TEXT PRIMARY KEY,
+    campaign_id TEXT NOT NULL REFERENCES campaigns(id),
+    sha256 TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    format TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    name TEXT,
+    metadata TEXT,
+    contributor TEXT NOT NULL,
+    gold_answer TEXT,
+    state TEXT NOT NULL,
+    round INTEGER NOT NULL DEFAULT 1,
+    verdict TEXT,
+    agreement_ppm INTEGER,
+    reasons TEXT NOT NULL DEFAULT '[]',
+    created_at INTEGER NOT NULL,
+    decided_at INTEGER,
+    UNIQUE (campaign_id, sha256)
+  );
+  CREATE INDEX campaign_items_open ON campaign_items(campaign_id, state);
+  CREATE INDEX campaign_items_contributor ON campaign_items(campaign_id, contributor);
+  CREATE TABLE campaign_assignments (
+    item_id TEXT NOT NULL REFERENCES campaign_items(id),
+    reviewer TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    round INTEGER NOT NULL,
+    batch_id TEXT NOT NULL,
+    leased_until INTEGER NOT NULL,
+    voted INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (item_id, reviewer)
+  );
+  CREATE INDEX campaign_assignments_batch ON campaign_assignments(batch_id);
+  CREATE TABLE campaign_votes (
+    item_id TEXT NOT NULL REFERENCES campaign_items(id),
+    reviewer TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    round INTEGER NOT NULL,
+    verdict TEXT NOT NULL,
+    flagged INTEGER NOT NULL DEFAULT 0,
+    reasons TEXT NOT NULL DEFAULT '[]',
+    at INTEGER NOT NULL,
+    PRIMARY KEY (item_id, reviewer)
+  );
+  CREATE INDEX campaign_votes_reviewer ON campaign_votes(campaign_id, reviewer);
+  CREATE TABLE campaign_revoked (
+    campaign_id TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    accuracy_ppm INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, reviewer)
+  );
+  `,
 ];

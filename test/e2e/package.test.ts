@@ -119,15 +119,17 @@ describe('the installed package', () => {
   it("imports OmniTensor from 'omnitensor' and talks to the installed CLI's router", async () => {
     const url = await startRouter();
     const answer = await node(`
-      import { OmniClient, OmniTensor } from 'omnitensor';
+      import { OmniClient, OmniTensor, Validator } from 'omnitensor';
       const client = new OmniTensor({ baseURL: ${JSON.stringify(`${url}/v1`)} });
       const health = await client.health();
-      console.log(JSON.stringify({ tensor: typeof OmniTensor, client: client instanceof OmniClient, health }));
+      const validator = typeof new Validator({ router: ${JSON.stringify(url)} }).getDataBatch;
+      console.log(JSON.stringify({ tensor: typeof OmniTensor, client: client instanceof OmniClient, health, validator }));
     `);
     expect(JSON.parse(answer)).toEqual({
       tensor: 'function',
       client: true,
       health: { status: 'ok', nodes: 0 },
+      validator: 'function',
     });
     // The dashboard ships built in the package (web/dist) and its router serves it.
     const page = await (await fetch(`${url}/`)).text();

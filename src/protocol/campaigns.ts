@@ -1,0 +1,193 @@
+import { z } from 'zod';
+
+/**
+ * Wire shapes of data campaigns (issue 12; docs/data.md): the requests the router parses and the views it
+ * answers with. Amounts are strings of whole tokens, ratios numbers from 0 to 1, times milliseconds.
+ */
+
+export const CAMPAIGN_KINDS = ['text', 'image', 'audio', 'video', 'jsonl'] as const;
+export type CampaignKind = (typeof CAMPAIGN_KINDS)[number];
+export type ReviewVerdict = 'accept' | 'reject';
+export type ItemStateName = 'received' | 'in_review' | 'second_round' | 'accepted' | 'rejected';
+
+const share = z.number().min(0).max(1);
+/** An amount: a JSON string of whole tokens (numbers are refused where the amount is read). */
+const amount = z.unknown();
+
+export const goldItemRequest = z
+  .object({
+    text: z.string().optional(),
+    /** Non-text gold: the bytes, base64. */
+    content_base64: z.string().optional(),
+    answer: z.enum(['accept', 'reject']),
+    metadata: z.record(z.unknown()).optional(),
+  })
+  .strict();
+export type GoldItemRequest = z.infer<typeof goldItemRequest>;
+
+export const createCampaignRequest = z
+  .object({
+    title: z.string().min(1).max(200),
+    instructions: z.string().max(10_000).optional(),
+    kind: z.enum(CAMPAIGN_KINDS),
+    /** `jsonl` campaigns: the JSON schema every record must fit. */
+    schema: z.record(z.unknown()).optional(),
+    max_bytes: z.number().int().min(1).optional(),
+    reviewers: z.number().int().min(1).max(15),
+    second_round_reviewers: z.number().int().min(1).max(15).optional(),
+    reward: amount,
+    review_reward: amount,
+    budget: amount,
+    threshold: share.optional(),
+    reviewer_stake: amount.optional(),
+    accuracy_floor: share.optional(),
+    min_evidence: z.number().int().min(1).max(10_000).optional(),
+    lease_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400)
+      .optional(),
+    batch_size: z.number().int().min(1).max(500).optional(),
+    gold_share: share.optional(),
+    deadline: z.number().int().min(0).optional(),
+    gold: z.array(goldItemRequest).max(10_000).optional(),
+  })
+  .strict();
+export type CreateCampaignRequest = z.input<typeof createCampaignRequest>;
+
+export type CampaignView = {
+  id: string;
+  object: 'campaign';
+  owner: string;
+  status: 'open' | 'closed';
+  title: string;
+  instructions: string;
+  kind: CampaignKind;
+  schema: Record<string, unknown> | null;
+  max_bytes: number;
+  reviewers: number;
+  second_round_reviewers: number;
+  reward: string;
+  review_reward: string;
+  budget: string;
+  threshold: number;
+  reviewer_stake: string;
+  accuracy_floor: number;
+  min_evidence: number;
+  lease_seconds: number;
+  batch_size: number;
+  gold_share: number;
+  deadline: number | null;
+  created_at: number;
+  closed_at: number | null;
+  /** Items by state (gold items not counted). */
+  items: Record<string, number>;
+  votes: number;
+  /** What is left in the escrow, what uploads hold, and what new uploads may still take. */
+  escrow: { balance: string; held: string; available: string };
+  /** Reviewers who lost their rights here, with their estimated accuracy when they did. */
+  revoked: { reviewer: string; accuracy: number }[];
+};
+
+/** One item the caller contributed, as `check-status` shows it. */
+export type ItemStatusView = {
+  id: string;
+  sha256: string;
+  kind: CampaignKind;
+  format: string;
+  size: number;
+  name: string | null;
+  state: ItemStateName;
+  round: number;
+  verdict: ReviewVerdict | null;
+  agreement: number | null;
+  reasons: string[];
+};
+
+/** What became of one uploaded item: accepted with its id, or refused with a code and reason. */
+export type UploadOutcomeView = {
+  index: number;
+  name: string | null;
+  accepted: boolean;
+  id?: string;
+  sha256?: string;
+  code?: string;
+  reason?: string;
+};
+export type UploadView = { object: 'upload'; accepted: number; refused: number; items: UploadOutcomeView[] };
+
+/** An item in a reviewer's batch: gold items look the same. Text items up to 256 KiB carry their text. */
+export type BatchItemView = {
+  id: string;
+  kind: CampaignKind;
+  format: string;
+  size: number;
+  sha256: string;
+  metadata: unknown;
+  text: string | null;
+};
+export type DataBatchView = {
+  object: 'data_batch';
+  batch_id: string;
+  campaign: string;
+  kind: CampaignKind;
+  instructions: string;
+  schema: Record<string, unknown> | null;
+  max_bytes: number;
+  lease_expires_at: number;
+  items: BatchItemView[];
+};
+
+export const reviewResultsRequest = z
+  .object({
+    results: z
+      .array(
+        z
+          .object({
+            item_id: z.string().min(1).max(100),
+            verdict: z.enum(['accept', 'reject']),
+            reasons: z.array(z.string().max(500)).max(20).optional(),
+            /** Send the item to a second round whatever the votes. */
+            flag: z.boolean().optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(500),
+  })
+  .strict();
+export type ReviewResultRequest = z.input<typeof reviewResultsRequest>['results'][number];
+
+export type ReviewSubmitView = {
+  object: 'review_results';
+  results: {
+    item_id: string;
+    status: 'recorded' | 'duplicate' | 'lease_expired' | 'not_assigned' | 'closed';
+  }[];
+  /** The reviewer lost its rights in this campaign (its accuracy fell below the floor). */
+  revoked: boolean;
+};
+
+/** One line of an export's manifest.jsonl. */
+export type ManifestLine = {
+  sha256: string;
+  file: string;
+  kind: CampaignKind;
+  format: string;
+  size: number;
+  metadata: unknown;
+  contributor: string;
+  verdict: { accept: number; reject: number; rounds: number };
+  agreement: number;
+};
+export type ExportView = {
+  object: 'dataset';
+  campaign: string;
+  title: string;
+  instructions: string;
+  kind: CampaignKind;
+  reviewers: number;
+  threshold: number;
+  items: ManifestLine[];
+};
