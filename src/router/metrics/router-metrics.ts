@@ -81,6 +81,7 @@ export class RouterMetrics {
   }
 
   stop(): void {
+    this.#stopped = true;
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
   }
 
@@ -133,6 +134,7 @@ export class RouterMetrics {
   }
 
   #compacting = false;
+  #stopped = false;
 
   /** Compaction in parts, yielding between them (see MetricSeriesStore.compactionParts). */
   #compact(now: number): void {
@@ -140,7 +142,7 @@ export class RouterMetrics {
     this.#compacting = true;
     const parts = this.series.compactionParts(now);
     const next = (i: number) => {
-      if (i >= parts.length || !this.#timers.length) {
+      if (i >= parts.length || this.#stopped) {
         this.#compacting = false;
         return;
       }
@@ -165,6 +167,8 @@ export class RouterMetrics {
     }
     // In slices, yielding between them: 10,000 nodes' rows in one transaction would hold the loop ~100 ms.
     const write = (from: number) => {
+      // The router may have closed (and its store with it) between slices.
+      if (this.#stopped) return;
       this.series.addNodePoints(points.slice(from, from + WRITE_SLICE));
       if (from + WRITE_SLICE < points.length) setImmediate(write, from + WRITE_SLICE);
     };
