@@ -13,6 +13,9 @@ import {
 } from '../protocol/index.js';
 import { type RouterTrust, routerSocketOptions } from './router-tls.js';
 
+/** How often a heartbeat carries the node's figures. */
+const METRICS_EVERY_MS = 10_000;
+
 /** Close codes the router's gateway uses. */
 const BAD_HELLO = 4003;
 const REPLACED = 4004;
@@ -56,6 +59,7 @@ export class RouterLink {
   #heartbeat: NodeJS.Timeout | undefined;
   #reconnect: NodeJS.Timeout | undefined;
   #lastPing: number | undefined;
+  #metricsSentAt = 0;
   #welcomed!: () => void;
   #refused!: (error: Error) => void;
   /** Resolves on the first welcome; rejects when the router refuses the node for good. */
@@ -167,6 +171,17 @@ export class RouterLink {
     this.#init.onFatal();
   }
 
+  /**
+   * The node's figures, on one periodic heartbeat in METRICS_EVERY_MS (the router records every 10 s), so the
+   * router parses them a few times a minute per node, not every heartbeat.
+   */
+  #metricsDue(): { metrics?: NodeMetricsSample } {
+    const now = Date.now();
+    if (!this.#init.metrics || now - this.#metricsSentAt < METRICS_EVERY_MS) return {};
+    this.#metricsSentAt = now;
+    return { metrics: this.#init.metrics() };
+  }
+
   async #handle(socket: WebSocket, message: RouterMessage): Promise<void> {
     switch (message.type) {
       case 'challenge': {
@@ -178,6 +193,7 @@ export class RouterLink {
       case 'welcome':
         this.#delayMs = 250;
         this.#init.log(`connected to ${this.#init.routerUrl}`);
+        this.#metricsSentAt = 0;
         clearInterval(this.#heartbeat);
         this.#heartbeat = setInterval(() => {
           this.send({
@@ -185,7 +201,7 @@ export class RouterLink {
             sentAt: Date.now(),
             running: this.#init.running(),
             ...(this.#lastPing === undefined ? {} : { pingEcho: this.#lastPing }),
-            ...(this.#init.metrics ? { metrics: this.#init.metrics() } : {}),
+            ...this.#metricsDue(),
           });
         }, message.heartbeatMs);
         this.#heartbeat.unref();

@@ -105,7 +105,8 @@ export class MetricSeriesStore {
   readonly #db: Db;
   readonly #insertNode;
   readonly #insertNetwork;
-  readonly #compact: (now: number) => void;
+  readonly #compactNetwork: (now: number) => void;
+  readonly #compactNodes: (now: number, low: string, high: string) => void;
   readonly #nodePoints;
   readonly #networkPoints;
   readonly #uptime;
@@ -136,27 +137,40 @@ export class MetricSeriesStore {
         node: db.prepare(`
           INSERT OR REPLACE INTO node_metric_points
           SELECT node_id, ${step.to}, ${bucket}, SUM(samples), ${nodeAverages}, MAX(tasks_done), MAX(tasks_failed)
-          FROM node_metric_points WHERE tier = ${step.from} AND at < @cutoff GROUP BY node_id, ${bucket}`),
+          FROM node_metric_points
+          WHERE node_id >= @low AND node_id < @high AND tier = ${step.from} AND at < @cutoff
+          GROUP BY node_id, ${bucket}`),
         network: db.prepare(`
           INSERT OR REPLACE INTO network_metric_points
           SELECT ${step.to}, ${bucket}, SUM(samples), ${networkAverages}
           FROM network_metric_points WHERE tier = ${step.from} AND at < @cutoff GROUP BY ${bucket}`),
-        dropNode: db.prepare(`DELETE FROM node_metric_points WHERE tier = ${step.from} AND at < ?`),
+        dropNode: db.prepare(
+          `DELETE FROM node_metric_points WHERE node_id >= @low AND node_id < @high AND tier = ${step.from} AND at < @cutoff`,
+        ),
         dropNetwork: db.prepare(`DELETE FROM network_metric_points WHERE tier = ${step.from} AND at < ?`),
       };
     });
-    const expireNode = db.prepare('DELETE FROM node_metric_points WHERE tier = 2 AND at < ?');
+    const expireNode = db.prepare(
+      'DELETE FROM node_metric_points WHERE node_id >= @low AND node_id < @high AND tier = 2 AND at < @cutoff',
+    );
     const expireNetwork = db.prepare('DELETE FROM network_metric_points WHERE tier = 2 AND at < ?');
-    this.#compact = db.transaction((now: number) => {
-      for (const step of steps) {
-        const cutoff = Math.floor((now - step.keepMs) / step.bucketMs) * step.bucketMs;
-        step.node.run({ cutoff });
+    const cutoffs = (now: number) =>
+      steps.map((step) => Math.floor((now - step.keepMs) / step.bucketMs) * step.bucketMs);
+    this.#compactNetwork = db.transaction((now: number) => {
+      for (const [i, step] of steps.entries()) {
+        const cutoff = cutoffs(now)[i] as number;
         step.network.run({ cutoff });
-        step.dropNode.run(cutoff);
         step.dropNetwork.run(cutoff);
       }
-      expireNode.run(now - tiers.coarseKeepMs);
       expireNetwork.run(now - tiers.coarseKeepMs);
+    });
+    this.#compactNodes = db.transaction((now: number, low: string, high: string) => {
+      for (const [i, step] of steps.entries()) {
+        const cutoff = cutoffs(now)[i] as number;
+        step.node.run({ cutoff, low, high });
+        step.dropNode.run({ cutoff, low, high });
+      }
+      expireNode.run({ cutoff: now - tiers.coarseKeepMs, low, high });
     });
     this.#nodePoints = db.prepare<[number, number, string, number, number], NodeRow>(`
       SELECT CAST(at / ? AS INTEGER) * ? AS at, ${NODE_AVERAGED.map((c) => `${weighted(c)} AS ${c}`).join(', ')},
@@ -173,11 +187,11 @@ export class MetricSeriesStore {
     );
   }
 
-  /** Records one raw sample per node (one transaction for all). */
+  /** Records one raw sample per node (one transaction for all these). */
   addNodePoints(points: (NodeMetricPoint & { nodeId: string })[]): void {
     if (points.length === 0) return;
     this.#db.transaction(() => {
-      for (const point of points) this.#insertNode.run(point);
+      for (const point of points) this.#insertNode.run({ ...point, nodeId: point.nodeId.toLowerCase() });
     })();
   }
 
@@ -185,9 +199,25 @@ export class MetricSeriesStore {
     this.#insertNetwork.run(point);
   }
 
-  /** Averages old raw rows into buckets and drops what is past every tier's keep time. */
+  /** Averages old raw rows into buckets and drops what is past every tier's keep time, all at once. */
   compact(now: number): void {
-    this.#compact(now);
+    for (const part of this.compactionParts(now)) part();
+  }
+
+  /**
+   * The same work in parts (the network's series, then nodes by the first two hex digits of their id), each
+   * its own transaction, so the router can yield between them: with 10,000 nodes a 5-minute bucket is 300,000
+   * rows, which in one transaction would hold the event loop for seconds.
+   */
+  compactionParts(now: number): (() => void)[] {
+    const parts = [() => this.#compactNetwork(now)];
+    const hex = (n: number) => n.toString(16).padStart(2, '0');
+    // Ids are lowercase 0x addresses; anything else sorts below '0x00' or from '0y' on.
+    parts.push(() => this.#compactNodes(now, '', '0x00'));
+    for (let i = 0; i < 256; i++)
+      parts.push(() => this.#compactNodes(now, `0x${hex(i)}`, i === 255 ? '0y' : `0x${hex(i + 1)}`));
+    parts.push(() => this.#compactNodes(now, '0y', '\uffff'));
+    return parts;
   }
 
   /** A node's points from `since` on, averaged over `stepMs` buckets (at most `limit`). */

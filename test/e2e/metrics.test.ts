@@ -101,6 +101,17 @@ describe('metrics on a live network', () => {
     expect(overview.nodesOnline.total).toBe(2);
     expect(overview.tasksPerMinute).toBe(REQUESTS);
     expect(overview.models).toContain('tiny');
+    // The live feed: server-sent events named overview, each a NetworkOverviewView.
+    const abort = new AbortController();
+    const live = await fetch(`${url}/api/network/live`, { signal: abort.signal });
+    expect(live.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = (live.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes('\n\n')) text += new TextDecoder().decode((await reader.read()).value);
+    abort.abort();
+    expect(text).toMatch(/^event: overview\ndata: /);
+    const event = JSON.parse(text.split('data: ')[1]?.split('\n')[0] ?? '') as NetworkOverviewView;
+    expect(event.nodesOnline.total).toBe(2);
   });
 
   it('lists the worker with measured FLOPS, its series with points, and GPU-less figures as null', async () => {

@@ -6,6 +6,7 @@ import {
   MetricSeriesStore,
   type ModelStore,
   NodeDirectoryStore,
+  type NodeMetricPoint,
   type SeriesTiers,
   type VerdictStore,
 } from '../../store/index.js';
@@ -33,6 +34,8 @@ export type RouterMetricsComponents = {
 
 const IDLE_SWEEP_MS = 1000;
 const COMPACT_MS = 60_000;
+/** Node rows written per transaction before yielding to the event loop. */
+const WRITE_SLICE = 1000;
 
 /**
  * The router's metrics (issue 11): running figures, the Prometheus registry, time series in the store and the
@@ -74,10 +77,11 @@ export class RouterMetrics {
     };
     every(IDLE_SWEEP_MS, () => this.sweepIdle(), 'idle sweep');
     every(this.series.tiers.sampleMs, () => this.record(Date.now()), 'recording');
-    every(COMPACT_MS, () => this.series.compact(Date.now()), 'compaction');
+    every(COMPACT_MS, () => this.#compact(Date.now()), 'compaction');
   }
 
   stop(): void {
+    this.#stopped = true;
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
   }
 
@@ -129,16 +133,46 @@ export class RouterMetrics {
     });
   }
 
+  #compacting = false;
+  #stopped = false;
+
+  /** Compaction in parts, yielding between them (see MetricSeriesStore.compactionParts). */
+  #compact(now: number): void {
+    if (this.#compacting) return;
+    this.#compacting = true;
+    const parts = this.series.compactionParts(now);
+    const next = (i: number) => {
+      if (i >= parts.length || this.#stopped) {
+        this.#compacting = false;
+        return;
+      }
+      try {
+        (parts[i] as () => void)();
+      } catch (error) {
+        this.c.log('error', 'metrics compaction failed', { error: String(error) });
+      }
+      setImmediate(next, i + 1);
+    };
+    next(0);
+  }
+
   /** One sample: each connected node's latest figures and the network's, into the series. */
   record(now: number): void {
     if (!this.figures.enabled) return;
-    const points = [];
+    const points: (NodeMetricPoint & { nodeId: string })[] = [];
     for (const [nodeId, figure] of this.figures.nodes) {
       const s = figure.sample;
       if (!s) continue;
       points.push({ nodeId, at: now, ...s });
     }
-    this.series.addNodePoints(points);
+    // In slices, yielding between them: 10,000 nodes' rows in one transaction would hold the loop ~100 ms.
+    const write = (from: number) => {
+      // The router may have closed (and its store with it) between slices.
+      if (this.#stopped) return;
+      this.series.addNodePoints(points.slice(from, from + WRITE_SLICE));
+      if (from + WRITE_SLICE < points.length) setImmediate(write, from + WRITE_SLICE);
+    };
+    write(0);
     const overview = this.overview();
     this.series.addNetworkPoint({
       at: now,
