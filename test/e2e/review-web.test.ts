@@ -191,6 +191,21 @@ it('shows an image inline to its assigned reviewer only', async () => {
   await expect(client('alice').content(images.id, itemId)).rejects.toMatchObject({ status: 403 });
 });
 
+it('fits a phone screen in the dark theme while reviewing', async () => {
+  const { page } = browser;
+  const text = (await client('owner').list()).data.find((c) => c.kind === 'text');
+  const id = text?.id ?? '';
+  await client('alice').uploadJsonl(id, new TextEncoder().encode('{"text": "a red bicycle by a wall"}\n'));
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${url}/#/review/${id}`);
+  await page.getByRole('button', { name: 'Dark' }).click();
+  await page.getByRole('button', { name: 'Get a batch' }).click();
+  await page.getByTestId('position').waitFor();
+  expect(await page.locator('.item-text').textContent()).toBe('a red bicycle by a wall');
+  expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+  await browser.shot('review-phone-dark');
+});
+
 it('logged no console error on any page', () => {
   expect(browser.errors).toEqual([]);
 });
