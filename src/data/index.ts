@@ -25,6 +25,7 @@ export { DATA_KINDS, type DataKind, kindOf, sniff, Utf8Check, validUtf8 } from '
 export { leaseBatch, submitResults } from './reviews.js';
 export { afterFee, type CampaignPrices, itemHold } from './rewards.js';
 export { type JsonSchema, schemaError, schemaProblem } from './schema.js';
+export { standingView } from './standing.js';
 export type { CampaignRecord, CampaignSettings, ItemRecord, ItemState } from './store.js';
 export { uploadFile } from './uploads.js';
 export { campaignView, exportView, itemStatusView } from './views.js';

@@ -191,3 +191,19 @@ export type ExportView = {
   threshold: number;
   items: ManifestLine[];
 };
+
+/**
+ * A reviewer's standing in a campaign, for the reviewer itself: its estimated accuracy (whole percent, from its
+ * answers whose truth is known), how much evidence that rests on, its votes, and whether it lost its rights.
+ */
+export type ReviewerStandingView = {
+  object: 'reviewer_standing';
+  campaign: string;
+  reviewer: string;
+  accuracy: number;
+  evidence: number;
+  min_evidence: number;
+  accuracy_floor: number;
+  votes: number;
+  revoked: boolean;
+};

@@ -5,6 +5,7 @@ import {
   type ExportView,
   type ItemStatusView,
   type ListView,
+  type ReviewerStandingView,
   type ReviewResultRequest,
   type ReviewSubmitView,
   routerBaseUrl,
@@ -99,6 +100,11 @@ export class CampaignClient {
   /** An item's raw bytes (its campaign's owner and assigned reviewers only), as a streamed Response. */
   async content(id: string, itemId: string, signal?: AbortSignal): Promise<Response> {
     return this.#request('GET', `/api/campaigns/${enc(id)}/items/${enc(itemId)}/content`, undefined, signal);
+  }
+
+  /** The caller's own standing as a reviewer: estimated accuracy, evidence, votes, revoked. */
+  async standing(id: string, signal?: AbortSignal): Promise<ReviewerStandingView> {
+    return this.#json('GET', `/api/campaigns/${enc(id)}/reviewers/me`, undefined, signal);
   }
 
   /** The accepted items' manifest (the owner only). */

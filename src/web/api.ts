@@ -63,6 +63,13 @@ export async function api<T>(
   return (await response.json()) as T;
 }
 
+/** GETs raw bytes (a campaign item) with the user's key; throws ApiError for an answer other than 2xx. */
+export async function getBlob(path: string, key: string | undefined, signal?: AbortSignal): Promise<Blob> {
+  const response = await fetch(path, { headers: headers(key, false), ...(signal ? { signal } : {}) });
+  if (!response.ok) throw await errorOf(response);
+  return response.blob();
+}
+
 /**
  * Reads a server-sent event stream with fetch (EventSource cannot send an Authorization header) and calls
  * `onData` with each `data:` payload, until the stream ends or `signal` aborts.

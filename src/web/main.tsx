@@ -5,15 +5,18 @@ import { useEffect, useState } from 'preact/hooks';
 import { type Credential, loadCredential, saveCredential } from './api.js';
 import { SessionContext } from './hooks.js';
 import { Account } from './pages/account.js';
+import { Campaign, Campaigns } from './pages/campaigns.js';
 import { Leaderboard } from './pages/leaderboard.js';
 import { Node } from './pages/node.js';
 import { Overview } from './pages/overview.js';
 import { Playground } from './pages/playground.js';
+import { Review } from './pages/review.js';
 
 const PAGES = [
   ['#/', 'Overview'],
   ['#/playground', 'Playground'],
   ['#/leaderboards', 'Leaderboards'],
+  ['#/data', 'Data'],
   ['#/account', 'Account'],
 ] as const;
 
@@ -39,6 +42,10 @@ function Page({ hash }: { hash: string }) {
   // The network's figures are public; the playground and the account ask the user to sign in.
   const node = /^#\/node\/(0x[0-9a-fA-F]{40})$/.exec(hash);
   if (node?.[1]) return <Node key={node[1]} id={node[1].toLowerCase()} />;
+  const campaign = /^#\/(campaign|review)\/([\w-]+)$/.exec(hash);
+  if (campaign?.[1] === 'review' && campaign[2]) return <Review key={campaign[2]} id={campaign[2]} />;
+  if (campaign?.[2]) return <Campaign key={campaign[2]} id={campaign[2]} />;
+  if (hash === '#/data') return <Campaigns />;
   if (hash === '#/playground') return <Playground />;
   if (hash === '#/leaderboards') return <Leaderboard />;
   if (hash === '#/account') return <Account />;

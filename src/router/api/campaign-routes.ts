@@ -5,6 +5,7 @@ import {
   exportView,
   itemStatusView,
   leaseBatch,
+  standingView,
   submitResults,
   uploadFile,
   uploadLines,
@@ -19,6 +20,7 @@ import {
   type ItemStatusView,
   type ListView,
   NotFoundError,
+  type ReviewerStandingView,
   type ReviewSubmitView,
   type UploadOutcomeView,
   type UploadView,
@@ -125,6 +127,13 @@ export function campaignRoutes(app: FastifyInstance, campaigns: Campaigns): void
     await campaigns.ledger.sync();
     return view;
   });
+
+  // The caller's own standing as a reviewer (the web review page shows it); nobody else's.
+  app.get<Id>(
+    '/api/campaigns/:id/reviewers/me',
+    async (request): Promise<ReviewerStandingView> =>
+      standingView(campaigns, campaigns.get(request.params.id), accountOf(request)),
+  );
 
   app.get<Id>('/api/campaigns/:id/export', async (request): Promise<ExportView> => {
     const campaign = campaigns.get(request.params.id);

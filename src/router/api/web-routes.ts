@@ -16,9 +16,10 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json; charset=utf-8',
 };
 
-// Everything the page loads comes from this router: no CDN, font or script from elsewhere.
+// Everything the page loads comes from this router: no CDN, font or script from elsewhere (blob: is media the
+// review page fetched from this router with the user's key, since an <img> cannot send it).
 const POLICY =
-  "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; " +
+  "default-src 'self'; connect-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; " +
   "object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 type WebFile = { body: Buffer; type: string; etag: string };
