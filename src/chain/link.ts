@@ -26,6 +26,7 @@ export class ChainLink {
   readonly deposits: DepositWatcher;
   readonly #log: Log;
   readonly #key: Hex;
+  readonly #detach: () => void;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
 
@@ -41,6 +42,8 @@ export class ChainLink {
     this.#key = readKeyFile(p.settings.keyFile);
     this.client = new ChainClient({ deployment, rpc: p.settings.rpc, privateKey: this.#key });
     this.anchor = new EpochAnchor({ ledger: p.ledger, client: this.client, log: p.log });
+    // From now on each epoch's rewards are held for their root as the epoch closes (see EpochAnchor.attach).
+    this.#detach = this.anchor.attach();
     this.deposits = new DepositWatcher({
       ledger: p.ledger,
       client: this.client,
@@ -87,6 +90,7 @@ export class ChainLink {
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    this.#detach();
     await this.#running;
   }
 }
