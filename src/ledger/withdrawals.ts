@@ -57,6 +57,22 @@ export class Withdrawals {
     return { entry, duplicate: false, withdrawal };
   }
 
+  /**
+   * Holds a pending withdrawal for the router (see `request`): from now on only a `{ held: true }` call settles
+   * or cancels it. Holding it again with the same note is harmless; another note is refused (409).
+   */
+  hold(id: string, note: string): WithdrawalRecord {
+    const withdrawal = this.#core.withdrawals.get(id) ?? this.get(id);
+    if (withdrawal?.status !== 'pending') throw new WithdrawalStateError(id, withdrawal?.status ?? 'missing');
+    const held = `${HELD}${note}`;
+    if (withdrawal.settlement === held) return withdrawal;
+    if (withdrawal.settlement?.startsWith(HELD)) throw new WithdrawalStateError(id, withdrawal.settlement);
+    withdrawal.settlement = held;
+    this.#core.withdrawals.set(id, withdrawal);
+    this.#core.saveWithdrawal(withdrawal);
+    return withdrawal;
+  }
+
   /** Returns a pending withdrawal's amount to its account (a held one only with `{ held: true }`). */
   cancel(id: string, opts: { held?: boolean } = {}): Booking & { withdrawal: WithdrawalRecord } {
     return this.#finish(id, 'cancelled', null, opts.held === true);
