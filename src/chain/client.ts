@@ -127,6 +127,17 @@ export class ChainClient {
     return this.read<OnChainRoot>('rewards', 'epochRoot', [BigInt(epoch)]);
   }
 
+  /** Seconds a posted root waits before it pays (EpochRewards' `challengeWindow`). */
+  challengeWindow(): Promise<bigint> {
+    return this.read<bigint>('rewards', 'challengeWindow');
+  }
+
+  /** The latest block's timestamp: the chain's clock, which decides when a root is final. */
+  async chainTime(): Promise<bigint> {
+    const block = await withRetry(() => this.public.getBlock(), this.#retry);
+    return block.timestamp;
+  }
+
   isClaimed(epoch: number, account: Address): Promise<boolean> {
     return this.read<boolean>('rewards', 'isClaimed', [BigInt(epoch), account]);
   }

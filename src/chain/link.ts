@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { getAddress, type Hex } from 'viem';
-import type { Ledger } from '../ledger/index.js';
+import { type Ledger, WithdrawalStateError } from '../ledger/index.js';
 import { EpochAnchor } from './anchor.js';
 import { ChainClient } from './client.js';
 import type { Deployment } from './deploy.js';
 import { DepositWatcher } from './deposits.js';
 import { readKeyFile } from './key-file.js';
 import { signVoucher, withdrawalNonce } from './vouchers.js';
+import { voucherNote, WithdrawnWatcher } from './withdrawn.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 
@@ -24,8 +25,11 @@ export class ChainLink {
   readonly client: ChainClient;
   readonly anchor: EpochAnchor;
   readonly deposits: DepositWatcher;
+  readonly withdrawn: WithdrawnWatcher;
+  readonly #ledger: Ledger;
   readonly #log: Log;
   readonly #key: Hex;
+  readonly #detach: () => void;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
 
@@ -41,6 +45,8 @@ export class ChainLink {
     this.#key = readKeyFile(p.settings.keyFile);
     this.client = new ChainClient({ deployment, rpc: p.settings.rpc, privateKey: this.#key });
     this.anchor = new EpochAnchor({ ledger: p.ledger, client: this.client, log: p.log });
+    // From now on each epoch's rewards are held for their root as the epoch closes (see EpochAnchor.attach).
+    this.#detach = this.anchor.attach();
     this.deposits = new DepositWatcher({
       ledger: p.ledger,
       client: this.client,
@@ -48,7 +54,37 @@ export class ChainLink {
       fromBlock: BigInt(deployment.blockNumber ?? 0),
       ...(p.settings.confirmations === undefined ? {} : { confirmations: p.settings.confirmations }),
     });
+    this.withdrawn = new WithdrawnWatcher({
+      ledger: p.ledger,
+      client: this.client,
+      log: p.log,
+      fromBlock: BigInt(deployment.blockNumber ?? 0),
+      ...(p.settings.confirmations === undefined ? {} : { confirmations: p.settings.confirmations }),
+    });
+    this.#ledger = p.ledger;
     this.#log = p.log;
+  }
+
+  /**
+   * The Vault voucher of a ledger withdrawal. A pending one is held for the voucher (no cancel, no other
+   * settlement) and stays pending until the Vault's Withdrawn event settles it; asking again re-signs the same
+   * nonce with a new deadline. Cancelled, held for something else, or settled another way: 409.
+   */
+  async issueVoucher(w: {
+    id: string;
+    to: string;
+    amount: bigint;
+    status: string;
+    settlement: string | null;
+  }) {
+    const note = voucherNote(w.id);
+    if (w.status === 'pending') {
+      this.#ledger.withdrawals.hold(w.id, note);
+      await this.#ledger.sync();
+    } else if (w.status !== 'settled' || !w.settlement?.startsWith(note)) {
+      throw new WithdrawalStateError(w.id, w.status);
+    }
+    return this.voucher(w);
   }
 
   /** Signs the Vault voucher of a ledger withdrawal: its nonce comes from its id, so only one voucher pays. */
@@ -66,13 +102,18 @@ export class ChainLink {
     }));
   }
 
-  /** One round: anchor closed epochs, then credit deposits; a failure waits for the next round. */
+  /** One round: anchor closed epochs, credit deposits, settle cashed vouchers; a failure waits for the next round. */
   async round(): Promise<void> {
     await this.anchor.anchorClosed();
     try {
       await this.deposits.scan();
     } catch (error) {
       this.#log('warn', 'deposit scan failed; will retry', { error: String(error) });
+    }
+    try {
+      await this.withdrawn.scan();
+    } catch (error) {
+      this.#log('warn', 'Vault payout scan failed; will retry', { error: String(error) });
     }
   }
 
@@ -87,6 +128,7 @@ export class ChainLink {
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    this.#detach();
     await this.#running;
   }
 }

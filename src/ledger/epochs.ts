@@ -56,9 +56,20 @@ type StoredReport = Omit<RewardReport, 'epoch' | 'node' | 'account' | 'amount' |
  */
 export class Epochs {
   readonly #core: LedgerCore;
+  readonly #onClose = new Set<(report: EpochReport) => void>();
 
   constructor(core: LedgerCore) {
     this.#core = core;
+  }
+
+  /**
+   * Calls `listener` with each report as its epoch closes, synchronously after the rewards are booked, so what
+   * it books joins the same group commit and nothing else can run in between (the chain link reserves the
+   * rewards for their root this way). Returns a function that removes it.
+   */
+  onClose(listener: (report: EpochReport) => void): () => void {
+    this.#onClose.add(listener);
+    return () => this.#onClose.delete(listener);
   }
 
   /** The open epoch. */
@@ -145,7 +156,7 @@ export class Epochs {
     core.saveEpoch(current);
     core.saveRewards(reports.map(toRecord));
     core.openEpoch(current.id + 1, closedAt);
-    return {
+    const report: EpochReport = {
       epoch: current.id,
       startedAt: current.startedAt,
       closedAt,
@@ -158,6 +169,8 @@ export class Epochs {
       terms,
       rewards: reports,
     };
+    for (const listener of this.#onClose) listener(report);
+    return report;
   }
 
   /** The stored report of a closed epoch. */

@@ -132,7 +132,9 @@ export class WithdrawalStateError extends LedgerError {
       state === 'missing' ? 'not_found' : 'conflict',
       state === 'missing'
         ? `No withdrawal ${withdrawal}.`
-        : `Withdrawal ${withdrawal} is ${state}, not pending.`,
+        : state.startsWith('held: ')
+          ? `Withdrawal ${withdrawal} is ${state}; the router settles or releases it itself.`
+          : `Withdrawal ${withdrawal} is ${state}, not pending.`,
     );
   }
 }

@@ -97,8 +97,21 @@ it('credits each deposit once across a restart, refuses one below the minimum by
   const payee = '0x000000000000000000000000000000000000beef';
   const requested = await cliOutput(['withdraw', '--amount', '3', '--to', payee, ...auth]);
   const id = /withdrawal (wd_[0-9a-f]+)/.exec(requested)?.[1] as string;
+  // A voucher signed but not cashed is not money gone: the withdrawal stays pending, and held for the voucher.
+  const headers = { authorization: `Bearer ${apiKey}` };
+  const api = (path: string, method = 'GET') => fetch(`${again}${path}`, { method, headers });
+  const statusOf = async () =>
+    ((await (await api('/api/withdrawals')).json()) as { data: { id: string; status: string }[] }).data.find(
+      (w) => w.id === id,
+    )?.status;
+  expect((await api(`/api/withdrawals/${id}/voucher`, 'POST')).status).toBe(200);
+  expect(await statusOf()).toBe('pending');
+  expect((await api(`/api/withdrawals/${id}/cancel`, 'POST')).status).toBe(409);
   const paid = await cliOutput(['withdraw-onchain', '--id', id, '--key-file', keyFile, ...auth]);
   expect(paid).toMatch(/3 OMNIT paid to/);
+  // The Vault's Withdrawn event, once confirmed, is what settles it.
+  await router.line(/voucher paid; withdrawal settled/, 30_000);
+  expect(await statusOf()).toBe('settled');
   const repeated = await cliOutput(['withdraw-onchain', '--id', id, '--key-file', keyFile, ...auth]);
   expect(repeated).toMatch(/already paid on chain/);
   const balance = await fetch(rpc, {

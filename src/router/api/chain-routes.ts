@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { isAddress } from 'viem';
 import { type ChainLink, hashOfReport, treeOfReport } from '../../chain/index.js';
-import { type Ledger, WithdrawalStateError } from '../../ledger/index.js';
+import type { Ledger } from '../../ledger/index.js';
 import {
   type ChainView,
   type EpochProofView,
@@ -80,9 +80,9 @@ export function chainRoutes(
 }
 
 /**
- * `POST /api/withdrawals/{id}/voucher` (the withdrawal's owner): settles a pending ledger withdrawal into a
- * Vault voucher. The tokens leave the ledger when the voucher is first signed; asking again re-signs it with a
- * new deadline and the same nonce, so a lost or expired voucher is never lost money and only one ever pays.
+ * `POST /api/withdrawals/{id}/voucher` (the withdrawal's owner): holds a pending ledger withdrawal for a Vault
+ * voucher; it settles when the Vault's Withdrawn event is confirmed. Asking again re-signs it with a new
+ * deadline and the same nonce, so a lost or expired voucher is never lost money and only one ever pays.
  */
 export function chainAccountRoutes(
   app: FastifyInstance,
@@ -97,18 +97,9 @@ export function chainAccountRoutes(
       const found = ledger.withdrawals.get(request.params.id);
       if (!found || (!request.operator && found.account !== request.account))
         throw new NotFoundError('withdrawal', `No withdrawal '${request.params.id}' for this key.`);
-      const settlement = `vault voucher ${found.id}`;
-      let w = found;
-      if (w.status === 'pending') {
-        w = ledger.withdrawals.settle(w.id, settlement).withdrawal;
-        await ledger.sync();
-      } else if (w.status !== 'settled' || w.settlement !== settlement) {
-        // Cancelled, or settled by an operator some other way: no voucher may pay it again.
-        throw new WithdrawalStateError(w.id, w.status);
-      }
-      const v = await chain.voucher(w);
+      const v = await chain.issueVoucher(found);
       return {
-        withdrawal: w.id,
+        withdrawal: found.id,
         account: v.account,
         amount: v.amount.toString(),
         nonce: v.nonce.toString(),
