@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -20,6 +20,10 @@ export type Browser = {
 
 /** A headless chromium with a fresh profile; it reaches nothing but loopback (no sync, updates or fonts). */
 export async function openBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `The web tests drive Chromium at ${CHROMIUM}, which is missing: install it (Debian/Ubuntu: sudo apt-get install chromium; .ci/run does this) or set OTENSOR_CHROMIUM to a Chromium or Chrome binary.`,
+    );
   const profile = mkdtempSync(join(tmpdir(), 'otensor-chromium-'));
   const shots = process.env.OTENSOR_SCREENSHOTS ?? join(tmpdir(), 'otensor-web-screenshots');
   mkdirSync(shots, { recursive: true });
