@@ -244,7 +244,9 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     const chunks = new ChunkChecks(
       lease.attempt,
       input.params,
-      () => (handle.resultAt > handle.startedAt ? null : handle.attemptText),
+      // Only while a client streams (a non-streamed answer has no use for early text) and the result is not in.
+      () =>
+        handle.listenerCount('text') === 0 || handle.resultAt > handle.startedAt ? null : handle.attemptText,
       async (text, watch) => {
         const first = await scoreBy(text, [worker], watch);
         const both = [worker, first.validator];
