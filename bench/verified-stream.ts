@@ -29,6 +29,8 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
     modelPath,
     nodes: 3,
     threads: 1,
+    // As `up` starts them: every node works and validates (likelihood needs a validator).
+    role: 'both',
   });
   const url = network.router.url;
   const post = (body: Record<string, unknown>) =>

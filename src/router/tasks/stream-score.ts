@@ -14,8 +14,8 @@ import { type DecodingParams, judgeLikelihood } from '../../verify/index.js';
  * output's tokens are then scored about three times over in all, plus the prompt once per chunk (measured:
  * docs/benchmarks.md).
  */
-export const FIRST_CHARS = 48;
-export const STEP_CHARS = 48;
+export const FIRST_CHARS = 32;
+export const STEP_CHARS = 32;
 /** The last tokens of a chunk are not judged (nor released): the text that follows may split them anew. */
 export const HELD_TOKENS = 2;
 

@@ -223,7 +223,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     // As the final check: a worker without a clean record needs a second validator's pass when one is there.
     const fresh = !hasCleanRecord(this.#recordOf(lease.nodeId, sha));
     const target = input.kind === 'chat' ? { messages: input.messages } : { prompt: input.prompt };
-    const scoreBy = async (text: string, avoid: readonly Party[], watch: (id: string) => void) => {
+    const scoreBy = async (text: string, avoid: readonly Party[], watch: (check: TaskHandle) => void) => {
       // Under a key no user's hold knows (as honeypots): chunk checks are the network's cost, not the user's.
       const key = `${CHECK_KEY_PREFIX}stream_${randomUUID().replaceAll('-', '')}:0:0`;
       const scoreInput = { kind: 'score' as const, target, output: text, stop: input.params.stop };
@@ -234,7 +234,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
         avoid,
         { ...scoreInput, greedy: input.params.temperature === 0 },
         key,
-        (check) => watch(check.record.id),
+        watch,
       );
       if (!score.output.scores) throw new Error('the validator returned no scores');
       this.cost.streamChecks++;
@@ -248,10 +248,25 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       () =>
         handle.listenerCount('text') === 0 || handle.resultAt > handle.startedAt ? null : handle.attemptText,
       async (text, watch) => {
-        const first = await scoreBy(text, [worker], watch);
-        const both = [worker, first.validator];
-        if (!fresh || !this.#eligible('validator', sha, both)) return [first.scores];
-        return [first.scores, (await scoreBy(text, both, watch)).scores];
+        // A fresh worker's two validators score at once: the second is placed once the first is leased,
+        // avoiding it (as replicas are, stream-release.ts).
+        let leased: (validator: Party | null) => void = () => {};
+        const firstLeased = new Promise<Party | null>((resolve) => {
+          leased = resolve;
+        });
+        const first = scoreBy(text, [worker], (check) => {
+          watch(check.record.id);
+          check.once('leased', (nodeId) => leased(this.#worker(nodeId)));
+        });
+        first.then(
+          () => leased(null),
+          () => leased(null),
+        );
+        const validator = fresh ? await firstLeased : null;
+        if (!validator || !this.#eligible('validator', sha, [worker, validator]))
+          return [(await first).scores];
+        const second = scoreBy(text, [worker, validator], (check) => watch(check.record.id));
+        return (await Promise.all([first, second])).map((s) => s.scores);
       },
       (verified) => this.#init.tasks.release(handle, lease.attempt, verified),
       (reason) =>
