@@ -21,6 +21,8 @@ export async function startBenchNetwork(options: {
   modelPath: string;
   nodes: number;
   threads: number;
+  /** The nodes' `--role` (default: the CLI's, worker); `up` starts them as `both`. */
+  role?: 'worker' | 'validator' | 'both';
 }): Promise<BenchNetwork> {
   process.env.OTENSOR_LOG = 'warn';
   await registerModel(options.routerData, options.modelPath, 'tiny');
@@ -30,6 +32,7 @@ export async function startBenchNetwork(options: {
   for (let i = 0; i < options.nodes; i++) {
     const args = ['node', 'start', '--router', router.url, '--model', options.modelPath];
     args.push('--data', options.nodeData(i), '--threads', String(options.threads), '--slots', '1');
+    if (options.role) args.push('--role', options.role);
     nodes.push(
       spawn(process.execPath, [cli, ...args], {
         stdio: ['ignore', 'ignore', 'inherit'],

@@ -1,7 +1,8 @@
 /**
  * Verified streaming (docs/verification.md, docs/benchmarks.md): a streamed 200-token chat on the tiny
- * model, on a fresh network of 3 nodes (as `up` starts), under `none`, `checksum`, `redundant:3` and the
- * default level (`auto`, which checks every result of a new node by checksum), side by side and
+ * model, on a fresh network of 3 nodes (as `up` starts), under `none`, `checksum`, `redundant:3`,
+ * `likelihood` (with the validators' cost: score calls and tokens of the chunk checks against the
+ * whole-answer check's) and the default level (`auto`, which checks every result of a new node by checksum), side by side and
  * interleaved in one run: time to first content, total time, content chunks per 32 tokens. Then the same
  * requests without streaming, `none` against `checksum`: a check that overlaps generation should take about
  * the time of one generation, not two in a row.
@@ -14,7 +15,7 @@ import { startBenchNetwork } from './local-network.js';
 
 type Sample = { ttftMs: number; totalMs: number; chunks: number; tokens: number; streamed: string };
 
-const LEVELS = ['none', 'checksum', 'redundant:3', 'auto'] as const;
+const LEVELS = ['none', 'checksum', 'redundant:3', 'likelihood', 'auto'] as const;
 
 export async function verifiedStreamBench(options: { rounds?: number; maxTokens?: number } = {}) {
   const rounds = options.rounds ?? 12;
@@ -28,6 +29,8 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
     modelPath,
     nodes: 3,
     threads: 1,
+    // As `up` starts them: every node works and validates (likelihood needs a validator).
+    role: 'both',
   });
   const url = network.router.url;
   const post = (body: Record<string, unknown>) =>
@@ -74,11 +77,23 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
     // Warm-up: each node loads and runs once.
     for (let i = 0; i < 3; i++) await whole(`warm ${i}`, i, 'none');
     const samples = new Map<string, Sample[]>(LEVELS.map((l) => [l, []]));
+    const cost = network.router.services.verification.cost;
+    const likelihoodCost = {
+      chunkCalls: [] as number[],
+      chunkTokens: [] as number[],
+      finalTokens: [] as number[],
+    };
     const plain = { none: [] as number[], checksum: [] as number[] };
     for (let round = 0; round < rounds; round++) {
       // Interleaved, each level in turn, so load on the shared machine falls on all alike.
-      for (const level of LEVELS)
+      for (const level of LEVELS) {
+        const before = { ...cost };
         samples.get(level)?.push(await streamed(`stream ${round} ${level}`, 100 + round, level));
+        if (level !== 'likelihood') continue;
+        likelihoodCost.chunkCalls.push(cost.streamChecks - before.streamChecks);
+        likelihoodCost.chunkTokens.push(cost.streamTokens - before.streamTokens);
+        likelihoodCost.finalTokens.push(cost.checkTokens - before.checkTokens);
+      }
       for (const level of ['none', 'checksum'] as const)
         plain[level].push(await whole(`whole ${round} ${level}`, 200 + round, level));
     }
@@ -99,6 +114,20 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
         totalVsNone: round2(total / median(none.map((x) => x.totalMs))),
       };
     }
+    // The whole-answer check is made as before (by one validator, two for a node without a clean record);
+    // the chunk checks come on top of it.
+    figures.likelihoodValidatorCost = {
+      chunkScoreCallsP50: median(likelihoodCost.chunkCalls),
+      chunkTokensP50: median(likelihoodCost.chunkTokens),
+      wholeAnswerCheckTokensP50: median(likelihoodCost.finalTokens),
+      chunkVsWholeAnswer: round2(
+        likelihoodCost.chunkTokens.reduce((a, b) => a + b, 0) /
+          Math.max(
+            1,
+            likelihoodCost.finalTokens.reduce((a, b) => a + b, 0),
+          ),
+      ),
+    };
     figures.nonStreaming = {
       noneP50Ms: round1(median(plain.none)),
       checksumP50Ms: round1(median(plain.checksum)),

@@ -51,7 +51,8 @@ export type ModelCatalogEntry = {
 /**
  * How a streamed answer's text reached the client (docs/verification.md, "Verified streaming"):
  * `verified-prefix`: released as it came, once independent replicas (`checksum`, `redundant:k`) had streamed
- * the same text; `held`: sent whole after the check of the whole answer passed (`likelihood`, `embedding`);
+ * the same text or a validator's scores of the text so far passed (`likelihood`); `held`: sent whole after
+ * the check of the whole answer passed (`embedding`);
  * `unchecked`: sent as the node streamed it (`none`, or `auto` leaving the result unchecked).
  */
 export type StreamCheck = 'verified-prefix' | 'held' | 'unchecked';

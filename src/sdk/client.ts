@@ -32,7 +32,6 @@ import {
   type TextCompletionView,
   type TransferView,
   type UnstakeView,
-  type UsageView,
   type WithdrawalView,
   type WithdrawalVoucherView,
 } from '../protocol/index.js';
@@ -46,7 +45,7 @@ import type {
   SessionParameters,
   SessionPromptParameters,
 } from './parameters.js';
-import { completionEvents } from './sse.js';
+import { completionEvents, type StreamEnd } from './sse.js';
 
 export { ApiError } from './api-error.js';
 export type { BatchParameters, ChatParameters } from './parameters.js';
@@ -132,11 +131,11 @@ export class OmniClient {
     return this.#answer('/v1/chat/completions', params, signal);
   }
 
-  /** A streaming chat completion: yields content pieces as they arrive, returns the usage at the end. */
+  /** A streaming chat completion: yields content pieces as they arrive, returns the usage and the receipt at the end. */
   async *chatStream(
     params: ChatParameters,
     signal?: AbortSignal,
-  ): AsyncGenerator<string, UsageView | undefined> {
+  ): AsyncGenerator<string, StreamEnd | undefined> {
     const body = { ...params, stream: true, stream_options: { include_usage: true } };
     return yield* completionEvents(await this.#request('POST', '/v1/chat/completions', body, signal));
   }
@@ -149,11 +148,11 @@ export class OmniClient {
     return this.#answer('/v1/completions', params, signal);
   }
 
-  /** A streaming text completion: yields text pieces as they arrive, returns the usage at the end. */
+  /** A streaming text completion: yields text pieces as they arrive, returns the usage and the receipt at the end. */
   async *completionStream(
     params: CompletionParameters,
     signal?: AbortSignal,
-  ): AsyncGenerator<string, UsageView | undefined> {
+  ): AsyncGenerator<string, StreamEnd | undefined> {
     const body = { ...params, stream: true, stream_options: { include_usage: true } };
     return yield* completionEvents(await this.#request('POST', '/v1/completions', body, signal));
   }
@@ -251,12 +250,12 @@ export class OmniClient {
     return this.#answer(path`/api/sessions/${sessionId}/prompts`, params, signal);
   }
 
-  /** A streaming prompt in a session: yields content pieces as they arrive, returns the usage at the end. */
+  /** A streaming prompt in a session: yields content pieces as they arrive, returns the usage and the receipt at the end. */
   async *promptStream(
     sessionId: string,
     params: SessionPromptParameters,
     signal?: AbortSignal,
-  ): AsyncGenerator<string, UsageView | undefined> {
+  ): AsyncGenerator<string, StreamEnd | undefined> {
     const response = await this.#request(
       'POST',
       path`/api/sessions/${sessionId}/prompts`,

@@ -74,6 +74,7 @@ export type {
   SessionParameters,
   SessionPromptParameters,
 } from './parameters.js';
+export type { StreamEnd } from './sse.js';
 export {
   type CheckOutcome,
   type DataBatch,

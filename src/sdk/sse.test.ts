@@ -39,3 +39,26 @@ it('throws an ApiError with the code and field of an error sent after the stream
   expect(error).toBeInstanceOf(ApiError);
   expect(error).toMatchObject({ status: 502, code: 'task_failed', param: null });
 });
+
+it('returns the receipt of the final chunk (its `omnitensor` field) with the usage', async () => {
+  const usage = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
+  const omnitensor = {
+    validation: {
+      requested: 'likelihood',
+      level: 'likelihood',
+      verdict: 'pass',
+      checked_by: ['0xabc'],
+      streamed: 'verified-prefix',
+    },
+  };
+  const events = [
+    { choices: [{ delta: { content: 'Hi' } }] },
+    { choices: [{ delta: {}, finish_reason: 'stop' }], omnitensor },
+  ];
+  expect(await read(streamOf(...events, { choices: [], usage }, '[DONE]'))).toEqual({
+    pieces: ['Hi'],
+    usage: { ...usage, omnitensor },
+  });
+  // Without usage asked for, the receipt still comes back.
+  expect((await read(streamOf(...events, '[DONE]'))).usage).toEqual({ omnitensor });
+});

@@ -1,19 +1,28 @@
-import type { UsageView } from '../protocol/index.js';
+import type { UsageView, ValidationView } from '../protocol/index.js';
 import { ApiError } from './api-error.js';
 
 /** One chunk of a chat or text completion stream (OpenAI's shapes), or an error sent after the stream began. */
 type StreamChunk = {
   error?: { code: string; message: string; param?: string | null };
   usage?: UsageView;
+  omnitensor?: ValidationView;
   choices: { delta?: { content?: string }; text?: string }[];
 };
 
 /**
- * Reads a completion stream's server-sent events: yields the text pieces as they arrive and returns the
- * usage sent at the end (when asked for). An error event after the stream began throws an ApiError.
+ * What a stream returns at its end: the usage (when asked for, as `stream_options.include_usage`) and the
+ * receipt, `omnitensor.validation` of the final chunk: how the answer was checked and how its text was
+ * released (`streamed`: `verified-prefix`, `held` or `unchecked`; docs/verification.md).
  */
-export async function* completionEvents(response: Response): AsyncGenerator<string, UsageView | undefined> {
-  let usage: UsageView | undefined;
+export type StreamEnd = Partial<UsageView> & { omnitensor?: ValidationView };
+
+/**
+ * Reads a completion stream's server-sent events: yields the text pieces as they arrive and returns the
+ * usage and the receipt sent at the end (undefined when neither came). An error event after the stream
+ * began throws an ApiError.
+ */
+export async function* completionEvents(response: Response): AsyncGenerator<string, StreamEnd | undefined> {
+  let last: StreamEnd | undefined;
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
@@ -25,16 +34,17 @@ export async function* completionEvents(response: Response): AsyncGenerator<stri
       end = buffer.indexOf('\n\n');
       if (!event.startsWith('data: ')) continue;
       const data = event.slice(6);
-      if (data === '[DONE]') return usage;
+      if (data === '[DONE]') return last;
       const chunk = JSON.parse(data) as StreamChunk;
       // The status went out with the stream's first bytes; a failure after that is the network's (502).
       if (chunk.error)
         throw new ApiError(502, chunk.error.code, chunk.error.message, chunk.error.param ?? null);
-      if (chunk.usage) usage = chunk.usage;
+      if (chunk.usage) last = { ...last, ...chunk.usage };
+      if (chunk.omnitensor) last = { ...last, omnitensor: chunk.omnitensor };
       const choice = chunk.choices[0];
       const text = choice?.delta?.content ?? choice?.text;
       if (text) yield text;
     }
   }
-  return usage;
+  return last;
 }

@@ -41,6 +41,7 @@ import { corruptOutput } from './honeypots.js';
 import { CHECK_KEY_PREFIX } from './idempotency.js';
 import type { Lease, Scheduler } from './scheduler.js';
 import { EarlyReplicas } from './stream-release.js';
+import { ChunkChecks } from './stream-score.js';
 import type {
   Placement,
   Reviewer,
@@ -100,8 +101,13 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
   readonly #strikes = new Map<string, number>();
   /** Replicas started with an attempt's lease (checksum, redundant:k), by task id: see stream-release.ts. */
   readonly #early = new Map<string, EarlyReplicas>();
-  /** Engine tokens spent on checks, for the verification-cost figure. */
-  readonly cost = { checkTasks: 0, checkTokens: 0 };
+  /** A likelihood attempt's chunk checks while it streams, by task id: see stream-score.ts. */
+  readonly #chunks = new Map<string, ChunkChecks>();
+  /**
+   * Engine tokens spent on checks, for the verification-cost figure; `streamChecks`/`streamTokens` are the
+   * chunk checks of likelihood streams (score tasks and tokens evaluated), beyond the whole-answer check.
+   */
+  readonly cost = { checkTasks: 0, checkTokens: 0, streamChecks: 0, streamTokens: 0 };
 
   constructor(init: VerificationInit) {
     this.#init = init;
@@ -178,7 +184,8 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     }
     writeCheck.receipt(handle.check, null);
     const plan = { level, requested };
-    writeCheck.streamed(handle.check, this.#startReplicas(handle, lease, plan) ? 'verified-prefix' : 'held');
+    const early = this.#startReplicas(handle, lease, plan) || this.#startChunks(handle, lease, plan);
+    writeCheck.streamed(handle.check, early ? 'verified-prefix' : 'held');
     return plan;
   }
 
@@ -204,8 +211,78 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     return true;
   }
 
+  /**
+   * likelihood on text: validators score the stream in chunks as it comes, and each chunk whose tokens pass
+   * is released (stream-score.ts). The whole answer is still checked, as before, when it arrives.
+   */
+  #startChunks(handle: TaskHandle, lease: Lease, plan: Plan): boolean {
+    const { input } = handle.record;
+    if (plan.level !== 'likelihood' || (input.kind !== 'chat' && input.kind !== 'completion')) return false;
+    const sha = lease.task.modelSha256;
+    const worker = this.#worker(lease.nodeId);
+    // As the final check: a worker without a clean record needs a second validator's pass when one is there.
+    const fresh = !hasCleanRecord(this.#recordOf(lease.nodeId, sha));
+    const target = input.kind === 'chat' ? { messages: input.messages } : { prompt: input.prompt };
+    const scoreBy = async (text: string, avoid: readonly Party[], watch: (check: TaskHandle) => void) => {
+      // Under a key no user's hold knows (as honeypots): chunk checks are the network's cost, not the user's.
+      const key = `${CHECK_KEY_PREFIX}stream_${randomUUID().replaceAll('-', '')}:0:0`;
+      const scoreInput = { kind: 'score' as const, target, output: text, stop: input.params.stop };
+      const score = await this.#run(
+        handle,
+        lease,
+        'validator',
+        avoid,
+        { ...scoreInput, greedy: input.params.temperature === 0 },
+        key,
+        watch,
+      );
+      if (!score.output.scores) throw new Error('the validator returned no scores');
+      this.cost.streamChecks++;
+      this.cost.streamTokens += score.output.scores.evaluatedTokens;
+      return { scores: score.output.scores, validator: this.#worker(score.nodeId) };
+    };
+    const chunks = new ChunkChecks(
+      lease.attempt,
+      input.params,
+      // Only while a client streams (a non-streamed answer has no use for early text) and the result is not in.
+      () =>
+        handle.listenerCount('text') === 0 || handle.resultAt > handle.startedAt ? null : handle.attemptText,
+      async (text, watch) => {
+        // A fresh worker's two validators score at once: the second is placed once the first is leased,
+        // avoiding it (as replicas are, stream-release.ts).
+        let leased: (validator: Party | null) => void = () => {};
+        const firstLeased = new Promise<Party | null>((resolve) => {
+          leased = resolve;
+        });
+        const first = scoreBy(text, [worker], (check) => {
+          watch(check.record.id);
+          check.once('leased', (nodeId) => leased(this.#worker(nodeId)));
+        });
+        first.then(
+          () => leased(null),
+          () => leased(null),
+        );
+        const validator = fresh ? await firstLeased : null;
+        if (!validator || !this.#eligible('validator', sha, [worker, validator]))
+          return [(await first).scores];
+        const second = scoreBy(text, [worker, validator], (check) => watch(check.record.id));
+        return (await Promise.all([first, second])).map((s) => s.scores);
+      },
+      (verified) => this.#init.tasks.release(handle, lease.attempt, verified),
+      (reason) =>
+        this.#init.log('info', 'stream held until the whole answer is checked', {
+          task: handle.record.id,
+          reason,
+        }),
+    );
+    this.#chunks.set(handle.record.id, chunks);
+    return true;
+  }
+
   /** Releases the part of the attempt's stream its replicas agree on (called on every piece of either). */
   streamed(handle: TaskHandle, _plan: Plan): void {
+    const chunks = this.#chunks.get(handle.record.id);
+    if (chunks && chunks.attempt === handle.attempt) chunks.streamed();
     const early = this.#early.get(handle.record.id);
     if (!early || early.attempt !== handle.attempt) return;
     this.#init.tasks.release(handle, early.attempt, early.agreed(handle.attemptText));
@@ -213,6 +290,12 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
 
   /** The task ended, or a new attempt began: replicas of an earlier attempt still running are called off. */
   #callOff(taskId: string): void {
+    const chunks = this.#chunks.get(taskId);
+    if (chunks) {
+      this.#chunks.delete(taskId);
+      chunks.stop('the attempt ended');
+      for (const id of chunks.taskIds) this.#init.tasks.abandon(id, 'the attempt it checked ended');
+    }
     const early = this.#early.get(taskId);
     if (!early) return;
     this.#early.delete(taskId);
@@ -225,6 +308,8 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
 
   accepted(result: ResultRecord): void {
     this.#early.delete(result.taskId);
+    this.#chunks.get(result.taskId)?.stop('the answer was accepted');
+    this.#chunks.delete(result.taskId);
   }
 
   restore(handle: TaskHandle, record: TaskRecord, result: ResultRecord): void {
