@@ -1,9 +1,5 @@
 import type { Ledger } from '../ledger/index.js';
-import { Vault } from './artifacts/index.js';
-import type { ChainClient } from './client.js';
-import { withRetry } from './retry.js';
-
-type Log = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+import { ConfirmedVaultEvents, type Log, type VaultWatcherInit } from './vault-events.js';
 
 /** The note a ledger withdrawal carries while its Vault voucher is out (and the start of its settlement). */
 export function voucherNote(id: string): string {
@@ -23,60 +19,41 @@ export function withdrawalOfNonce(nonce: bigint): string {
  */
 export class WithdrawnWatcher {
   readonly #ledger: Ledger;
-  readonly #client: ChainClient;
   readonly #log: Log;
-  readonly #confirmations: bigint;
-  #from: bigint;
+  readonly #events: ConfirmedVaultEvents<'Withdrawn'>;
 
-  constructor(p: {
-    ledger: Ledger;
-    client: ChainClient;
-    log: Log;
-    fromBlock: bigint;
-    confirmations?: number;
-  }) {
+  constructor(p: VaultWatcherInit & { ledger: Ledger; log: Log }) {
     this.#ledger = p.ledger;
-    this.#client = p.client;
     this.#log = p.log;
-    this.#from = p.fromBlock;
-    this.#confirmations = BigInt(Math.max(1, p.confirmations ?? 1));
+    this.#events = new ConfirmedVaultEvents('Withdrawn', p);
   }
 
   /** Settles the withdrawals whose vouchers were cashed (confirmed) since the last scan; returns how many. */
   async scan(): Promise<number> {
-    const latest = await withRetry(() => this.#client.public.getBlockNumber(), { attempts: 1 });
-    const to = latest - this.#confirmations + 1n;
-    if (to < this.#from) return 0;
-    const events = await this.#client.public.getContractEvents({
-      address: this.#client.deployment.vault,
-      abi: Vault.abi,
-      eventName: 'Withdrawn',
-      fromBlock: this.#from,
-      toBlock: to,
-    });
-    let settled = 0;
-    for (const e of events) {
-      const { account, amount, nonce } = e.args as { account: string; amount: bigint; nonce: bigint };
-      const id = withdrawalOfNonce(nonce);
-      const w = this.#ledger.withdrawals.get(id);
-      const note = voucherNote(id);
-      if (w?.status !== 'pending') continue;
-      if (w.settlement !== `held: ${note}` || w.amount !== amount || w.to !== account.toLowerCase()) {
-        // Only the router's key signs vouchers, so this is a key used elsewhere: say so, settle nothing.
-        this.#log('error', 'a Vault payout matches no voucher this router signed', {
-          withdrawal: id,
-          account,
-          amount: amount.toString(),
-          tx: e.transactionHash,
-        });
-        continue;
+    return this.#events.scan(async (events) => {
+      let settled = 0;
+      for (const e of events) {
+        const { account, amount, nonce } = e.args as { account: string; amount: bigint; nonce: bigint };
+        const id = withdrawalOfNonce(nonce);
+        const w = this.#ledger.withdrawals.get(id);
+        const note = voucherNote(id);
+        if (w?.status !== 'pending') continue;
+        if (w.settlement !== `held: ${note}` || w.amount !== amount || w.to !== account.toLowerCase()) {
+          // Only the router's key signs vouchers, so this is a key used elsewhere: say so, settle nothing.
+          this.#log('error', 'a Vault payout matches no voucher this router signed', {
+            withdrawal: id,
+            account,
+            amount: amount.toString(),
+            tx: e.transactionHash,
+          });
+          continue;
+        }
+        this.#ledger.withdrawals.settle(id, `${note} tx ${e.transactionHash}:${e.logIndex}`, { held: true });
+        settled++;
+        this.#log('info', 'voucher paid; withdrawal settled', { withdrawal: id, tx: e.transactionHash });
       }
-      this.#ledger.withdrawals.settle(id, `${note} tx ${e.transactionHash}:${e.logIndex}`, { held: true });
-      settled++;
-      this.#log('info', 'voucher paid; withdrawal settled', { withdrawal: id, tx: e.transactionHash });
-    }
-    if (settled > 0) await this.#ledger.sync();
-    this.#from = to + 1n;
-    return settled;
+      if (settled > 0) await this.#ledger.sync();
+      return settled;
+    }, 0);
   }
 }

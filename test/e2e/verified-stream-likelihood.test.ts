@@ -1,126 +1,35 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type CliProcess,
   prepareRouterData,
-  runCheater,
   startNodeProcess,
   startRouterProcess,
-  type Workspace,
   waitForNodes,
   workspace,
 } from './harness.js';
+import { deadline, readAll, StreamNetwork } from './streams.js';
 
 // Verified streaming under `likelihood` (docs/verification.md): a validator scores the worker's stream in
 // chunks as it comes, and the client gets each chunk once its tokens passed, never a token that did not.
-let ws: Workspace;
-let url: string;
-let apiKey: string;
-let connected = 1;
+const net = new StreamNetwork('likelihood');
 
 beforeAll(async () => {
-  ws = await workspace('verified-stream-likelihood');
-  ({ apiKey } = await prepareRouterData(ws));
-  ({ url } = await startRouterProcess(ws, { args: ['--honeypot-rate', '0'] }));
+  net.ws = await workspace('verified-stream-likelihood');
+  ({ apiKey: net.apiKey } = await prepareRouterData(net.ws));
+  ({ url: net.url } = await startRouterProcess(net.ws, { args: ['--honeypot-rate', '0'] }));
   // The only validator: every chunk check and every final check is its.
-  await startNodeProcess(ws, url, 'v1', ['--role', 'validator', '--wallet', `0x${'a1'.repeat(20)}`]);
-  await waitForNodes(url, connected);
+  await startNodeProcess(net.ws, net.url, 'v1', ['--role', 'validator', '--wallet', `0x${'a1'.repeat(20)}`]);
+  net.connected = 1;
+  await waitForNodes(net.url, net.connected);
 });
 
 afterAll(async () => {
-  await ws?.cleanup();
+  await net.ws?.cleanup();
 });
 
-type Event = {
-  choices?: { delta?: { content?: string }; finish_reason?: string | null }[];
-  omnitensor?: { validation: Record<string, unknown> };
-};
-
-async function* events(response: Response): AsyncGenerator<Event> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(bytes, { stream: true });
-    for (let at = buffer.indexOf('\n\n'); at >= 0; at = buffer.indexOf('\n\n')) {
-      const data = buffer.slice(0, at).replace(/^data: /, '');
-      buffer = buffer.slice(at + 2);
-      if (data === '[DONE]') return;
-      yield JSON.parse(data) as Event;
-    }
-  }
-}
-
-async function streamChat(prompt: string, seed: number, maxTokens: number) {
-  const response = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model: 'tiny',
-      messages: [{ role: 'user', content: prompt }],
-      max_tokens: maxTokens,
-      seed,
-      validation: 'likelihood',
-      stream: true,
-    }),
-  });
-  return {
-    response,
-    taskId: response.headers.get('x-omnitensor-task-id') as string,
-    events: events(response),
-  };
-}
-
-async function readAll(stream: AsyncGenerator<Event>) {
-  const pieces: string[] = [];
-  let last: Event | undefined;
-  for await (const event of stream) {
-    const content = event.choices?.[0]?.delta?.content;
-    if (content) pieces.push(content);
-    last = event;
-  }
-  return { pieces, last };
-}
-
-async function taskStatus(taskId: string): Promise<string> {
-  const response = await fetch(`${url}/api/tasks/${taskId}`, {
-    headers: { authorization: `Bearer ${apiKey}` },
-  });
-  return ((await response.json()) as { status: string }).status;
-}
-
-function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-}
-
-async function startCheater(name: string, cheat: string, wallet: string) {
-  const record = join(ws.dir, `${name}.jsonl`);
-  const process = ws.track(
-    runCheater({
-      router: url,
-      model: ws.model,
-      data: join(ws.dir, name),
-      cheat,
-      record,
-      wallet,
-      roles: ['worker'],
-    }),
-  );
-  const [, id] = await process.line(/cheater \S+ connected: (0x[0-9a-fA-F]{40})/);
-  connected++;
-  await waitForNodes(url, connected);
-  return { process, id: (id as string).toLowerCase(), record };
-}
-
-async function stop(cheater: { process: CliProcess }) {
-  cheater.process.child.kill('SIGKILL');
-  await cheater.process.exited;
-  connected--;
-}
+const { streamChat, taskStatus, stop } = net;
+const startCheater = (name: string, cheat: string, wallet: string) =>
+  net.startCheater(name, cheat, wallet, ['worker']);
 
 describe('verified streaming: likelihood', () => {
   it('streams a likelihood answer, chunk by checked chunk, before the worker’s result is stored', async () => {
@@ -160,9 +69,9 @@ describe('verified streaming: likelihood', () => {
   });
 
   it('never shows a token a worker lied in its stream: the stream stops at the failing chunk and goes on verified', async () => {
-    await startNodeProcess(ws, url, 'w2', ['--role', 'worker', '--wallet', `0x${'d4'.repeat(20)}`]);
-    connected++;
-    await waitForNodes(url, connected);
+    await startNodeProcess(net.ws, net.url, 'w2', ['--role', 'worker', '--wallet', `0x${'d4'.repeat(20)}`]);
+    net.connected++;
+    await waitForNodes(net.url, net.connected);
     // Streams 12 characters of its honest text, then a snowman for every later character.
     const liar = await startCheater('liar', 'stream-lie', `0x${'c3'.repeat(20)}`);
     try {

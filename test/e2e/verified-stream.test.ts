@@ -1,128 +1,33 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type CliProcess,
   prepareRouterData,
-  runCheater,
   startNodeProcess,
   startRouterProcess,
-  type Workspace,
   waitForNodes,
   workspace,
 } from './harness.js';
+import { deadline, readAll, StreamNetwork } from './streams.js';
 
 // Verified streaming (docs/verification.md): under checksum the replica runs beside the worker, and the
 // client gets the text both streamed as it comes, never text only one of them streamed.
-let ws: Workspace;
-let url: string;
-let apiKey: string;
-let connected = 1;
+const net = new StreamNetwork('checksum');
 
 beforeAll(async () => {
-  ws = await workspace('verified-stream');
-  ({ apiKey } = await prepareRouterData(ws));
-  ({ url } = await startRouterProcess(ws));
-  await startNodeProcess(ws, url, 'h1', ['--wallet', `0x${'a1'.repeat(20)}`]);
-  await waitForNodes(url, connected);
+  net.ws = await workspace('verified-stream');
+  ({ apiKey: net.apiKey } = await prepareRouterData(net.ws));
+  ({ url: net.url } = await startRouterProcess(net.ws));
+  await startNodeProcess(net.ws, net.url, 'h1', ['--wallet', `0x${'a1'.repeat(20)}`]);
+  net.connected = 1;
+  await waitForNodes(net.url, net.connected);
 });
 
 afterAll(async () => {
-  await ws?.cleanup();
+  await net.ws?.cleanup();
 });
 
-type Event = {
-  choices?: { delta?: { content?: string }; finish_reason?: string | null }[];
-  omnitensor?: { validation: Record<string, unknown> };
-  error?: unknown;
-};
-
-/** The server-sent events of a streamed answer, parsed, as they arrive. */
-async function* events(response: Response): AsyncGenerator<Event> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(bytes, { stream: true });
-    for (let at = buffer.indexOf('\n\n'); at >= 0; at = buffer.indexOf('\n\n')) {
-      const data = buffer.slice(0, at).replace(/^data: /, '');
-      buffer = buffer.slice(at + 2);
-      if (data === '[DONE]') return;
-      yield JSON.parse(data) as Event;
-    }
-  }
-}
-
-async function streamChat(prompt: string, seed: number, maxTokens = 200) {
-  const response = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model: 'tiny',
-      messages: [{ role: 'user', content: prompt }],
-      max_tokens: maxTokens,
-      seed,
-      validation: 'checksum',
-      stream: true,
-    }),
-  });
-  return {
-    response,
-    taskId: response.headers.get('x-omnitensor-task-id') as string,
-    events: events(response),
-  };
-}
-
-/** Reads a stream to its end: its content pieces and its last event. */
-async function readAll(stream: AsyncGenerator<Event>) {
-  const pieces: string[] = [];
-  let last: Event | undefined;
-  for await (const event of stream) {
-    const content = event.choices?.[0]?.delta?.content;
-    if (content) pieces.push(content);
-    last = event;
-  }
-  return { pieces, last };
-}
-
-async function taskStatus(taskId: string): Promise<string> {
-  const response = await fetch(`${url}/api/tasks/${taskId}`, {
-    headers: { authorization: `Bearer ${apiKey}` },
-  });
-  return ((await response.json()) as { status: string }).status;
-}
-
-function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-}
-
-async function startCheater(name: string, cheat: string, wallet: string) {
-  const record = join(ws.dir, `${name}.jsonl`);
-  const process = ws.track(
-    runCheater({
-      router: url,
-      model: ws.model,
-      data: join(ws.dir, name),
-      cheat,
-      record,
-      wallet,
-    } as never),
-  );
-  const [, id] = await process.line(/cheater \S+ connected: (0x[0-9a-fA-F]{40})/);
-  connected++;
-  await waitForNodes(url, connected);
-  return { process, id: (id as string).toLowerCase(), record };
-}
-
-async function stop(cheater: { process: CliProcess }) {
-  cheater.process.child.kill('SIGKILL');
-  await cheater.process.exited;
-  connected--;
-}
+const { streamChat, taskStatus, startCheater, stop } = net;
 
 describe('verified streaming', () => {
   it('streams a checksum answer while its result is still on its way, then ends with the verdict', async () => {
@@ -163,9 +68,9 @@ describe('verified streaming', () => {
   });
 
   it('never shows a token a lying worker streamed: the stream stops at the divergence and goes on verified', async () => {
-    await startNodeProcess(ws, url, 'h2', ['--wallet', `0x${'d4'.repeat(20)}`]);
-    connected++;
-    await waitForNodes(url, connected);
+    await startNodeProcess(net.ws, net.url, 'h2', ['--wallet', `0x${'d4'.repeat(20)}`]);
+    net.connected++;
+    await waitForNodes(net.url, net.connected);
     const liar = await startCheater('liar', 'stream-lie', `0x${'c3'.repeat(20)}`);
     try {
       for (let round = 0; round < 8; round++) {
@@ -203,7 +108,7 @@ describe('verified streaming', () => {
   });
 
   it('the official openai client reads a checked stream unchanged: the text of the checked answer, then the verdict', async () => {
-    const openai = new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0 });
+    const openai = new OpenAI({ baseURL: `${net.url}/v1`, apiKey: net.apiKey, maxRetries: 0 });
     const body = {
       model: 'tiny',
       messages: [{ role: 'user' as const, content: 'official client' }],
