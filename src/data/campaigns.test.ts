@@ -111,6 +111,34 @@ describe('campaign escrow arithmetic, to the smallest unit', () => {
     expect(fx.ledger.verify().ok).toBe(true);
   });
 
+  it('records no vote, and pays nothing, for items not leased to the voter or voted on twice', async () => {
+    const c = setUp(3);
+    const campaign = c.create(OWNER, {
+      title: 'liars',
+      kind: 'text',
+      reviewers: 2,
+      reward: '1',
+      review_reward: '0.1',
+      budget: '10',
+    });
+    const uploaded = await uploadLines(c, campaign.id, ALICE, 'a.jsonl', jsonl({ text: 'one' }));
+    const id = uploaded[0]?.id as string;
+    // A reviewer with no lease votes anyway; the contributor votes on its own item.
+    const stranger = submitResults(c, campaign.id, reviewer(2), { results: [vote(id, 'accept')] });
+    const own = submitResults(c, campaign.id, ALICE, { results: [vote(id, 'accept')] });
+    expect(stranger.results).toEqual([{ item_id: id, status: 'not_assigned' }]);
+    expect(own.results).toEqual([{ item_id: id, status: 'not_assigned' }]);
+    // A leased reviewer's second vote on the same item is not a second review.
+    leaseBatch(c, campaign.id, reviewer(0));
+    submitResults(c, campaign.id, reviewer(0), { results: [vote(id, 'accept')] });
+    const again = submitResults(c, campaign.id, reviewer(0), { results: [vote(id, 'reject')] });
+    expect(again.results).toEqual([{ item_id: id, status: 'duplicate' }]);
+    expect(c.store.item(id)?.state).not.toBe('accepted');
+    expect(fx.ledger.balance(reviewer(2))).toBe(TEN);
+    expect(fx.ledger.balance(reviewer(0))).toBe(TEN);
+    expect(fx.ledger.balance(ALICE)).toBe(0n);
+  });
+
   it('refuses an upload the budget cannot cover, and a budget smaller than one item', async () => {
     const c = setUp(0);
     expect(() =>
