@@ -10,6 +10,7 @@ import { uploadLines } from './jsonl.js';
 import { leaseBatch, submitResults } from './reviews.js';
 import { afterFee, itemHold } from './rewards.js';
 import { uploadFile } from './uploads.js';
+import { campaignView } from './views.js';
 
 const OWNER = address(1);
 const ALICE = address(2);
@@ -137,6 +138,9 @@ describe('campaign escrow arithmetic, to the smallest unit', () => {
     expect(fx.ledger.balance(reviewer(2))).toBe(TEN);
     expect(fx.ledger.balance(reviewer(0))).toBe(TEN);
     expect(fx.ledger.balance(ALICE)).toBe(0n);
+    // Closed with the item undecided: the budget went back whole, and nothing shows as still held.
+    c.close(campaign.id, OWNER, false);
+    expect(campaignView(c, c.get(campaign.id)).escrow).toMatchObject({ balance: '0', held: '0' });
   });
 
   it('refuses an upload the budget cannot cover, and a budget smaller than one item', async () => {

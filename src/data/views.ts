@@ -18,7 +18,9 @@ export function campaignView(campaigns: Campaigns, c: CampaignRecord): CampaignV
   const s = c.settings;
   const escrow = campaigns.ledger.escrows.get(c.id);
   const { gold: _gold, ...items } = campaigns.store.counts(c.id);
-  const reserved = BigInt(campaigns.store.undecided(c.id)) * itemHold(pricesOf(s));
+  // A closed campaign's escrow went back whole: nothing is held for items it will no longer decide.
+  const undecided = c.status === 'closed' ? 0 : campaigns.store.undecided(c.id);
+  const reserved = BigInt(undecided) * itemHold(pricesOf(s));
   return {
     id: c.id,
     object: 'campaign',
