@@ -3,7 +3,7 @@ import type { UploadOutcomeView } from '../protocol/index.js';
 import type { Source } from './blobs.js';
 import { type Campaigns, pricesOf } from './campaigns.js';
 import { itemHold } from './rewards.js';
-import type { CampaignRecord } from './store.js';
+import { type CampaignRecord, receivedItem } from './store.js';
 import { record, refused } from './uploads.js';
 
 /** Lines admitted together: one transaction and one ledger commit for up to this many items. */
@@ -85,24 +85,19 @@ function admitGroup(campaigns: Campaigns, campaign: CampaignRecord, contributor:
           continue;
         }
         undecided += 1n;
-        campaigns.store.insertItem({
-          id: f.id,
-          campaignId: campaign.id,
-          sha256: f.sha256,
-          ...kind,
-          size: f.content.length,
-          metadata: f.metadata,
-          name: f.name,
-          contributor,
-          goldAnswer: null,
-          state: 'received',
-          round: 1,
-          verdict: null,
-          agreementPpm: null,
-          reasons: [],
-          createdAt: campaigns.now(),
-          decidedAt: null,
-        });
+        campaigns.store.insertItem(
+          receivedItem({
+            id: f.id,
+            campaignId: campaign.id,
+            sha256: f.sha256,
+            ...kind,
+            size: f.content.length,
+            metadata: f.metadata,
+            name: f.name,
+            contributor,
+            createdAt: campaigns.now(),
+          }),
+        );
         outcomes.set(f.index, { index: f.index, name: f.name, accepted: true, id: f.id, sha256: f.sha256 });
       }
     });

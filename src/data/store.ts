@@ -59,6 +59,35 @@ export type ItemRecord = {
   decidedAt: number | null;
 };
 
+/** What an upload knows of a new item; the rest of its record starts as every contributed item's does. */
+export type NewItem = Pick<
+  ItemRecord,
+  | 'id'
+  | 'campaignId'
+  | 'sha256'
+  | 'kind'
+  | 'format'
+  | 'size'
+  | 'name'
+  | 'metadata'
+  | 'contributor'
+  | 'createdAt'
+>;
+
+/** A contributed item as it enters the store: received, first round, undecided. */
+export function receivedItem(item: NewItem): ItemRecord {
+  return {
+    ...item,
+    goldAnswer: null,
+    state: 'received',
+    round: 1,
+    verdict: null,
+    agreementPpm: null,
+    reasons: [],
+    decidedAt: null,
+  };
+}
+
 export type VoteRecord = {
   itemId: string;
   reviewer: string;

@@ -7,7 +7,7 @@ import { pricesOf } from './campaigns.js';
 import { kindOf } from './magic.js';
 import { BudgetExhaustedError, reserveItem } from './rewards.js';
 import { type JsonSchema, schemaError, TEXT_LINE_SCHEMA } from './schema.js';
-import type { CampaignRecord, ItemRecord } from './store.js';
+import { type CampaignRecord, type ItemRecord, receivedItem } from './store.js';
 
 type Described = {
   sha256: string;
@@ -62,21 +62,9 @@ function admit(
         campaigns.store.undecided(campaign.id),
         pricesOf(campaign.settings),
       );
-      campaigns.store.insertItem({
-        id,
-        campaignId: campaign.id,
-        ...d,
-        name,
-        contributor,
-        goldAnswer: null,
-        state: 'received',
-        round: 1,
-        verdict: null,
-        agreementPpm: null,
-        reasons: [],
-        createdAt: campaigns.now(),
-        decidedAt: null,
-      });
+      campaigns.store.insertItem(
+        receivedItem({ id, campaignId: campaign.id, ...d, name, contributor, createdAt: campaigns.now() }),
+      );
     });
   } catch (error) {
     if (!existed) campaigns.blobs.remove(d.sha256);

@@ -35,6 +35,15 @@ export async function readAll(stream: AsyncGenerator<StreamEvent>) {
   return { pieces, last };
 }
 
+/** The stream's first event with content (the stream stays open for the rest). */
+export async function firstContent(stream: AsyncGenerator<StreamEvent>): Promise<StreamEvent> {
+  for (;;) {
+    const next = await stream.next();
+    if (next.done) throw new Error('the stream ended without content');
+    if (next.value.choices?.[0]?.delta?.content) return next.value;
+  }
+}
+
 /** `promise`, or an error naming `what` once `ms` have passed: bounds a wait for an event. */
 export function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -7,7 +7,7 @@ import {
   waitForNodes,
   workspace,
 } from './harness.js';
-import { deadline, readAll, StreamNetwork } from './streams.js';
+import { deadline, firstContent, readAll, StreamNetwork } from './streams.js';
 
 // Verified streaming under `likelihood` (docs/verification.md): a validator scores the worker's stream in
 // chunks as it comes, and the client gets each chunk once its tokens passed, never a token that did not.
@@ -40,17 +40,7 @@ describe('verified streaming: likelihood', () => {
       const { response, taskId, events: stream } = await streamChat('stream while scoring', 11, 200);
       expect(response.status).toBe(200);
       expect(response.headers.get('x-omnitensor-stream-check')).toBe('verified-prefix');
-      const first = await deadline(
-        (async () => {
-          for (;;) {
-            const next = await stream.next();
-            if (next.done) throw new Error('the stream ended without content');
-            if (next.value.choices?.[0]?.delta?.content) return next.value;
-          }
-        })(),
-        60_000,
-        'content before the held result',
-      );
+      const first = await deadline(firstContent(stream), 60_000, 'content before the held result');
       await holder.process.line(/holding task_/);
       expect(first.choices?.[0]?.delta?.content).toBeTruthy();
       expect(await taskStatus(taskId)).not.toBe('done');

@@ -8,7 +8,7 @@ import {
   waitForNodes,
   workspace,
 } from './harness.js';
-import { deadline, readAll, StreamNetwork } from './streams.js';
+import { deadline, firstContent, readAll, StreamNetwork } from './streams.js';
 
 // Verified streaming (docs/verification.md): under checksum the replica runs beside the worker, and the
 // client gets the text both streamed as it comes, never text only one of them streamed.
@@ -39,17 +39,7 @@ describe('verified streaming', () => {
       const { response, taskId, events: stream } = await streamChat('stream while checking', 11);
       expect(response.status).toBe(200);
       expect(response.headers.get('x-omnitensor-stream-check')).toBe('verified-prefix');
-      const first = await deadline(
-        (async () => {
-          for (;;) {
-            const next = await stream.next();
-            if (next.done) throw new Error('the stream ended without content');
-            if (next.value.choices?.[0]?.delta?.content) return next.value;
-          }
-        })(),
-        60_000,
-        'content before the held result',
-      );
+      const first = await deadline(firstContent(stream), 60_000, 'content before the held result');
       await holder.process.line(/holding task_/);
       expect(first.choices?.[0]?.delta?.content).toBeTruthy();
       expect(await taskStatus(taskId)).not.toBe('done');
