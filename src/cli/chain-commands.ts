@@ -139,13 +139,13 @@ export async function claimCommand(o: {
       }
       continue;
     }
-    if (await chain.isClaimed(epoch, account)) {
+    if (await chain.isClaimed(epoch, proof.index)) {
       say(`epoch ${epoch}: already claimed`);
       continue;
     }
     const amount = BigInt(proof.amount);
     try {
-      const receipt = await chain.claim(epoch, account, amount, proof.proof as Hex[]);
+      const receipt = await chain.claim(epoch, proof.index, account, amount, proof.proof as Hex[]);
       total += amount;
       say(`epoch ${epoch}: claimed ${omnit(amount)} to ${account} (transaction ${receipt.transactionHash})`);
     } catch (error) {
