@@ -6,6 +6,7 @@ import { ChainClient } from './client.js';
 import type { Deployment } from './deploy.js';
 import { DepositWatcher } from './deposits.js';
 import { readKeyFile } from './key-file.js';
+import { SlashForwarder, StakeMirror } from './node-stakes.js';
 import { signVoucher, withdrawalNonce } from './vouchers.js';
 import { voucherNote, WithdrawnWatcher } from './withdrawn.js';
 
@@ -26,6 +27,10 @@ export class ChainLink {
   readonly anchor: EpochAnchor;
   readonly deposits: DepositWatcher;
   readonly withdrawn: WithdrawnWatcher;
+  /** NodeStaking's confirmed stake of the nodes the router asks about (gate and checker draw). */
+  readonly stakes: StakeMirror;
+  /** The router's slashes, sent to NodeStaking too. */
+  readonly slashes: SlashForwarder;
   readonly #ledger: Ledger;
   readonly #log: Log;
   readonly #key: Hex;
@@ -61,6 +66,8 @@ export class ChainLink {
       fromBlock: BigInt(deployment.blockNumber ?? 0),
       ...(p.settings.confirmations === undefined ? {} : { confirmations: p.settings.confirmations }),
     });
+    this.stakes = new StakeMirror({ client: this.client, confirmations: p.settings.confirmations });
+    this.slashes = new SlashForwarder({ client: this.client, log: p.log, ppm: p.ledger.config.slashPpm });
     this.#ledger = p.ledger;
     this.#log = p.log;
   }
@@ -115,6 +122,12 @@ export class ChainLink {
     } catch (error) {
       this.#log('warn', 'Vault payout scan failed; will retry', { error: String(error) });
     }
+    try {
+      await this.stakes.refresh();
+    } catch (error) {
+      this.#log('warn', 'NodeStaking read failed; keeping the last stakes', { error: String(error) });
+    }
+    await this.slashes.send();
   }
 
   start(intervalMs = 500): void {
