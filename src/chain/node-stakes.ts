@@ -44,7 +44,9 @@ export class StakeMirror {
 
   async refresh(): Promise<void> {
     if (this.#stakes.size === 0) return;
-    const latest = await withRetry(() => this.#client.public.getBlockNumber(), { attempts: 1 });
+    const latest = await withRetry(() => this.#client.public.getBlockNumber({ cacheTime: 0 }), {
+      attempts: 1,
+    });
     const blockNumber = latest - this.#confirmations + 1n;
     if (blockNumber < 0n) return;
     for (const [id, before] of [...this.#stakes]) {
