@@ -181,6 +181,10 @@ describe('NodeStaking', () => {
     );
     const receipt = await env.admin.write('staking', 'slash', [node(2), omnit(4), evidence]);
     expect(receipt.logs.some((l) => l.data.includes(evidence.slice(2)))).toBe(true);
+    // The same evidence slashes once: a router that sends it again (a lost answer, a restart) takes nothing more.
+    expect(await reverts(env.admin.write('staking', 'slash', [node(2), omnit(4), evidence]))).toBe(
+      'EvidenceUsed',
+    );
     const s = await env.admin.read<{ bonded: bigint }>('staking', 'stakeOf', [node(2)]);
     expect(s.bonded).toBe(omnit(36));
   });
