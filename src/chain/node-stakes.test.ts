@@ -11,7 +11,7 @@ import { ChainClient } from './client.js';
 import { deployContracts, writeDeployment } from './deploy.js';
 import { startDevChain } from './dev-chain.js';
 import { ChainLink } from './link.js';
-import { chainNodeId } from './node-stakes.js';
+import { chainNodeId, SlashForwarder } from './node-stakes.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -27,7 +27,7 @@ function freePort(): Promise<number> {
   });
 }
 
-it("counts a node's confirmed NodeStaking stake at the gate, keeps it while the RPC is away, and sends the router's slash on chain once", async () => {
+it("counts a node's confirmed NodeStaking stake at the gate, keeps it while the RPC is away, and sends the router's slash on chain once, after the RPC is back", async () => {
   const f = new LedgerFixture({ minimumStake: 10n * ONE_TOKEN, slashPpm: 500_000n });
   cleanups.push(() => f.dispose());
   // A dev chain kept in a folder (as `chain dev --db`), so it can stop and come back with its state.
@@ -83,27 +83,36 @@ it("counts a node's confirmed NodeStaking stake at the gate, keeps it while the 
   expect(scheduler.nodeCount).toBe(1);
   expect(link.stakes.bonded(node.id)).toBe(10n * ONE_TOKEN);
   expect(f.ledger.balance(owner.address)).toBe(0n);
-  chain = await startDevChain({ port, dbPath });
 
-  // The router books a slash (50 %): it is sent to NodeStaking with its evidence, and the node, now under the
-  // minimum on chain, is parked at the next round.
+  // The router books a slash (50 %) while the RPC is away: the try fails and waits its backoff (a clock here).
+  let clock = 0;
+  const slashes = new SlashForwarder({
+    client: new ChainClient({ deployment, privateKey: admin.privateKey, retry: { attempts: 1 } }),
+    log: (_l, m) => logs.push(m),
+    ppm: 500_000n,
+    now: () => clock,
+  });
   const key = `task:t1:slash:1:${node.id}`;
-  link.slashes.forward({ key, node: node.id });
-  await link.round();
+  slashes.forward({ key, node: node.id });
+  expect(await slashes.send()).toBe(0);
+  expect(slashes.pending).toBe(1);
+  expect(logs).toContain('slash on chain failed; will retry');
+  chain = await startDevChain({ port, dbPath });
+  expect(await slashes.send()).toBe(0);
+  clock += 200;
+  expect(await slashes.send()).toBe(1);
+  expect(slashes.pending).toBe(0);
   const stakeOf = () => ownerChain.read<{ bonded: bigint }>('staking', 'stakeOf', [chainNodeId(node.id)]);
   expect((await stakeOf()).bonded).toBe(5n * ONE_TOKEN);
   expect(logs).toContain('node slashed on chain');
+
+  // The link (as after a restart, when payments.recover books recent verdicts again) forwards the same slash:
+  // nothing more is taken; the node, now under the minimum on chain, is parked.
+  link.slashes.forward({ key, node: node.id });
   await link.round();
+  expect(link.slashes.pending).toBe(0);
+  expect((await stakeOf()).bonded).toBe(5n * ONE_TOKEN);
   expect(scheduler.nodeCount).toBe(0);
   expect(gate.parked()).toEqual([node.id]);
-
-  // A restart forwards the same slash again (payments.recover books recent verdicts again): nothing is sent.
-  await link.stop();
-  const again = new ChainLink({ ledger: f.ledger, log: () => {}, settings });
-  cleanups.push(() => again.stop());
-  again.slashes.forward({ key, node: node.id });
-  await again.round();
-  expect(again.slashes.pending).toBe(0);
-  expect((await stakeOf()).bonded).toBe(5n * ONE_TOKEN);
   expect(f.ledger.verify().ok).toBe(true);
 }, 60_000);
