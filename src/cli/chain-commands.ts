@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Address, formatUnits, getAddress, type Hex } from 'viem';
+import { type Address, createPublicClient, formatUnits, getAddress, type Hex, http } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
   buildRewardTree,
@@ -22,14 +22,17 @@ import { stopOnSignal } from './start-commands.js';
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const omnit = (units: bigint) => `${formatUnits(units, 18)} OMNIT`;
 
-/** `chain dev [--port P] [--deployment FILE]` */
-export async function chainDevCommand(o: { port: number; deployment?: string }): Promise<void> {
-  const chain = await startDevChain({ port: o.port });
+/** `chain dev [--port P] [--deployment FILE] [--db DIR]` */
+export async function chainDevCommand(o: { port: number; deployment?: string; db?: string }): Promise<void> {
+  if (o.db) mkdirSync(resolve(o.db), { recursive: true });
+  const chain = await startDevChain({ port: o.port, ...(o.db ? { dbPath: resolve(o.db) } : {}) });
   say(`rpc: ${chain.url}`);
   say(`chain id: ${chain.chainId}`);
   say('funded test accounts (well-known keys: never use them on a real chain):');
   for (const a of chain.accounts) say(`  ${a.address} ${a.privateKey}`);
-  if (o.deployment) {
+  if (o.deployment && o.db && (await deployedOn(chain.url, resolve(o.deployment)))) {
+    say(`deployment: ${resolve(o.deployment)} (kept: its contracts are on the chain in ${resolve(o.db)})`);
+  } else if (o.deployment) {
     const admin = chain.accounts[0];
     if (!admin) throw new Error('the dev chain has no accounts');
     const deployment = await deployContracts({ rpc: chain.url, privateKey: admin.privateKey });
@@ -37,6 +40,17 @@ export async function chainDevCommand(o: { port: number; deployment?: string }):
     say(`deployment: ${resolve(o.deployment)} (token ${deployment.token}, rewards ${deployment.rewards})`);
   }
   stopOnSignal(() => chain.close());
+}
+
+/** Whether the deployment file exists and its token has code on the chain at `rpc` (a kept dev chain). */
+async function deployedOn(rpc: string, file: string): Promise<boolean> {
+  if (!existsSync(file)) return false;
+  const deployment = JSON.parse(readFileSync(file, 'utf8')) as { token?: Address };
+  if (!deployment.token) return false;
+  const code = await createPublicClient({ transport: http(rpc, { retryCount: 0 }) }).getCode({
+    address: deployment.token,
+  });
+  return code !== undefined && code !== '0x';
 }
 
 /** `chain deploy --rpc URL --key-file F [--genesis ...]` */
@@ -139,13 +153,13 @@ export async function claimCommand(o: {
       }
       continue;
     }
-    if (await chain.isClaimed(epoch, account)) {
+    if (await chain.isClaimed(epoch, proof.index)) {
       say(`epoch ${epoch}: already claimed`);
       continue;
     }
     const amount = BigInt(proof.amount);
     try {
-      const receipt = await chain.claim(epoch, account, amount, proof.proof as Hex[]);
+      const receipt = await chain.claim(epoch, proof.index, account, amount, proof.proof as Hex[]);
       total += amount;
       say(`epoch ${epoch}: claimed ${omnit(amount)} to ${account} (transaction ${receipt.transactionHash})`);
     } catch (error) {

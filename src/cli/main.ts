@@ -364,6 +364,7 @@ chain
   .description('a local EVM JSON-RPC node in this process with funded test accounts; Ctrl-C stops it')
   .option('--port <port>', 'port on 127.0.0.1', integer('--port'), 8545)
   .option('--deployment <file>', 'also deploy the contracts and write their deployment file here')
+  .option('--db <dir>', "keep the chain's state in this folder across restarts (a kept deployment is reused)")
   .action(async (o) => (await chains()).chainDevCommand(o));
 chain
   .command('deploy')

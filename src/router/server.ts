@@ -114,7 +114,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     // Checkers are drawn by bonded stake; the ledger is built below and asked only once checks run.
     stakeOf: (nodeId) => {
       try {
-        return ledger.staking.get(nodeId).bonded;
+        return ledger.staking.get(nodeId).bonded + (chain?.stakes.bonded(nodeId) ?? 0n);
       } catch {
         return 0n;
       }
@@ -145,6 +145,7 @@ export function buildRouter(init: RouterInit): RouterApp {
       verdicts,
       log: init.log,
       models,
+      onSlash: (slash) => chain?.slashes.forward(slash),
     },
     settings,
   );
@@ -159,7 +160,9 @@ export function buildRouter(init: RouterInit): RouterApp {
     meter,
     onWallet: (id, wallet) => payments.rememberWallet(id, wallet),
     log: init.log,
+    ...(chain ? { chainStake: (id: string) => chain.stakes.bonded(id) } : {}),
   });
+  if (chain) chain.stakes.onChange = (id) => gate.refresh(id);
   tasks.observe(payments);
   tasks.observe(meter);
   verification.onVerdict((event) => {
