@@ -7,6 +7,7 @@ import {
   buildRewardTree,
   ChainClient,
   type ChainContracts,
+  chainNodeId,
   deployContracts,
   parseGenesis,
   readKeyFile,
@@ -263,4 +264,80 @@ export async function withdrawOnchainCommand(
     }
     throw name ? new Error(`The Vault refused the voucher: ${name}.`) : error;
   }
+}
+
+/** `stake-onchain --node ID --amount X --router URL --key-file F`: bonds OMNIT on NodeStaking for a node. */
+export async function stakeOnchainCommand(o: {
+  router: string;
+  keyFile: string;
+  node: string;
+  amount: string;
+  rpc?: string;
+}): Promise<void> {
+  const amount = parseAmount(o.amount, 'amount');
+  const { chain, node } = await stakingClient(o);
+  try {
+    await chain.write('token', 'approve', [chain.deployment.staking, amount]);
+    const receipt = await chain.write('staking', 'stake', [node, amount]);
+    say(`staked ${omnit(amount)} on node ${o.node} (transaction ${receipt.transactionHash})`);
+  } catch (error) {
+    throw stakingRefusal(error, o.node, amount);
+  }
+  await printStake(chain, o.node, node);
+  say('the router counts it once the stake has its confirmations');
+}
+
+/** `unstake-onchain --node ID --amount X --router URL --key-file F`: starts unbonding on NodeStaking. */
+export async function unstakeOnchainCommand(o: {
+  router: string;
+  keyFile: string;
+  node: string;
+  amount: string;
+  rpc?: string;
+}): Promise<void> {
+  const amount = parseAmount(o.amount, 'amount');
+  const { chain, node } = await stakingClient(o);
+  try {
+    const receipt = await chain.write('staking', 'unstake', [node, amount]);
+    say(`unbonding ${omnit(amount)} from node ${o.node} (transaction ${receipt.transactionHash})`);
+  } catch (error) {
+    throw stakingRefusal(error, o.node, amount);
+  }
+  await printStake(chain, o.node, node);
+}
+
+async function stakingClient(o: { router: string; keyFile: string; node: string; rpc?: string }) {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(o.node))
+    throw new Error(`--node must be a node id (its 0x address, printed by \`node start\`), got "${o.node}".`);
+  const api = new OmniClient({ baseUrl: o.router });
+  const chain = new ChainClient({
+    deployment: await contractsOf(api, o.rpc),
+    privateKey: readKeyFile(o.keyFile),
+  });
+  return { chain, node: chainNodeId(o.node) };
+}
+
+async function printStake(chain: ChainClient, id: string, node: Hex): Promise<void> {
+  const s = await chain.read<{ owner: Address; bonded: bigint; unbonding: bigint; unlockAt: bigint }>(
+    'staking',
+    'stakeOf',
+    [node],
+  );
+  const unlock = s.unbonding > 0n ? ` (unlocks ${new Date(Number(s.unlockAt) * 1000).toISOString()})` : '';
+  say(
+    `node ${id} on chain: ${omnit(s.bonded)} bonded, ${omnit(s.unbonding)} unbonding${unlock}, owner ${s.owner}`,
+  );
+}
+
+function stakingRefusal(error: unknown, node: string, amount: bigint): Error {
+  const name = revertName(error);
+  const why: Record<string, string> = {
+    NotNodeOwner: `another wallet owns node ${node}'s stake on chain; stake with the key that staked it first`,
+    InsufficientStake: `node ${node} has less than ${omnit(amount)} bonded on chain`,
+    ERC20InsufficientBalance: `the wallet holds less than ${omnit(amount)}`,
+    ZeroAmount: 'the amount must be above 0',
+  };
+  return name
+    ? new Error(`NodeStaking refused it: ${name} (${why[name] ?? 'see docs/chain.md'}).`)
+    : (error as Error);
 }

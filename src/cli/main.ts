@@ -400,6 +400,26 @@ routerOptions(
 ).action(async (o) => (await chains()).withdrawOnchainCommand(o));
 
 program
+  .command('stake-onchain')
+  .description('bond OMNIT on NodeStaking for a node (one per GPU); a chain-linked router counts it as stake')
+  .requiredOption('--router <url>', 'the router (where the contracts are)')
+  .requiredOption('--key-file <file>', 'the wallet key that holds the OMNIT (hex, or a node key file)')
+  .requiredOption('--node <id>', "the node's id (its address, printed by `node start`)")
+  .requiredOption('--amount <tokens>', 'how much, in OMNIT')
+  .option('--rpc <url>', "the chain's JSON-RPC (default: the one the router names)")
+  .action(async (o) => (await chains()).stakeOnchainCommand(o));
+
+program
+  .command('unstake-onchain')
+  .description("start unbonding OMNIT from a node's stake on NodeStaking")
+  .requiredOption('--router <url>', 'the router (where the contracts are)')
+  .requiredOption('--key-file <file>', 'the key that staked it')
+  .requiredOption('--node <id>', "the node's id")
+  .requiredOption('--amount <tokens>', 'how much, in OMNIT')
+  .option('--rpc <url>', "the chain's JSON-RPC (default: the one the router names)")
+  .action(async (o) => (await chains()).unstakeOnchainCommand(o));
+
+program
   .command('claim')
   .description("claim an account's epoch rewards on chain with the router's proofs")
   .requiredOption('--router <url>', 'the router (proofs and where the contracts are)')
