@@ -72,6 +72,7 @@ export class ChainLink {
       ...(p.settings.confirmations === undefined ? {} : { confirmations: p.settings.confirmations }),
     });
     this.stakes = new StakeMirror({ client: this.client, confirmations: p.settings.confirmations });
+    p.ledger.epochs.onClose(() => this.stakes.epochOpened());
     this.slashes = new SlashForwarder({ client: this.client, log: p.log, ppm: p.ledger.config.slashPpm });
     this.expiry = new VoucherExpiry({
       ledger: p.ledger,

@@ -76,6 +76,10 @@ it("counts a node's confirmed NodeStaking stake at the gate, keeps it while the 
   await link.round();
   expect(scheduler.nodeCount).toBe(1);
   expect(link.stakes.bonded(node.id)).toBe(10n * ONE_TOKEN);
+  // For rewards it counts from the next epoch: bonded in this one, it could be unbonded right after the close.
+  expect(link.stakes.leastThisEpoch(node.id)).toBe(0n);
+  f.ledger.epochs.close({ epoch: f.ledger.epochs.current().epoch, nodes: [] });
+  expect(link.stakes.leastThisEpoch(node.id)).toBe(10n * ONE_TOKEN);
 
   // The RPC goes away: the stake read fails, the node keeps its place, the ledger is untouched.
   await chain.close();
@@ -114,5 +118,7 @@ it("counts a node's confirmed NodeStaking stake at the gate, keeps it while the 
   expect((await stakeOf()).bonded).toBe(5n * ONE_TOKEN);
   expect(scheduler.nodeCount).toBe(0);
   expect(gate.parked()).toEqual([node.id]);
+  // The epoch's reward stake is the least it held: what the slash left.
+  expect(link.stakes.leastThisEpoch(node.id)).toBe(5n * ONE_TOKEN);
   expect(f.ledger.verify().ok).toBe(true);
 }, 60_000);

@@ -28,6 +28,8 @@ export class StakeMirror {
   readonly #client: ChainClient;
   readonly #confirmations: bigint;
   readonly #stakes = new Map<string, bigint>();
+  /** Each node's stake when the open epoch began (empty after a restart: stake counts from the next epoch). */
+  #atEpochStart = new Map<string, bigint>();
   onChange: (nodeId: string) => void = () => {};
 
   constructor(p: { client: ChainClient; confirmations?: number | undefined }) {
@@ -40,6 +42,22 @@ export class StakeMirror {
     const known = this.#stakes.get(id);
     if (known === undefined) this.#stakes.set(id, 0n);
     return known ?? 0n;
+  }
+
+  /** A new reward epoch opened: the stakes seen now are its starting figures. */
+  epochOpened(): void {
+    this.#atEpochStart = new Map(this.#stakes);
+  }
+
+  /**
+   * The stake a node held on chain through the open epoch: the least of its start and now, as the ledger does
+   * for its own stake, so stake bonded just before a close and unbonded after earns nothing.
+   */
+  leastThisEpoch(nodeId: string): bigint {
+    const id = nodeId.toLowerCase();
+    const start = this.#atEpochStart.get(id) ?? 0n;
+    const now = this.#stakes.get(id) ?? 0n;
+    return start < now ? start : now;
   }
 
   async refresh(): Promise<void> {

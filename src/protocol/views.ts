@@ -264,7 +264,7 @@ export type RewardView = {
   node: string;
   account: string;
   formula: string;
-  inputs: { benchmark: number; tasks: number; uptimeMs: number; speed: number };
+  inputs: { benchmark: number; tasks: number; uptimeMs: number; speed: number; chainStake?: string };
   terms: Record<string, string>;
   formula_amount: string;
   amount: string;

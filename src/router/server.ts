@@ -152,8 +152,14 @@ export function buildRouter(init: RouterInit): RouterApp {
   // Data campaigns (issue 12, src/data): their money moves through the same ledger.
   const campaigns = new Campaigns({ db, ledger, dataDir: init.dataDir, walletOf: (a) => payments.wallet(a) });
   const meter = new EpochMeter(ledger.epochs.current().startedAt);
-  const epochs = new EpochCloser({ ledger, meter, accountOf: (id) => payments.wallet(id), log: init.log });
   const chain = init.chain ? new ChainLink({ ledger, log: init.log, settings: init.chain }) : undefined;
+  const epochs = new EpochCloser({
+    ledger,
+    meter,
+    accountOf: (id) => payments.wallet(id),
+    chainStake: chain ? (id) => chain.stakes.leastThisEpoch(id) : undefined,
+    log: init.log,
+  });
   const gate = new NodeGate({
     scheduler,
     ledger,
