@@ -105,9 +105,14 @@ export class ReviewStore {
   record(campaign: string, reviewer: string): ReviewerRecord {
     const row = this.db
       .prepare<[string, string], Record<keyof ReviewerRecord, number | null>>(
-        `SELECT SUM(truth = 'accept' AND verdict = truth) AS goodRight, SUM(truth = 'accept') AS goodTotal,
+        // Right on an accept means the same label too, or a rating within the question's tolerance (answers.ts);
+        // both are NULL in accept/reject campaigns, where the verdict alone decides.
+        `SELECT SUM(truth = 'accept' AND verdict = truth AND same) AS goodRight, SUM(truth = 'accept') AS goodTotal,
                 SUM(truth = 'reject' AND verdict = truth) AS badRight, SUM(truth = 'reject') AS badTotal
-         FROM (SELECT v.verdict, COALESCE(i.gold_answer, i.verdict) AS truth
+         FROM (SELECT v.verdict, COALESCE(i.gold_answer, i.verdict) AS truth,
+                 v.label IS COALESCE(i.gold_label, i.label) AND (v.rating IS NULL OR
+                   ABS(v.rating - COALESCE(i.gold_rating, i.rating)) <= COALESCE((SELECT
+                     json_extract(settings, '$.question.tolerance') FROM campaigns WHERE id = v.campaign_id), 0)) AS same
                FROM campaign_votes v JOIN campaign_items i ON i.id = v.item_id
                WHERE v.campaign_id = ? AND v.reviewer = ? AND (i.gold_answer IS NOT NULL OR i.verdict IS NOT NULL))`,
       )
