@@ -36,6 +36,7 @@ export type {
   NodeSummaryView,
   NodeView,
   PerformanceMetrics,
+  QuestionView,
   ReviewResultRequest,
   ReviewSubmitView,
   RewardView,
