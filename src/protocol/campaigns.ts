@@ -246,3 +246,19 @@ export type ReviewerStandingView = {
   votes: number;
   revoked: boolean;
 };
+
+/** A contributor on a data leaderboard: a pseudonym, its accepted items and what they earned (after the fee). */
+export type ContributorRankView = {
+  rank: number;
+  contributor: string;
+  accepted: number;
+  earned: string;
+  /** The caller's own row. */
+  mine: boolean;
+};
+export type DataLeaderboardView = {
+  object: 'data_leaderboard';
+  /** The campaign ranked, or null for every campaign together. */
+  campaign: string | null;
+  contributors: ContributorRankView[];
+};

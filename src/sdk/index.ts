@@ -9,6 +9,7 @@ export type {
   CreateCampaignRequest,
   CurrentEpochView,
   DataBatchView,
+  DataLeaderboardView,
   EmbeddingListView,
   EntriesPage,
   EpochReportView,

@@ -246,6 +246,22 @@ it('labels a batch with number keys, and each item keeps its final label', async
   ]);
 });
 
+it('ranks data contributors on the leaderboards page, by pseudonym, marking your own row', async () => {
+  const { page } = browser;
+  await signIn('alice');
+  const overall = await client('alice').leaderboard();
+  const mine = overall.contributors.find((c) => c.mine);
+  expect(mine?.accepted).toBeGreaterThanOrEqual(2);
+  await page.goto(`${url}/#/leaderboards`);
+  const row = page.locator('[data-testid=contributors] tr.mine');
+  await row.waitFor();
+  expect(await row.textContent()).toBe(
+    `${mine?.rank}${mine?.contributor} (you)${mine?.accepted}${mine?.earned} tokens`,
+  );
+  expect(await page.getByTestId('contributors').textContent()).not.toContain(keys.alice.account);
+  await browser.shot('leaderboards-contributors');
+});
+
 it('logged no console error on any page', () => {
   expect(browser.errors).toEqual([]);
 });
