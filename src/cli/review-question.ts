@@ -41,7 +41,9 @@ export function questionOptions(o: {
   tolerance?: string;
 }): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
-  if (o.question !== undefined) fields.question = o.question;
+  // `--labels` alone means a label question and `--scale` alone a rating one.
+  const question = o.question ?? (o.labels ? 'label' : o.scale ? 'rating' : undefined);
+  if (question !== undefined) fields.question = question;
   if (o.labels !== undefined)
     fields.labels = o.labels
       .split(',')
