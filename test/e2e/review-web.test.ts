@@ -244,6 +244,8 @@ it('labels a batch with number keys, and each item keeps its final label', async
     ['accepted', 'cat'],
     ['accepted', 'dog'],
   ]);
+  await page.goto(`${url}/#/campaign/${animals.id}`);
+  await page.getByText('asks a label: cat, dog').waitFor();
 });
 
 it('ranks data contributors on the leaderboards page, by pseudonym, marking your own row', async () => {

@@ -39,6 +39,13 @@ function choices(q: QuestionView): { value: Value; text: string; key: string | n
   return [];
 }
 
+/** What a campaign asks, in a few words (the campaign page shows it beside the kind). */
+export function questionText(q: QuestionView | undefined): string {
+  if (!q || q.type === 'accept') return 'accept or reject';
+  if (q.type === 'label') return `a label: ${q.labels.join(', ')}`;
+  return `a rating from ${q.scale.min} to ${q.scale.max}`;
+}
+
 /** The keys line under the item. */
 export function keysHelp(q: QuestionView | undefined): string {
   const moves = 'R reject (with a reason) · F flag for a second round · ← → move · S submit';
