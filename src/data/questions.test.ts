@@ -123,6 +123,35 @@ describe('campaign questions', () => {
     expect(fx.ledger.verify().ok).toBe(true);
   });
 
+  it('revokes a reviewer who gives every item the same label, on gold alone', async () => {
+    const c = setUp();
+    const gold = ['cat', 'dog', 'reject'].flatMap((l) =>
+      Array.from({ length: 4 }, (_, i) =>
+        l === 'reject' ? { text: `gold spam ${i}`, answer: 'reject' } : { text: `gold ${l} ${i}`, label: l },
+      ),
+    );
+    const campaign = c.create(OWNER, {
+      ...base,
+      question: 'label',
+      labels: ['cat', 'dog'],
+      min_evidence: 12,
+      gold,
+    });
+    await uploadLines(c, campaign.id, ALICE, null, jsonl('a cat on a mat'));
+    const batch = leaseBatch(c, campaign.id, reviewer(0));
+    expect(batch.items).toHaveLength(13);
+    const answer = submitResults(c, campaign.id, reviewer(0), {
+      results: batch.items.map((i) => ({ item_id: i.id, label: 'cat' })),
+    });
+    expect(answer.revoked).toBe(true);
+    expect(c.reviews.record(campaign.id, reviewer(0))).toEqual({
+      goodRight: 4,
+      goodTotal: 8,
+      badRight: 0,
+      badTotal: 4,
+    });
+  });
+
   it('decides ratings by the weighted median and refuses a rating off the scale', async () => {
     const c = setUp();
     const campaign = c.create(OWNER, {
