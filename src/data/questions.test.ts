@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAmount } from '../ledger/index.js';
 import { address, LedgerFixture } from '../ledger/testing.js';
@@ -150,6 +152,70 @@ describe('campaign questions', () => {
       badRight: 0,
       badTotal: 4,
     });
+  });
+
+  it('labels a crowd right with an always-cat and a random labeller among honest ones, and revokes both', async () => {
+    const c = setUp();
+    const LABELS = ['cat', 'dog', 'bird'];
+    const truthOf = (text: string) =>
+      text.includes('spam') ? null : (LABELS.find((l) => text.includes(l)) ?? null);
+    const gold = Array.from({ length: 12 }, (_, i) =>
+      i % 4 === 3
+        ? { text: `gold spam ${i}`, answer: 'reject' }
+        : { text: `gold a ${LABELS[i % 4]} ${i}`, label: LABELS[i % 4] },
+    );
+    const campaign = c.create(OWNER, {
+      ...base,
+      budget: '90',
+      question: 'label',
+      labels: LABELS,
+      gold,
+      gold_share: 0.5,
+    });
+    const texts = Array.from({ length: 40 }, (_, i) =>
+      i % 10 === 0 ? `spam ${i}` : `a ${LABELS[i % 3]} number ${i}`,
+    );
+    await uploadLines(c, campaign.id, ALICE, null, jsonl(...texts));
+    const hash = (s: string) => createHash('sha256').update(s).digest();
+    const answer = (n: number, id: string, text: string) => {
+      if (n === 0) return { label: 'cat' };
+      if (n === 1) {
+        const pick = (hash(`${n}${id}`)[0] as number) % 4;
+        return pick === 3 ? { verdict: 'reject' as const } : { label: LABELS[pick] as string };
+      }
+      const truth = truthOf(text);
+      return truth === null ? { verdict: 'reject' as const } : { label: truth };
+    };
+    for (let turn = 0; turn < 100; turn++) {
+      let leased = 0;
+      for (let n = 0; n < 8; n++) {
+        if (c.reviews.isRevoked(campaign.id, reviewer(n))) continue;
+        const batch = leaseBatch(c, campaign.id, reviewer(n), 5);
+        leased += batch.items.length;
+        if (batch.items.length > 0)
+          submitResults(c, campaign.id, reviewer(n), {
+            results: batch.items.map((i) => ({ item_id: i.id, ...answer(n, i.id, i.text ?? '') })),
+          });
+      }
+      if (leased === 0) break;
+    }
+    expect(
+      c.reviews
+        .revoked(campaign.id)
+        .map((r) => r.reviewer)
+        .sort(),
+    ).toEqual([reviewer(0), reviewer(1)]);
+    const items = c.store.items(campaign.id, { contributor: ALICE });
+    const text = (sha: string) => readFileSync(c.blobs.pathOf(sha), 'utf8');
+    const wrong = items.filter((i) => {
+      const truth = truthOf(text(i.sha256));
+      return i.state === 'accepted'
+        ? c.answers.final(i.id).label !== truth
+        : truth !== null && i.state !== 'rejected';
+    });
+    expect(wrong).toEqual([]);
+    expect(items.filter((i) => i.state === 'accepted').length).toBeGreaterThanOrEqual(34);
+    expect(fx.ledger.verify().ok).toBe(true);
   });
 
   it('decides ratings by the weighted median and refuses a rating off the scale', async () => {
