@@ -469,7 +469,7 @@ routerOptions(
     .requiredOption('--budget <tokens>', 'escrowed now; what is left returns at close')
     .option(
       '--gold <file>',
-      'JSONL of gold items: {"text": ..., "answer": "accept"|"reject"} (or "file": PATH)',
+      'JSONL of gold items: {"text": ..., "answer": "accept"|"reject"} (or "file": PATH; "label" or "rating" to accept)',
     )
     .option(
       '--reviewer-stake <tokens>',
@@ -487,7 +487,11 @@ routerOptions(
       'estimated accuracy below which a reviewer loses rights and stake (default 0.7)',
     )
     .option('--lease <duration>', 'how long a reviewer holds a batch (default 10m)', duration('--lease'))
-    .option('--batch-size <n>', 'items in a batch (default 10)'),
+    .option('--batch-size <n>', 'items in a batch (default 10)')
+    .option('--question <type>', 'what reviewers answer: accept, label or rating (default accept)')
+    .option('--labels <a,b,c>', 'the fixed set of labels, for --question label')
+    .option('--scale <min-max>', 'the rating scale in whole numbers, e.g. 1-5, for --question rating')
+    .option('--tolerance <n>', 'ratings this close to the verdict agree with it (default 1)'),
 ).action(async (o) => (await data()).campaignCreateCommand(o));
 routerOptions(
   campaign.command('list').description('campaigns on the router').option('--json', 'print JSON'),

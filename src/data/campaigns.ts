@@ -11,9 +11,11 @@ import {
   parseBody,
 } from '../protocol/index.js';
 import type { Db } from '../store/index.js';
+import { AnswerStore } from './answers.js';
 import { BlobStore } from './blobs.js';
 import { defaultConsensus } from './consensus.js';
 import { kindOf } from './magic.js';
+import { type Answer, agreeing, answerOf, questionFromRequest, questionOf } from './questions.js';
 import { ReviewStore } from './review-store.js';
 import {
   type CampaignPrices,
@@ -67,6 +69,7 @@ export const pricesOf = (s: CampaignSettings): CampaignPrices => ({
 export class Campaigns {
   readonly store: CampaignStore;
   readonly reviews: ReviewStore;
+  readonly answers: AnswerStore;
   readonly blobs: BlobStore;
   readonly ledger: Ledger;
   readonly walletOf: (account: string) => string;
@@ -75,6 +78,7 @@ export class Campaigns {
   constructor(c: DataComponents) {
     this.store = new CampaignStore(c.db);
     this.reviews = new ReviewStore(c.db);
+    this.answers = new AnswerStore(c.db);
     this.blobs = new BlobStore(join(c.dataDir, 'campaign-files'));
     this.ledger = c.ledger;
     this.walletOf = c.walletOf;
@@ -100,7 +104,11 @@ export class Campaigns {
     const r = parseBody(createCampaignRequest, body) as CreateCampaignRequest;
     const settings = this.#settings(r);
     const id = `camp_${randomBytes(8).toString('hex')}`;
-    const gold = (r.gold ?? []).map((g, index) => this.#goldItem(id, owner, settings, g, index));
+    const gold = (r.gold ?? []).map((g, index) => {
+      const given = { verdict: g.answer, label: g.label, rating: g.rating };
+      const answer = answerOf(questionOf(settings), given, `gold.${index}`, 'answer');
+      return { item: this.#goldItem(id, owner, settings, g, index, answer), answer };
+    });
     const record: CampaignRecord = {
       id,
       owner,
@@ -114,10 +122,11 @@ export class Campaigns {
       this.store.insertCampaign(record);
       openBudget(this.ledger, id, owner, settings.budget);
       const seen = new Set<string>();
-      for (const item of gold) {
+      for (const { item, answer } of gold) {
         if (seen.has(item.sha256)) continue;
         seen.add(item.sha256);
         this.store.insertItem(item);
+        this.answers.setGold(item.id, answer);
       }
     });
     return record;
@@ -154,6 +163,7 @@ export class Campaigns {
       batchSize: r.batch_size ?? 10,
       goldSharePpm: ppm(r.gold_share, 200_000),
       deadline: r.deadline ?? null,
+      question: questionFromRequest(r),
     };
     const hold = itemHold(pricesOf(settings));
     if (budget < hold)
@@ -170,6 +180,7 @@ export class Campaigns {
     s: CampaignSettings,
     g: NonNullable<CreateCampaignRequest['gold']>[number],
     index: number,
+    answer: Answer,
   ): ItemRecord {
     const param = `gold.${index}`;
     let content: Buffer;
@@ -199,7 +210,7 @@ export class Campaigns {
       name: null,
       metadata: g.metadata ?? null,
       contributor: owner,
-      goldAnswer: g.answer,
+      goldAnswer: answer.verdict,
       state: 'gold',
       round: 1,
       verdict: null,
@@ -256,12 +267,13 @@ export class Campaigns {
       this.atomically(() => {
         for (const item of this.store.decided(campaign.id)) {
           const votes = this.reviews.countedVotes(item);
+          const final = { verdict: item.verdict ?? 'reject', ...this.answers.final(item.id) };
           settleItem(this.ledger, {
             campaign: campaign.id,
             item: item.id,
             contributor: item.contributor,
             accepted: item.verdict === 'accept',
-            agreeing: votes.filter((v) => v.verdict === item.verdict).map((v) => v.reviewer),
+            agreeing: agreeing(questionOf(campaign.settings), votes, this.answers.votes(item.id), final),
             prices: pricesOf(campaign.settings),
           });
         }

@@ -21,6 +21,7 @@ import { bearerAuth } from './api/auth.js';
 import { batchRoutes } from './api/batch-routes.js';
 import { campaignRoutes } from './api/campaign-routes.js';
 import { chainAccountRoutes, chainRoutes } from './api/chain-routes.js';
+import { dataLeaderboardRoutes } from './api/data-leaderboard-routes.js';
 import { createErrorHandler } from './api/http-errors.js';
 import { ledgerRoutes } from './api/ledger-routes.js';
 import { loginRoutes } from './api/login-routes.js';
@@ -289,6 +290,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     ledgerRoutes(api, services);
     chainAccountRoutes(api, { ledger, chain });
     campaignRoutes(api, campaigns);
+    dataLeaderboardRoutes(api, campaigns);
     batchRoutes(api, services, {
       db,
       log: init.log,

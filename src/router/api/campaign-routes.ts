@@ -79,7 +79,12 @@ export function campaignRoutes(app: FastifyInstance, campaigns: Campaigns): void
   app.get<Id>('/api/campaigns/:id/items', async (request): Promise<ListView<ItemStatusView>> => {
     const campaign = campaigns.get(request.params.id);
     const items = campaigns.store.items(campaign.id, { contributor: accountOf(request) });
-    return { object: 'list', data: items.filter((i) => i.state !== 'gold').map(itemStatusView) };
+    return {
+      object: 'list',
+      data: items
+        .filter((i) => i.state !== 'gold')
+        .map((i) => itemStatusView(i, campaigns.answers.final(i.id))),
+    };
   });
 
   app.get<{ Params: { id: string; item: string } }>(
