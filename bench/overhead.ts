@@ -6,8 +6,9 @@
  * not the figure), and the pooled ratio over all rounds is kept beside it.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createKey, registerModel } from '../src/cli/local-commands.js';
@@ -181,6 +182,15 @@ export async function overheadBench(options: OverheadOptions = {}) {
   // Warm both paths (first-use allocations, JIT) before measuring.
   await direct('warm up', 1);
   for (const path of paths) await path.routed('warm up', 1);
+  // OVERHEAD_PROFILE_DIR: CPU profiles of the node process (whole run) and of this process (router and
+  // client) during each routed block only, so start-up and the direct blocks stay out of them.
+  const profileDir = process.env.OVERHEAD_PROFILE_DIR;
+  const profiler = profileDir ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+  }
   const loadBefore = loadavg();
   const directSamples: Sample[] = [];
   const routedSamples: Sample[] = [];
@@ -197,6 +207,7 @@ export async function overheadBench(options: OverheadOptions = {}) {
     // With a second build, its block comes right before or after this checkout's, in turn.
     const order = round % 2 === 0 ? paths : [...paths].reverse();
     for (const path of order) {
+      if (profiler) await profiler.post('Profiler.start');
       own = ownCpuMs();
       const nodeBefore = path.cpuMs();
       const samples = path === mainPath ? routedSamples : compareSamples;
@@ -204,11 +215,17 @@ export async function overheadBench(options: OverheadOptions = {}) {
       const key = path === mainPath ? 0 : 1;
       (cpu.routerAndClient[key] as number) += ownCpuMs() - own;
       (cpu.nodes[key] as number) += path.cpuMs() - nodeBefore;
+      if (profiler) {
+        const { profile } = await profiler.post('Profiler.stop');
+        const file = `router-${path === mainPath ? 'main' : 'compare'}-${round}.cpuprofile`;
+        writeFileSync(join(profileDir as string, file), JSON.stringify(profile));
+      }
     }
     process.stderr.write(`  overhead round ${round + 1}/${rounds} done\n`);
   }
 
   const loadAfter = loadavg();
+  profiler?.disconnect();
   for (const path of paths) await path.stop();
   await model.dispose();
   await engine.dispose();
