@@ -7,8 +7,8 @@ import {
   helloClaimText,
   type NodeMessage,
   type NodeMetricsSample,
-  nodeMessage,
   outputHash,
+  parseNodeMessage,
   type RouterMessage,
   resultClaimText,
   resultPublicKey,
@@ -256,7 +256,7 @@ export class Gateway {
     } catch {
       return this.#reject(connection, 'malformed JSON');
     }
-    const parsed = nodeMessage.safeParse(json);
+    const parsed = parseNodeMessage(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       return this.#reject(
@@ -441,7 +441,11 @@ export class Gateway {
   }
 
   /** Why a result cannot be taken for its lease, or undefined when it can (signature aside). */
-  #leaseProblem(nodeId: string, message: Omit<TaskResultMessage, 'type' | 'signature'>): string | undefined {
+  #leaseProblem(
+    nodeId: string,
+    message: Omit<TaskResultMessage, 'type' | 'signature'>,
+    hashChecked = false,
+  ): string | undefined {
     const lease = this.#init.scheduler.lease(message.taskId);
     if (!lease || lease.nodeId !== nodeId || lease.attempt !== message.attempt) {
       return `result for task ${message.taskId} attempt ${message.attempt} not leased to this node`;
@@ -449,7 +453,8 @@ export class Gateway {
     if (message.modelSha256 !== lease.task.modelSha256) {
       return `result claims model ${message.modelSha256}, task needs ${lease.task.modelSha256}`;
     }
-    if (outputHash(message.output) !== message.outputSha256) return 'output hash does not match the output';
+    if (!hashChecked && outputHash(message.output) !== message.outputSha256)
+      return 'output hash does not match the output';
     return undefined;
   }
 
@@ -467,7 +472,8 @@ export class Gateway {
     this.#init.scheduler.heard(message.taskId, nodeId, message.attempt);
     // The lease may have moved while the signature was checked (the node left and the task was requeued):
     // then this result belongs to no attempt the router is waiting for, and must not be taken unchecked.
-    if (this.#leaseProblem(nodeId, message)) {
+    // (The output's hash was checked above, on this same message: only the lease can have changed.)
+    if (this.#leaseProblem(nodeId, message, true)) {
       this.#init.nodes.setLastNonce(nodeId, nonce);
       return;
     }
