@@ -158,7 +158,14 @@ export function streamTask(
     });
     if (shape === 'chat') write(chunk('', null, true));
   };
+  // The writes of one turn (headers, role and first text; last chunk, usage and end) leave in one packet.
+  const corked = () => {
+    if (res.writableCorked > 0) return;
+    res.cork();
+    process.nextTick(() => res.uncork());
+  };
   const onText = (text: string) => {
+    if (!started) corked();
     start();
     write(chunk(text, null));
     // A client that does not read must not make the router buffer without bound: past the limit the
@@ -169,6 +176,7 @@ export function streamTask(
     }
   };
   const onDone = (result: ResultRecord) => {
+    corked();
     start();
     // The last chunk carries what the headers could not: the verdict and how the stream was checked (when
     // headers went out before the check ended), the node that answered and what it cost.
