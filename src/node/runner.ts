@@ -176,6 +176,12 @@ export class Runner {
     this.#finished.push(result);
     if (this.#resultTimer !== undefined) return;
     const waitMs = this.#init.resultBatchMs ?? 0;
+    // Alone (no other task running) nothing can finish in this turn to share the signature: send it now,
+    // right behind the last text, rather than after the event loop's next turn.
+    if (waitMs === 0 && this.running <= 1) {
+      this.flushResults();
+      return;
+    }
     this.#resultTimer =
       waitMs > 0 ? setTimeout(() => this.flushResults(), waitMs) : setImmediate(() => this.flushResults());
   }
