@@ -106,6 +106,8 @@ export async function overheadBench(options: OverheadOptions = {}) {
         String(threads),
         '--slots',
         '1',
+        // The direct engine is CPU-only (gpu: false); so is the node, on a machine with a GPU too.
+        '--no-gpu',
       ],
       { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, OTENSOR_LOG: 'warn' } },
     );
