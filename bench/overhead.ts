@@ -15,6 +15,8 @@ import { createKey, registerModel } from '../src/cli/local-commands.js';
 import { createLlamaEngine } from '../src/engine/index.js';
 import { writeTinyModel } from '../src/models/index.js';
 import { OmniClient } from '../src/sdk/index.js';
+import { mark } from '../src/timing/marks.js';
+import { overheadSteps } from './overhead-steps.js';
 
 const PROMPTS = Array.from(
   { length: 12 },
@@ -57,6 +59,7 @@ export async function overheadBench(options: OverheadOptions = {}) {
   const engine = await createLlamaEngine({ gpu: false });
   const model = await engine.loadModel(modelPath, { threads, slots: 1 });
   const direct = async (prompt: string, seed: number): Promise<Sample> => {
+    mark('d.start');
     const start = performance.now();
     let ttft = -1;
     let last = -1;
@@ -65,9 +68,13 @@ export async function overheadBench(options: OverheadOptions = {}) {
       { maxTokens, temperature: 0.8, topP: 1, seed, stop: [] },
       () => {
         last = performance.now() - start;
-        if (ttft < 0) ttft = last;
+        if (ttft < 0) {
+          ttft = last;
+          mark('d.first');
+        }
       },
     );
+    mark('d.end');
     return {
       ttftMs: ttft,
       lastMs: last,
@@ -117,8 +124,11 @@ export async function overheadBench(options: OverheadOptions = {}) {
     // the client's cost, not the network's.
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const routerUrl = new URL(router.url);
+    // Step marks (OTENSOR_TIMING_DIR) are this checkout's: the other's router and node make none.
+    const clientMark = name === 'a' ? mark : () => {};
     const routed = (prompt: string, seed: number) =>
       new Promise<Sample>((resolveSample, reject) => {
+        clientMark('c.start');
         const start = performance.now();
         let ttft = -1;
         let last = -1;
@@ -138,11 +148,15 @@ export async function overheadBench(options: OverheadOptions = {}) {
               // The first event is the role-only chunk; time to first token is the first content chunk.
               if (/"content":"[^"]/.test(text)) {
                 last = performance.now() - start;
-                if (ttft < 0) ttft = last;
+                if (ttft < 0) {
+                  ttft = last;
+                  clientMark('c.first');
+                }
               }
               body += text;
             });
             response.on('end', () => {
+              clientMark('c.end');
               const usage = /"completion_tokens":(\d+)/.exec(body);
               resolveSample({
                 ttftMs: ttft,
@@ -232,6 +246,9 @@ export async function overheadBench(options: OverheadOptions = {}) {
   await model.dispose();
   await engine.dispose();
   rmSync(dir, { recursive: true, force: true });
+  // The node wrote its marks when it exited (above); one warm-up request per path came first.
+  const timingDir = process.env.OTENSOR_TIMING_DIR;
+  const steps = timingDir ? { steps: overheadSteps(timingDir, 1) } : {};
 
   const rate = (samples: Sample[]) =>
     (samples.reduce((s, x) => s + x.tokens, 0) / samples.reduce((s, x) => s + x.totalMs, 0)) * 1000;
@@ -346,5 +363,6 @@ export async function overheadBench(options: OverheadOptions = {}) {
     },
     ...(compareSamples.length > 0 ? { compare: comparison(compareCheckout ?? '') } : {}),
     loadAverage1m: { before: round3(loadBefore[0] ?? 0), after: round3(loadAfter[0] ?? 0) },
+    ...steps,
   };
 }

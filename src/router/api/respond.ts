@@ -9,6 +9,7 @@ import type {
   ValidationView,
 } from '../../protocol/index.js';
 import type { ResultRecord } from '../../store/index.js';
+import { mark } from '../../timing/marks.js';
 import { formatValidationLevel } from '../../verify/index.js';
 import type { RouterServices } from '../context.js';
 import { clientTaskKey } from '../tasks/idempotency.js';
@@ -168,6 +169,7 @@ export function streamTask(
     if (!started) corked();
     start();
     write(chunk(text, null));
+    mark('r.sse');
     // A client that does not read must not make the router buffer without bound: past the limit the
     // stream is dropped (the task still finishes; its answer stays fetchable by task id or idempotency key).
     if (res.writableLength > STREAM_BUFFER_LIMIT) {
@@ -193,6 +195,7 @@ export function streamTask(
       );
     }
     res.end('data: [DONE]\n\n');
+    mark('r.end');
     detach();
   };
   const onError = (error: OmniError) => {

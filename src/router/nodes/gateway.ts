@@ -18,6 +18,7 @@ import {
   verifySigner,
 } from '../../protocol/index.js';
 import type { ModelStore, NodeStore } from '../../store/index.js';
+import { mark } from '../../timing/marks.js';
 import { addressGroup } from '../../verify/index.js';
 import type { Logger } from '../log.js';
 import { RateLimiter } from '../rate-limit.js';
@@ -133,6 +134,7 @@ export class Gateway {
         if (oldest !== undefined) connection.recent.delete(oldest);
       }
     }
+    mark('r.assign');
     return this.#send(lease.nodeId, message);
   }
 
@@ -275,6 +277,7 @@ export class Gateway {
         if (message.metrics) this.#init.figures?.heartbeat(nodeId, message.metrics);
         return;
       case 'chunk':
+        mark('r.chunk');
         if (!this.#holds(connection, nodeId, message.taskId, message.attempt, 'text')) return;
         this.#init.scheduler.heard(message.taskId, nodeId, message.attempt);
         this.#init.tasks.text(message.taskId, message.attempt, nodeId, message.text);
@@ -459,6 +462,7 @@ export class Gateway {
   }
 
   async #result(connection: Connection, nodeId: string, message: TaskResultMessage): Promise<void> {
+    mark('r.result');
     const problem = this.#leaseProblem(nodeId, message);
     if (problem) return this.#reject(connection, problem);
     const nonce = BigInt(message.nonce);
@@ -469,6 +473,7 @@ export class Gateway {
       return this.#reject(connection, 'result signature does not match the node id');
     }
     connection.lastNonce = nonce;
+    mark('r.verified');
     this.#init.scheduler.heard(message.taskId, nodeId, message.attempt);
     // The lease may have moved while the signature was checked (the node left and the task was requeued):
     // then this result belongs to no attempt the router is waiting for, and must not be taken unchecked.
