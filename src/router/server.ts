@@ -17,6 +17,7 @@ import {
   TaskStore,
   VerdictStore,
 } from '../store/index.js';
+import { mark } from '../timing/marks.js';
 import { bearerAuth } from './api/auth.js';
 import { batchRoutes } from './api/batch-routes.js';
 import { campaignRoutes } from './api/campaign-routes.js';
@@ -249,6 +250,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     ...(init.https ? { https: init.https } : {}),
   }) as FastifyInstance;
   app.setErrorHandler(createErrorHandler(init.log));
+  app.server.prependListener('request', () => mark('r.http'));
   // Nodes count once they can take work (their hello verified and their models proven).
   app.get('/health', async (): Promise<HealthView> => ({ status: 'ok', nodes: scheduler.nodeCount }));
   // The dashboard's static files at `/`: public; what it shows comes from the API with the user's own key.
