@@ -31,6 +31,20 @@ describe('chunk batcher', () => {
     expect(sent).toEqual(['a', 'bcd', 'e']);
   });
 
+  it('sends each piece at once until the first eagerChars have gone, then coalesces', () => {
+    const sent: string[] = [];
+    const batcher = new TextBatcher(
+      (t) => sent.push(t),
+      20,
+      () => Date.now(),
+      6,
+    );
+    for (const piece of ['ab', 'cd', 'ef', 'gh', 'ij']) batcher.push(piece);
+    expect(sent).toEqual(['ab', 'cd', 'ef']);
+    vi.advanceTimersByTime(20);
+    expect(sent).toEqual(['ab', 'cd', 'ef', 'ghij']);
+  });
+
   it('sends at once when the interval has already passed since the last send', () => {
     const sent: string[] = [];
     const batcher = new TextBatcher(

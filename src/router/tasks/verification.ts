@@ -598,6 +598,9 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
           text,
         },
       });
+      // Scores that do not spell the answer are the validator's fault, as in a check from scratch.
+      if (judgment.evidence.invalidScores !== undefined)
+        this.#fault(score, lease.task.modelSha256, 'invalid-scores', judgment);
       if (judgment.outcome !== 'pass') return null;
       writeCheck.checkedTokens(handle.check, {
         attempt: result.attempt,
