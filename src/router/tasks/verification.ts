@@ -417,18 +417,22 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
         // A verified stream's validators score only what their chunk checks did not (stream-resume.ts);
         // anything but a pass that way is judged again from scratch, as without streaming.
         const [sessionA, sessionB] = await this.#sessionsOf(handle.record.id, result);
+        const sha = lease.task.modelSha256;
+        // A fresh worker's two sessions are judged at once; the second counts only if the first did.
+        const heardA = sessionA ? [worker, this.#worker(sessionA.validatorId)] : [];
+        const alsoB =
+          fresh && sessionA && sessionB && this.#eligible('validator', sha, heardA, pinned(sessionB))
+            ? this.#resumed(handle, lease, result, sessionB, heardA)
+            : null;
         const resumed = sessionA ? await this.#resumed(handle, lease, result, sessionA, [worker]) : null;
+        if (resumed) resumed.counted();
         const first = resumed ?? (await this.#likelihood(handle, lease, result, [worker]));
         if (first.judgment.outcome === 'pass')
           this.#maybeHoneypot(handle, lease, result, worker, resumed ? sessionA : undefined);
         const heard = [worker, this.#worker(first.validatorId)];
-        const resumedSecond =
-          fresh &&
-          first.judgment.outcome === 'pass' &&
-          sessionB &&
-          this.#eligible('validator', lease.task.modelSha256, heard, new Map([[sessionB.validatorId, 0n]]))
-            ? await this.#resumed(handle, lease, result, sessionB, heard)
-            : null;
+        const fromB = await alsoB;
+        const resumedSecond = resumed ? fromB : null;
+        resumedSecond?.counted();
         const second =
           resumedSecond ??
           (first.judgment.outcome === 'fail' || fresh
@@ -569,7 +573,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     result: ResultRecord,
     session: ScoreSession,
     avoid: readonly Party[],
-  ): Promise<ValidatorJudgment<LikelihoodEvidence> | null> {
+  ): Promise<(ValidatorJudgment<LikelihoodEvidence> & { counted: () => void }) | null> {
     const { input } = handle.record;
     if (input.kind !== 'chat' && input.kind !== 'completion') return null;
     const text = result.output.text ?? '';
@@ -602,12 +606,14 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       if (judgment.evidence.invalidScores !== undefined)
         this.#fault(score, lease.task.modelSha256, 'invalid-scores', judgment);
       if (judgment.outcome !== 'pass') return null;
-      writeCheck.checkedTokens(handle.check, {
-        attempt: result.attempt,
-        promptTokens: scores.promptTokens,
-        completionTokens: completionBoundFor(scores.tokens.length, input.params),
-      });
-      return { validatorId: score.nodeId, judgment };
+      // The counts bound what gets paid (as in #likelihood) once the caller uses this judgment.
+      const counted = () =>
+        writeCheck.checkedTokens(handle.check, {
+          attempt: result.attempt,
+          promptTokens: scores.promptTokens,
+          completionTokens: completionBoundFor(scores.tokens.length, input.params),
+        });
+      return { validatorId: score.nodeId, judgment, counted };
     } catch (error) {
       this.#init.log('info', 'resumed check not made; checking from scratch', {
         task: handle.record.id,
@@ -1066,6 +1072,9 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     return verdicts;
   }
 }
+
+/** Checkers of only the session's validator (it holds the session's context). */
+const pinned = (session: ScoreSession): Map<string, bigint> => new Map([[session.validatorId, 0n]]);
 
 /** The least similar pair of answers `a` and `b`'s vectors (one answer may have several inputs) decides. */
 function leastSimilar(vectors: number[][][], a: number, b: number) {
