@@ -1018,6 +1018,11 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       if (judgment.evidence.invalidScores !== undefined)
         this.#fault(score, lease.task.modelSha256, 'invalid-scores', judgment);
       else if (judgment.outcome === 'pass') this.#fault(score, lease.task.modelSha256, 'honeypot', judgment);
+      else
+        this.#init.log('debug', 'validator failed a resumed honeypot, as it should', {
+          validator: score.nodeId,
+          resumedChars: session.text.length,
+        });
     };
     run().catch((error: unknown) =>
       this.#init.log('info', 'honeypot not judged', { task: handle.record.id, error: String(error) }),
