@@ -36,7 +36,7 @@ import {
 } from '../../verify/index.js';
 import type { Logger } from '../log.js';
 import { type Validation, writeCheck } from './check-state.js';
-import { CheckerSet, type Checkers } from './checker-set.js';
+import { CheckerSet, type Checkers, PinnedChecker } from './checker-set.js';
 import { corruptOutput } from './honeypots.js';
 import { CHECK_KEY_PREFIX } from './idempotency.js';
 import type { Lease, Scheduler } from './scheduler.js';
@@ -774,8 +774,16 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       // Still a checker of this work (connected, unrelated to `avoid`), and no other node in its place.
       const stake = drawn.get(pin);
       if (stake === undefined) throw new Error(`validator ${pin} can no longer take this check`);
-      const pinned = new Map([[pin, stake]]);
-      return this.#submitCheck(handle, lease, role, avoid, input, idempotencyKey, watch, pinned);
+      let checkId: string | undefined;
+      const pinned = new PinnedChecker(pin, stake, () => {
+        if (checkId)
+          this.#init.tasks.abandon(checkId, `validator ${pin} let its lease of a pinned check lapse`);
+      });
+      const watchPinned = (check: TaskHandle) => {
+        checkId = check.record.id;
+        watch?.(check);
+      };
+      return this.#submitCheck(handle, lease, role, avoid, input, idempotencyKey, watchPinned, pinned);
     }
     // A checker that fails the check is passed over; when none is left the set is drawn again without them.
     const checkers =
