@@ -11,6 +11,7 @@ describe('chunk batcher', () => {
       (t) => sent.push(t),
       20,
       () => Date.now(),
+      0,
     );
     batcher.push('a');
     expect(sent).toEqual(['a']);
@@ -51,6 +52,7 @@ describe('chunk batcher', () => {
       (t) => sent.push(t),
       20,
       () => Date.now(),
+      0,
     );
     batcher.push('a');
     vi.advanceTimersByTime(50);
@@ -64,6 +66,7 @@ describe('chunk batcher', () => {
       (t) => sent.push(t),
       20,
       () => Date.now(),
+      0,
     );
     batcher.push('a');
     batcher.push('b');

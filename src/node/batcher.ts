@@ -15,7 +15,8 @@ export class TextBatcher {
     private readonly send: (text: string) => void,
     private readonly intervalMs = 20,
     private readonly now: () => number = () => performance.now(),
-    private readonly eagerChars = 0,
+    /** A verified stream's first chunk check waits for these (docs/verification.md): a few more messages. */
+    private readonly eagerChars = 32,
   ) {}
 
   push(text: string): void {

@@ -52,12 +52,6 @@ function isBadInput(error: unknown): boolean {
   );
 }
 
-/**
- * The first characters of an answer go out piece by piece (TextBatcher): a verified stream's first chunk
- * check waits for them (docs/verification.md); a few more messages per answer.
- */
-const EAGER_CHARS = 32;
-
 const keyOf = (taskId: string, attempt: number) => `${taskId}#${attempt}`;
 
 /** Runs tasks from the router on the engine, at most `slots` per model at once, and signs their results. */
@@ -226,8 +220,6 @@ export class Runner {
       (text) =>
         this.#init.send({ type: 'chunk', taskId: task.taskId, attempt: task.attempt, seq: seq++, text }),
       this.#init.chunkIntervalMs ?? 20,
-      undefined,
-      EAGER_CHARS,
     );
     try {
       let output: TaskOutput;
