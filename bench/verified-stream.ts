@@ -8,41 +8,64 @@
  * the time of one generation, not two in a row.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTinyModel } from '../src/models/index.js';
 import { startBenchNetwork } from './local-network.js';
 
 type Sample = { ttftMs: number; totalMs: number; chunks: number; tokens: number; streamed: string };
 
-const LEVELS = ['none', 'checksum', 'redundant:3', 'likelihood', 'auto'] as const;
+const ALL_LEVELS = ['none', 'checksum', 'redundant:3', 'likelihood', 'auto'] as const;
+// VS_LEVELS=none,likelihood measures only those (the rest of the run is the same).
+const LEVELS = (process.env.VS_LEVELS?.split(',') ?? ALL_LEVELS) as readonly string[];
+
+type Network = Awaited<ReturnType<typeof startBenchNetwork>>;
+type StartNetwork = typeof startBenchNetwork;
 
 export async function verifiedStreamBench(options: { rounds?: number; maxTokens?: number } = {}) {
-  const rounds = options.rounds ?? 12;
+  const rounds = options.rounds ?? Number(process.env.VS_ROUNDS ?? 12);
   const maxTokens = options.maxTokens ?? 200;
   const dir = mkdtempSync(join(tmpdir(), 'otensor-verified-stream-'));
   const modelPath = join(dir, 'tiny.gguf');
   await writeTinyModel(modelPath, { seed: 1 });
-  const network = await startBenchNetwork({
-    routerData: join(dir, 'router'),
-    nodeData: (i) => join(dir, `node-${i}`),
-    modelPath,
-    nodes: 3,
-    threads: 1,
-    // As `up` starts them: every node works and validates (likelihood needs a validator).
-    role: 'both',
-  });
-  const url = network.router.url;
-  const post = (body: Record<string, unknown>) =>
-    fetch(`${url}/v1/chat/completions`, {
+  const start = (startNetwork: StartNetwork, name: string) =>
+    startNetwork({
+      routerData: join(dir, `router${name}`),
+      nodeData: (i) => join(dir, `node${name}-${i}`),
+      modelPath,
+      nodes: 3,
+      threads: 1,
+      // As `up` starts them: every node works and validates (likelihood needs a validator).
+      role: 'both',
+    });
+  // VS_COMPARE=<another checkout>: a second network (router and nodes) running that checkout's code, measured
+  // in the same rounds, each request in turn on both (a before/after of a change in one run).
+  const compare = process.env.VS_COMPARE;
+  const networks: { label: string; network: Network }[] = [
+    { label: '', network: await start(startBenchNetwork, '') },
+  ];
+  if (compare) {
+    const other = (await import(join(compare, 'bench/local-network.ts'))) as {
+      startBenchNetwork: StartNetwork;
+    };
+    networks.push({ label: 'compare ', network: await start(other.startBenchNetwork, '-compare') });
+  }
+
+  const post = (network: Network, body: Record<string, unknown>) =>
+    fetch(`${network.router.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${network.apiKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'tiny', max_tokens: maxTokens, temperature: 0.8, ...body }),
     });
 
-  const streamed = async (prompt: string, seed: number, validation: string): Promise<Sample> => {
+  const streamed = async (
+    network: Network,
+    prompt: string,
+    seed: number,
+    validation: string,
+  ): Promise<Sample> => {
     const start = performance.now();
-    const response = await post({
+    const response = await post(network, {
       messages: [{ role: 'user', content: prompt }],
       seed,
       stream: true,
@@ -66,79 +89,106 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
     return { ttftMs: ttft, totalMs: performance.now() - start, chunks, tokens, streamed: how };
   };
 
-  const whole = async (prompt: string, seed: number, validation: string): Promise<number> => {
+  const whole = async (
+    network: Network,
+    prompt: string,
+    seed: number,
+    validation: string,
+  ): Promise<number> => {
     const start = performance.now();
-    const response = await post({ messages: [{ role: 'user', content: prompt }], seed, validation });
+    const response = await post(network, { messages: [{ role: 'user', content: prompt }], seed, validation });
     await response.json();
     return performance.now() - start;
   };
 
   try {
     // Warm-up: each node loads and runs once.
-    for (let i = 0; i < 3; i++) await whole(`warm ${i}`, i, 'none');
-    const samples = new Map<string, Sample[]>(LEVELS.map((l) => [l, []]));
-    const cost = network.router.services.verification.cost;
-    const likelihoodCost = {
-      chunkCalls: [] as number[],
-      chunkTokens: [] as number[],
-      finalTokens: [] as number[],
-    };
-    const plain = { none: [] as number[], checksum: [] as number[] };
+    for (const { network } of networks)
+      for (let i = 0; i < 3; i++) await whole(network, `warm ${i}`, i, 'none');
+    const samples = new Map<string, Sample[]>();
+    const likelihoodCost = new Map<
+      string,
+      { chunkCalls: number[]; chunkTokens: number[]; finalTokens: number[] }
+    >();
+    const plain = new Map<string, number[]>();
+    const push = <T>(map: Map<string, T[]>, key: string, value: T) =>
+      map.set(key, [...(map.get(key) ?? []), value]);
+    const loads: number[] = [loadavg()[0] ?? 0];
     for (let round = 0; round < rounds; round++) {
-      // Interleaved, each level in turn, so load on the shared machine falls on all alike.
+      // Interleaved, each level in turn (and each network), so load on the shared machine falls on all alike.
       for (const level of LEVELS) {
-        const before = { ...cost };
-        samples.get(level)?.push(await streamed(`stream ${round} ${level}`, 100 + round, level));
-        if (level !== 'likelihood') continue;
-        likelihoodCost.chunkCalls.push(cost.streamChecks - before.streamChecks);
-        likelihoodCost.chunkTokens.push(cost.streamTokens - before.streamTokens);
-        likelihoodCost.finalTokens.push(cost.checkTokens - before.checkTokens);
+        for (const { label, network } of networks) {
+          const cost = network.router.services.verification.cost;
+          const before = { ...cost };
+          push(
+            samples,
+            label + level,
+            await streamed(network, `stream ${round} ${level}`, 100 + round, level),
+          );
+          if (level !== 'likelihood') continue;
+          const c = likelihoodCost.get(label) ?? { chunkCalls: [], chunkTokens: [], finalTokens: [] };
+          c.chunkCalls.push(cost.streamChecks - before.streamChecks);
+          c.chunkTokens.push(cost.streamTokens - before.streamTokens);
+          c.finalTokens.push(cost.checkTokens - before.checkTokens);
+          likelihoodCost.set(label, c);
+        }
       }
-      for (const level of ['none', 'checksum'] as const)
-        plain[level].push(await whole(`whole ${round} ${level}`, 200 + round, level));
+      for (const level of ['none', 'checksum', ...(LEVELS.includes('likelihood') ? ['likelihood'] : [])])
+        for (const { label, network } of networks)
+          push(plain, label + level, await whole(network, `whole ${round} ${level}`, 200 + round, level));
+      loads.push(loadavg()[0] ?? 0);
     }
     const figures: Record<string, unknown> = {};
-    const none = samples.get('none') as Sample[];
-    for (const level of LEVELS) {
-      const s = samples.get(level) as Sample[];
-      const ttft = median(s.map((x) => x.ttftMs));
-      const total = median(s.map((x) => x.totalMs));
-      figures[level] = {
-        ttftP50Ms: round1(ttft),
-        ttftRange: [round1(Math.min(...s.map((x) => x.ttftMs))), round1(Math.max(...s.map((x) => x.ttftMs)))],
-        totalP50Ms: round1(total),
-        chunksPer32Tokens: round2(median(s.map((x) => (x.chunks * 32) / Math.max(x.tokens, 1)))),
-        tokensP50: median(s.map((x) => x.tokens)),
-        streamed: [...new Set(s.map((x) => x.streamed))],
-        ttftVsNone: round2(ttft / median(none.map((x) => x.ttftMs))),
-        totalVsNone: round2(total / median(none.map((x) => x.totalMs))),
-      };
+    for (const { label } of networks) {
+      const none = samples.get(`${label}none`) ?? [];
+      for (const level of LEVELS) {
+        const s = samples.get(label + level) as Sample[];
+        const ttft = median(s.map((x) => x.ttftMs));
+        const total = median(s.map((x) => x.totalMs));
+        figures[label + level] = {
+          ttftP50Ms: round1(ttft),
+          ttftRange: [
+            round1(Math.min(...s.map((x) => x.ttftMs))),
+            round1(Math.max(...s.map((x) => x.ttftMs))),
+          ],
+          totalP50Ms: round1(total),
+          chunksPer32Tokens: round2(median(s.map((x) => (x.chunks * 32) / Math.max(x.tokens, 1)))),
+          tokensP50: median(s.map((x) => x.tokens)),
+          streamed: [...new Set(s.map((x) => x.streamed))],
+          ttftVsNone: round2(ttft / median(none.map((x) => x.ttftMs))),
+          totalVsNone: round2(total / median(none.map((x) => x.totalMs))),
+        };
+      }
+      // The validators' work per streamed answer: chunk checks plus the final check (which, since the
+      // sessions change, scores only what the chunk checks did not).
+      const c = likelihoodCost.get(label);
+      if (c) {
+        const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+        figures[`${label}likelihoodValidatorCost`] = {
+          chunkScoreCallsP50: median(c.chunkCalls),
+          chunkTokensP50: median(c.chunkTokens),
+          finalCheckTokensP50: median(c.finalTokens),
+          validatorTokensPerAnswerP50: median(c.chunkTokens.map((x, i) => x + (c.finalTokens[i] ?? 0))),
+          chunkVsFinal: round2(sum(c.chunkTokens) / Math.max(1, sum(c.finalTokens))),
+        };
+      }
+      const none2 = median(plain.get(`${label}none`) ?? []);
+      figures[`${label}nonStreaming`] = Object.fromEntries(
+        [...plain.entries()]
+          .filter(([key]) => key.startsWith(label) && (label !== '' || !key.startsWith('compare ')))
+          .map(([key, xs]) => [
+            key.slice(label.length),
+            { p50Ms: round1(median(xs)), vsNone: round2(median(xs) / none2) },
+          ]),
+      );
     }
-    // The whole-answer check is made as before (by one validator, two for a node without a clean record);
-    // the chunk checks come on top of it.
-    figures.likelihoodValidatorCost = {
-      chunkScoreCallsP50: median(likelihoodCost.chunkCalls),
-      chunkTokensP50: median(likelihoodCost.chunkTokens),
-      wholeAnswerCheckTokensP50: median(likelihoodCost.finalTokens),
-      chunkVsWholeAnswer: round2(
-        likelihoodCost.chunkTokens.reduce((a, b) => a + b, 0) /
-          Math.max(
-            1,
-            likelihoodCost.finalTokens.reduce((a, b) => a + b, 0),
-          ),
-      ),
-    };
-    figures.nonStreaming = {
-      noneP50Ms: round1(median(plain.none)),
-      checksumP50Ms: round1(median(plain.checksum)),
-      // A check run after the worker's result costs about two generations in a row (ratio ~2); overlapped, ~1.
-      checksumVsNone: round2(median(plain.checksum) / median(plain.none)),
-    };
+    figures.loadAverage1m = { min: round2(Math.min(...loads)), max: round2(Math.max(...loads)) };
+    figures.compare = compare ?? null;
     figures.rounds = rounds;
     figures.maxTokens = maxTokens;
     return figures;
   } finally {
-    await network.stop();
+    for (const { network } of networks) await network.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

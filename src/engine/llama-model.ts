@@ -148,23 +148,35 @@ export class LlamaLoadedModel implements LoadedModel {
         ? renderChat(this.model, this.chatWrapper, input.messages)
         : { tokens: this.promptTokens(input.prompt), stopTriggers: [] };
     const bos = this.model.tokens.bos;
-    const prefix = this.bosCount && bos !== null ? [bos, ...rendered.tokens] : rendered.tokens;
-    const outputTokens = output === '' ? 0 : this.model.tokenize(output, false, 'trimLeadingSpace').length;
+    const prompt = this.bosCount && bos !== null ? [bos, ...rendered.tokens] : rendered.tokens;
+    const resume = params.resume ?? { tokens: [], chars: 0 };
+    const resumed = resume.tokens.map((t) => this.pieces.text(t as Token)).join('');
+    if (resumed.length !== resume.chars || !output.startsWith(resumed))
+      throw new Error('the resumed tokens do not spell the start of the output');
+    const prefix = [...prompt, ...(resume.tokens as Token[])];
+    const rest = output.slice(resume.chars);
+    const outputTokens = rest === '' ? 0 : this.model.tokenize(rest, false, 'trimLeadingSpace').length;
     // Room for the output plus the few greedy steps that check a stop string after it.
     assertFitsContext(prefix.length, outputTokens + 8, this.contextLength);
     const stops = [...params.stop.filter((s) => s.length > 0), ...stopTriggerStrings(rendered.stopTriggers)];
-    return this.pool.use(params.signal, ({ sequence }) =>
-      scoreOutput({
-        model: this.model,
-        sequence,
-        pieces: this.pieces,
-        prefix,
-        output,
-        stops,
-        signal: params.signal,
-        greedy: params.greedy,
-      }),
+    // The slot whose context already holds most of prompt + resumed tokens: only the rest is evaluated.
+    const held = (slot: Slot) => commonLength(slot.sequence.contextTokens, prefix);
+    const scores = await this.pool.use(
+      params.signal,
+      ({ sequence }) =>
+        scoreOutput({
+          model: this.model,
+          sequence,
+          pieces: this.pieces,
+          prefix,
+          output: rest,
+          stops,
+          signal: params.signal,
+          greedy: params.greedy,
+        }),
+      held,
     );
+    return { ...scores, promptTokens: prompt.length };
   }
 
   private embeddingContext(): Promise<LlamaEmbeddingContext> {
@@ -208,4 +220,10 @@ export class LlamaLoadedModel implements LoadedModel {
     await this.context.dispose();
     await this.model.dispose();
   }
+}
+
+function commonLength(a: readonly Token[], b: readonly Token[]): number {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n] === b[n]) n++;
+  return n;
 }

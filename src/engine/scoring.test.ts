@@ -56,8 +56,9 @@ describe('score', () => {
       expect(scores.tokens.every((t) => t.rank === 0 && t.logit === t.topLogits[0])).toBe(true);
       expect(scores.tokens.map((t) => t.text).join('')).toBe(res.text);
       expect(scores.promptTokens).toBe(res.promptTokens);
-      // Prompt + output, plus at most a few chunks re-fed where the tokenizer split the text differently.
-      expect(scores.evaluatedTokens).toBeGreaterThanOrEqual(res.promptTokens + res.completionTokens);
+      // The output (the prompt generation left in the context is kept), plus at most a few chunks re-fed
+      // where the tokenizer split the text differently.
+      expect(scores.evaluatedTokens).toBeGreaterThanOrEqual(res.completionTokens);
       const first = scores.tokens[0];
       expect(first?.topLogits).toHaveLength(SAMPLING_TOP_K);
       expect(first && first.logSumExp >= (first.topLogits[0] ?? 0)).toBe(true);
@@ -125,6 +126,41 @@ describe('score', () => {
     const scores = await model.score({ prompt: 'hello' }, '', { stop: [] });
     expect(scores.tokens).toHaveLength(0);
     expect(scores.end.topTokens.length).toBe(SAMPLING_TOP_K);
-    expect(scores.evaluatedTokens).toBe(scores.promptTokens);
+    expect(scores.evaluatedTokens).toBeGreaterThanOrEqual(1);
+    expect(scores.evaluatedTokens).toBeLessThanOrEqual(scores.promptTokens);
+  });
+
+  it('resumes a stream: scores only the text after the tokens passed before, as one pass over all of it would', async () => {
+    for (const prompt of PROMPTS.slice(0, 3)) {
+      const { text } = await model.complete(prompt, params({ maxTokens: 48 }), () => {});
+      await other.score({ prompt: 'zzz' }, 'abc', { stop: [] }); // nothing of the prompt left in `other`
+      const whole = await model
+        .score({ prompt: 'x' }, 'y', { stop: [] })
+        .then(() => model.score({ prompt }, text, { stop: [] }));
+      // A first chunk, then the rest from its tokens but the last two (as ChunkChecks resumes).
+      const chunk = await model.score({ prompt }, text.slice(0, 20), { stop: [] });
+      const kept = chunk.tokens.slice(0, -2);
+      const chars = kept.map((t) => t.text).join('').length;
+      const rest = await model.score({ prompt }, text, {
+        stop: [],
+        resume: { tokens: kept.map((t) => t.token), chars },
+      });
+      expect(rest.promptTokens).toBe(whole.promptTokens);
+      expect([...kept, ...rest.tokens].map((t) => t.token)).toEqual(whole.tokens.map((t) => t.token));
+      expect([...kept, ...rest.tokens].every((t) => t.rank === 0)).toBe(true);
+      // Only the rest was evaluated: the context still held prompt and chunk (one token is fed again for
+      // the first distribution; a switch of tokenization re-feeds at most a chunk of 8, as in any pass).
+      expect(rest.evaluatedTokens).toBeLessThanOrEqual(rest.tokens.length + 2 + 8 * rest.resegmentations);
+      expect(rest.evaluatedTokens).toBeLessThan(whole.evaluatedTokens);
+      expect(rest.end.stop).toBe(whole.end.stop);
+    }
+  });
+
+  it('refuses resumed tokens that do not spell the start of the output', async () => {
+    const chunk = await model.score({ prompt: 'hello world' }, 'abc def', { stop: [] });
+    const tokens = chunk.tokens.map((t) => t.token);
+    await expect(
+      model.score({ prompt: 'hello world' }, 'xyz def', { stop: [], resume: { tokens, chars: 7 } }),
+    ).rejects.toThrow(/do not spell/);
   });
 });

@@ -103,14 +103,22 @@ export async function scoreOutput(options: ScoreOutputOptions): Promise<TokenSco
     return out;
   };
 
-  await sequence.clearHistory();
+  // What the sequence already holds of the prefix (an earlier chunk of the same stream, or the prompt
+  // evaluated ahead) is kept: evaluation starts after it, at the prefix's last token at the latest (its
+  // logits give the first output token's distribution).
+  const held = sequence.contextTokens;
+  let keep = 0;
+  while (keep < prefix.length - 1 && keep < held.length && held[keep] === prefix[keep]) keep++;
+  if (keep === 0) await sequence.clearHistory();
+  else if (keep < sequence.nextTokenIndex)
+    await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
   let path = tokenize(output);
   // dists[i] is the distribution path[i] was drawn from; dists[path.length] is the one after the output.
   // The sequence always holds prefix + path[0 .. dists.length - 1).
   let dists = await feed(
-    [...prefix, ...path.slice(0, FEED_CHUNK)],
-    prefix.length - 1,
-    (index) => path[index - prefix.length + 1],
+    [...prefix.slice(keep), ...path.slice(0, FEED_CHUNK)],
+    prefix.length - 1 - keep,
+    (index) => path[index + keep - prefix.length + 1],
   );
   /** After a re-segmentation the rest is fed in chunks, so the next one wastes at most a chunk. */
   const ensure = async (i: number): Promise<void> => {

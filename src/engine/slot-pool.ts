@@ -15,9 +15,17 @@ export class SlotPool<T> {
     return this.waiters.length;
   }
 
-  acquire(signal?: AbortSignal): Promise<T> {
+  /** A free item (the one `prefer` rates highest, else the last released), or the next one released. */
+  acquire(signal?: AbortSignal, prefer?: (item: T) => number): Promise<T> {
     if (this.closed) return Promise.reject(new Error('model is disposed'));
     if (signal?.aborted) return Promise.reject(signal.reason);
+    if (prefer && this.free.length > 1) {
+      let best = this.free.length - 1;
+      this.free.forEach((item, i) => {
+        if (prefer(item) > prefer(this.free[best] as T)) best = i;
+      });
+      this.free.push(...this.free.splice(best, 1));
+    }
     const item = this.free.pop();
     if (item !== undefined) return Promise.resolve(item);
     return new Promise<T>((resolve, reject) => {
@@ -53,8 +61,12 @@ export class SlotPool<T> {
     for (const w of this.waiters.splice(0)) w.reject(new Error('model is disposed'));
   }
 
-  async use<R>(signal: AbortSignal | undefined, fn: (item: T) => Promise<R>): Promise<R> {
-    const item = await this.acquire(signal);
+  async use<R>(
+    signal: AbortSignal | undefined,
+    fn: (item: T) => Promise<R>,
+    prefer?: (item: T) => number,
+  ): Promise<R> {
+    const item = await this.acquire(signal, prefer);
     try {
       return await fn(item);
     } finally {

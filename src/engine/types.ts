@@ -39,6 +39,12 @@ export type ScoreParams = {
   signal?: AbortSignal;
   /** The output was decoded greedily (temperature 0); default true. */
   greedy?: boolean;
+  /**
+   * Scores only the output after its first `chars` characters, which `tokens` spell (as this scorer split
+   * them in an earlier pass): they are teacher-forced as part of the prompt, so a stream's chunks are scored
+   * once each (verified streaming). The returned tokens are those after `chars`; promptTokens is the prompt's.
+   */
+  resume?: { tokens: number[]; chars: number };
 };
 
 // The score shapes are wire shapes too (a validator sends them back): defined once in src/protocol.

@@ -11,6 +11,7 @@ describe('chunk batcher', () => {
       (t) => sent.push(t),
       20,
       () => Date.now(),
+      0,
     );
     batcher.push('a');
     expect(sent).toEqual(['a']);
@@ -31,12 +32,27 @@ describe('chunk batcher', () => {
     expect(sent).toEqual(['a', 'bcd', 'e']);
   });
 
+  it('sends each piece at once until the first eagerChars have gone, then coalesces', () => {
+    const sent: string[] = [];
+    const batcher = new TextBatcher(
+      (t) => sent.push(t),
+      20,
+      () => Date.now(),
+      6,
+    );
+    for (const piece of ['ab', 'cd', 'ef', 'gh', 'ij']) batcher.push(piece);
+    expect(sent).toEqual(['ab', 'cd', 'ef']);
+    vi.advanceTimersByTime(20);
+    expect(sent).toEqual(['ab', 'cd', 'ef', 'ghij']);
+  });
+
   it('sends at once when the interval has already passed since the last send', () => {
     const sent: string[] = [];
     const batcher = new TextBatcher(
       (t) => sent.push(t),
       20,
       () => Date.now(),
+      0,
     );
     batcher.push('a');
     vi.advanceTimersByTime(50);
@@ -50,6 +66,7 @@ describe('chunk batcher', () => {
       (t) => sent.push(t),
       20,
       () => Date.now(),
+      0,
     );
     batcher.push('a');
     batcher.push('b');

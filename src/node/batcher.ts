@@ -1,24 +1,30 @@
 /**
  * Coalesces streamed text so a fast model is not slowed by one message per token: the first piece goes at
- * once (time to first token), later pieces at most every `intervalMs`, and `flush()` sends the rest.
+ * once (time to first token), and so does each piece until `eagerChars` have gone (the first words, which a
+ * verified stream's first chunk check needs: docs/verification.md); later pieces at most every
+ * `intervalMs`, and `flush()` sends the rest.
  */
 export class TextBatcher {
   #pending = '';
   #lastSent = 0;
   #timer: NodeJS.Timeout | undefined;
   #sentAny = false;
+  #sentChars = 0;
 
   constructor(
     private readonly send: (text: string) => void,
     private readonly intervalMs = 20,
     private readonly now: () => number = () => performance.now(),
+    /** A verified stream's first chunk check waits for these (docs/verification.md): a few more messages. */
+    private readonly eagerChars = 32,
   ) {}
 
   push(text: string): void {
     if (!text) return;
     this.#pending += text;
     if (this.#timer) return;
-    const wait = this.#sentAny ? this.intervalMs - (this.now() - this.#lastSent) : 0;
+    const eager = !this.#sentAny || this.#sentChars < this.eagerChars;
+    const wait = !eager ? this.intervalMs - (this.now() - this.#lastSent) : 0;
     if (wait <= 0) this.flush();
     else this.#timer = setTimeout(() => this.flush(), wait);
   }
@@ -32,6 +38,7 @@ export class TextBatcher {
     const text = this.#pending;
     this.#pending = '';
     this.#sentAny = true;
+    this.#sentChars += text.length;
     this.#lastSent = this.now();
     this.send(text);
   }

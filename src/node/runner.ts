@@ -242,6 +242,7 @@ export class Runner {
           stop: input.stop,
           signal: job.abort.signal,
           ...(input.greedy === undefined ? {} : { greedy: input.greedy }),
+          ...(input.resume === undefined ? {} : { resume: input.resume }),
         });
         output = { scores, promptTokens: scores.promptTokens, completionTokens: 0 };
       } else {

@@ -38,6 +38,16 @@ export const scoreInput = z.object({
   stop: z.array(z.string()).max(4),
   /** The output was decoded greedily (temperature 0). */
   greedy: z.boolean().optional(),
+  /**
+   * Verified streaming: the output's first `chars` characters were scored before (by this validator, into
+   * these tokens); score only the rest, reusing the context that holds them (src/engine ScoreParams).
+   */
+  resume: z
+    .object({
+      tokens: z.array(z.number().int().nonnegative()).max(100_000),
+      chars: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 export type ScoreTaskInput = z.infer<typeof scoreInput>;
 

@@ -12,6 +12,8 @@ import { deadline, firstContent, readAll, StreamNetwork } from './streams.js';
 // Verified streaming under `likelihood` (docs/verification.md): a validator scores the worker's stream in
 // chunks as it comes, and the client gets each chunk once its tokens passed, never a token that did not.
 const net = new StreamNetwork('likelihood');
+/** Text the client must have before the held result is sent (chunk checks end at 16, 48, 112, 240, 496). */
+const EARLY_CHARS = 400;
 
 beforeAll(async () => {
   net.ws = await workspace('verified-stream-likelihood');
@@ -43,6 +45,16 @@ describe('verified streaming: likelihood', () => {
       const first = await deadline(firstContent(stream), 60_000, 'content before the held result');
       await holder.process.line(/holding task_/);
       expect(first.choices?.[0]?.delta?.content).toBeTruthy();
+      // Chunk after chunk comes while the result is held, each scored from where the last one ended.
+      let early = first.choices?.[0]?.delta?.content ?? '';
+      let events = 1;
+      while (early.length < EARLY_CHARS) {
+        const next = await deadline(stream.next(), 60_000, `${EARLY_CHARS} characters before the result`);
+        if (next.done) throw new Error('the stream ended before the held result was sent');
+        early += next.value.choices?.[0]?.delta?.content ?? '';
+        if (next.value.choices?.[0]?.delta?.content) events++;
+      }
+      expect(events).toBeGreaterThanOrEqual(3);
       expect(await taskStatus(taskId)).not.toBe('done');
       holder.process.child.kill('SIGUSR2');
       const { last } = await readAll(stream);
@@ -52,6 +64,16 @@ describe('verified streaming: likelihood', () => {
         verdict: 'pass',
         streamed: 'verified-prefix',
       });
+      // The final check went on from the chunk checks: the validator evaluated only the text after the last
+      // chunk that passed, fewer tokens than the answer has (a check from scratch evaluates all of them and
+      // the prompt; chunk checks that each start over leave the final check nothing to go on from).
+      const node = (await (await fetch(`${net.url}/api/nodes/${holder.id}`)).json()) as {
+        verdicts: { task_id: string; evidence: { tokens: number; evaluatedTokens: number } }[];
+      };
+      const verdict = node.verdicts.find((v) => v.task_id === taskId);
+      const tokens = verdict?.evidence.tokens ?? 0;
+      expect(tokens).toBeGreaterThan(50);
+      expect(verdict?.evidence.evaluatedTokens).toBeLessThan(tokens * 0.75);
     } finally {
       holder.process.child.kill('SIGUSR2');
       await stop(holder);

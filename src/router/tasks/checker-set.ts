@@ -49,3 +49,36 @@ export class CheckerSet implements Checkers {
     for (const passed of this.#passedOver) this.#members.delete(passed);
   }
 }
+
+/**
+ * One node only (a verified stream's validator, which holds its session's context: stream-score.ts). Passed
+ * over (its lease lapsed, it failed the check), it is gone and `onGone` runs, after the scheduler's turn, so
+ * the check ends at once rather than wait for a node that stalls it.
+ */
+export class PinnedChecker implements Checkers {
+  #gone = false;
+
+  constructor(
+    readonly nodeId: string,
+    readonly stake: bigint,
+    readonly onGone: () => void,
+  ) {}
+
+  has(nodeId: string): boolean {
+    return !this.#gone && nodeId === this.nodeId;
+  }
+
+  get(nodeId: string): bigint | undefined {
+    return this.has(nodeId) ? this.stake : undefined;
+  }
+
+  get size(): number {
+    return this.#gone ? 0 : 1;
+  }
+
+  passOver(nodeId: string): void {
+    if (this.#gone || nodeId !== this.nodeId) return;
+    this.#gone = true;
+    setImmediate(this.onGone);
+  }
+}

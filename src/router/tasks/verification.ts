@@ -36,12 +36,13 @@ import {
 } from '../../verify/index.js';
 import type { Logger } from '../log.js';
 import { type Validation, writeCheck } from './check-state.js';
-import { CheckerSet, type Checkers } from './checker-set.js';
+import { CheckerSet, type Checkers, PinnedChecker } from './checker-set.js';
 import { corruptOutput } from './honeypots.js';
 import { CHECK_KEY_PREFIX } from './idempotency.js';
 import type { Lease, Scheduler } from './scheduler.js';
 import { EarlyReplicas } from './stream-release.js';
-import { ChunkChecks } from './stream-score.js';
+import { resumedScores, scoreInputFor } from './stream-resume.js';
+import { ChunkChecks, type ScoreSession } from './stream-score.js';
 import type {
   Placement,
   Reviewer,
@@ -222,24 +223,28 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     const worker = this.#worker(lease.nodeId);
     // As the final check: a worker without a clean record needs a second validator's pass when one is there.
     const fresh = !hasCleanRecord(this.#recordOf(lease.nodeId, sha));
-    const target = input.kind === 'chat' ? { messages: input.messages } : { prompt: input.prompt };
-    const scoreBy = async (text: string, avoid: readonly Party[], watch: (check: TaskHandle) => void) => {
+    const scoreBy = async (
+      text: string,
+      avoid: readonly Party[],
+      session: ScoreSession | undefined,
+      watch: (check: TaskHandle) => void,
+    ) => {
       // Under a key no user's hold knows (as honeypots): chunk checks are the network's cost, not the user's.
       const key = `${CHECK_KEY_PREFIX}stream_${randomUUID().replaceAll('-', '')}:0:0`;
-      const scoreInput = { kind: 'score' as const, target, output: text, stop: input.params.stop };
       const score = await this.#run(
         handle,
         lease,
         'validator',
         avoid,
-        { ...scoreInput, greedy: input.params.temperature === 0 },
+        scoreInputFor(input, text, session),
         key,
         watch,
+        session?.validatorId,
       );
       if (!score.output.scores) throw new Error('the validator returned no scores');
       this.cost.streamChecks++;
       this.cost.streamTokens += score.output.scores.evaluatedTokens;
-      return { scores: score.output.scores, validator: this.#worker(score.nodeId) };
+      return { scores: score.output.scores, validatorId: score.nodeId };
     };
     const chunks = new ChunkChecks(
       lease.attempt,
@@ -247,14 +252,19 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       // Only while a client streams (a non-streamed answer has no use for early text) and the result is not in.
       () =>
         handle.listenerCount('text') === 0 || handle.resultAt > handle.startedAt ? null : handle.attemptText,
-      async (text, watch) => {
+      async (text, sessions, watch) => {
+        // Each session's validator goes on from where it left off.
+        if (sessions.length > 0)
+          return Promise.all(
+            sessions.map((session) => scoreBy(text, [worker], session, (check) => watch(check.record.id))),
+          );
         // A fresh worker's two validators score at once: the second is placed once the first is leased,
         // avoiding it (as replicas are, stream-release.ts).
         let leased: (validator: Party | null) => void = () => {};
         const firstLeased = new Promise<Party | null>((resolve) => {
           leased = resolve;
         });
-        const first = scoreBy(text, [worker], (check) => {
+        const first = scoreBy(text, [worker], undefined, (check) => {
           watch(check.record.id);
           check.once('leased', (nodeId) => leased(this.#worker(nodeId)));
         });
@@ -263,10 +273,9 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
           () => leased(null),
         );
         const validator = fresh ? await firstLeased : null;
-        if (!validator || !this.#eligible('validator', sha, [worker, validator]))
-          return [(await first).scores];
-        const second = scoreBy(text, [worker, validator], (check) => watch(check.record.id));
-        return (await Promise.all([first, second])).map((s) => s.scores);
+        if (!validator || !this.#eligible('validator', sha, [worker, validator])) return [await first];
+        const second = scoreBy(text, [worker, validator], undefined, (check) => watch(check.record.id));
+        return Promise.all([first, second]);
       },
       (verified) => this.#init.tasks.release(handle, lease.attempt, verified),
       (reason) =>
@@ -276,6 +285,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
         }),
     );
     this.#chunks.set(handle.record.id, chunks);
+    chunks.open();
     return true;
   }
 
@@ -404,14 +414,30 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
         // A node without a clean record needs a second validator's pass too (see concurringVerdicts): a
         // validator of the same operator as a fresh Sybil node would pass anything it sends.
         const fresh = !hasCleanRecord(this.#recordOf(result.nodeId, lease.task.modelSha256));
-        const first = await this.#likelihood(handle, lease, result, [worker]);
-        if (first.judgment.outcome === 'pass') this.#maybeHoneypot(handle, lease, result, worker);
-        const second =
-          first.judgment.outcome === 'fail' || fresh
-            ? await this.#second(lease, [worker, this.#worker(first.validatorId)], (avoid) =>
-                this.#likelihood(handle, lease, result, avoid),
-              )
+        // A verified stream's validators score only what their chunk checks did not (stream-resume.ts);
+        // anything but a pass that way is judged again from scratch, as without streaming.
+        const [sessionA, sessionB] = await this.#sessionsOf(handle.record.id, result);
+        const sha = lease.task.modelSha256;
+        // A fresh worker's two sessions are judged at once; the second counts only if the first did.
+        const heardA = sessionA ? [worker, this.#worker(sessionA.validatorId)] : [];
+        const alsoB =
+          fresh && sessionA && sessionB && this.#eligible('validator', sha, heardA, pinned(sessionB))
+            ? this.#resumed(handle, lease, result, sessionB, heardA)
             : null;
+        const resumed = sessionA ? await this.#resumed(handle, lease, result, sessionA, [worker]) : null;
+        if (resumed) resumed.counted();
+        const first = resumed ?? (await this.#likelihood(handle, lease, result, [worker]));
+        if (first.judgment.outcome === 'pass')
+          this.#maybeHoneypot(handle, lease, result, worker, resumed ? sessionA : undefined);
+        const heard = [worker, this.#worker(first.validatorId)];
+        const fromB = await alsoB;
+        const resumedSecond = resumed ? fromB : null;
+        resumedSecond?.counted();
+        const second =
+          resumedSecond ??
+          (first.judgment.outcome === 'fail' || fresh
+            ? await this.#second(lease, heard, (avoid) => this.#likelihood(handle, lease, result, avoid))
+            : null);
         const about = { taskId: handle.record.id, attempt: result.attempt, nodeId: result.nodeId };
         const subjectOf = { ...about, modelSha256: lease.task.modelSha256 };
         // Two validators disagree on a fresh node's result: a seeded replica on another independent worker
@@ -527,6 +553,74 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       completionTokens: completionBoundFor(scores.tokens.length, input.params),
     });
     return { validatorId: score.nodeId, judgment };
+  }
+
+  /** The verified-stream sessions of the result's attempt, once its last chunk check is done. */
+  async #sessionsOf(taskId: string, result: ResultRecord): Promise<readonly ScoreSession[]> {
+    const chunks = this.#chunks.get(taskId);
+    if (!chunks || chunks.attempt !== result.attempt) return [];
+    const text = result.output.text ?? '';
+    return (await chunks.settled()).filter((s) => text.startsWith(s.text));
+  }
+
+  /**
+   * A session's validator's judgment of the whole result, scoring only the text after its session; null
+   * unless it passes (or when it cannot be made): the caller then judges from scratch.
+   */
+  async #resumed(
+    handle: TaskHandle,
+    lease: Lease,
+    result: ResultRecord,
+    session: ScoreSession,
+    avoid: readonly Party[],
+  ): Promise<(ValidatorJudgment<LikelihoodEvidence> & { counted: () => void }) | null> {
+    const { input } = handle.record;
+    if (input.kind !== 'chat' && input.kind !== 'completion') return null;
+    const text = result.output.text ?? '';
+    try {
+      const task = scoreInputFor(input, text, session);
+      const score = await this.#run(
+        handle,
+        lease,
+        'validator',
+        avoid,
+        task,
+        undefined,
+        undefined,
+        session.validatorId,
+      );
+      const rest = score.output.scores;
+      if (!rest) return null;
+      this.cost.checkTokens += rest.evaluatedTokens;
+      const scores = resumedScores(session, rest);
+      const judgment = judgeLikelihood({
+        scores,
+        params: input.params,
+        claim: {
+          finishReason: result.output.finishReason ?? 'stop',
+          completionTokens: result.output.completionTokens,
+          text,
+        },
+      });
+      // Scores that do not spell the answer are the validator's fault, as in a check from scratch.
+      if (judgment.evidence.invalidScores !== undefined)
+        this.#fault(score, lease.task.modelSha256, 'invalid-scores', judgment);
+      if (judgment.outcome !== 'pass') return null;
+      // The counts bound what gets paid (as in #likelihood) once the caller uses this judgment.
+      const counted = () =>
+        writeCheck.checkedTokens(handle.check, {
+          attempt: result.attempt,
+          promptTokens: scores.promptTokens,
+          completionTokens: completionBoundFor(scores.tokens.length, input.params),
+        });
+      return { validatorId: score.nodeId, judgment, counted };
+    } catch (error) {
+      this.#init.log('info', 'resumed check not made; checking from scratch', {
+        task: handle.record.id,
+        error: String(error),
+      });
+      return null;
+    }
   }
 
   /**
@@ -669,16 +763,48 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     input: TaskInput,
     idempotencyKey?: string,
     watch?: (check: TaskHandle) => void,
+    /** Only this node may take it (a verified stream's validator, which holds its session's context). */
+    pin?: string,
   ): Promise<ResultRecord> {
     const model = this.#init.models.resolve(lease.task.modelSha256);
     if (!model) throw new Error(`model ${lease.task.modelSha256} is no longer registered`);
     const sha = lease.task.modelSha256;
     const drawn = this.#checkers(role, sha, avoid);
+    if (pin !== undefined) {
+      // Still a checker of this work (connected, unrelated to `avoid`), and no other node in its place.
+      const stake = drawn.get(pin);
+      if (stake === undefined) throw new Error(`validator ${pin} can no longer take this check`);
+      let checkId: string | undefined;
+      const pinned = new PinnedChecker(pin, stake, () => {
+        if (checkId)
+          this.#init.tasks.abandon(checkId, `validator ${pin} let its lease of a pinned check lapse`);
+      });
+      const watchPinned = (check: TaskHandle) => {
+        checkId = check.record.id;
+        watch?.(check);
+      };
+      return this.#submitCheck(handle, lease, role, avoid, input, idempotencyKey, watchPinned, pinned);
+    }
     // A checker that fails the check is passed over; when none is left the set is drawn again without them.
     const checkers =
       drawn.size > 0
         ? new CheckerSet(drawn, (passedOver) => this.#checkers(role, sha, avoid, passedOver))
         : undefined;
+    return this.#submitCheck(handle, lease, role, avoid, input, idempotencyKey, watch, checkers);
+  }
+
+  #submitCheck(
+    handle: TaskHandle,
+    lease: Lease,
+    role: 'worker' | 'validator',
+    avoid: readonly Party[],
+    input: TaskInput,
+    idempotencyKey: string | undefined,
+    watch: ((check: TaskHandle) => void) | undefined,
+    checkers: Checkers | undefined,
+  ): Promise<ResultRecord> {
+    const model = this.#init.models.resolve(lease.task.modelSha256);
+    if (!model) throw new Error(`model ${lease.task.modelSha256} is no longer registered`);
     const placement: Placement = {
       role,
       check: true,
@@ -808,12 +934,24 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
    * as a greedy check: passing it is a fault of the validator's. It runs after the answer went out, under a
    * key no user's hold knows (`check:honeypot_...`): the network pays for it, never a user.
    */
-  #maybeHoneypot(handle: TaskHandle, lease: Lease, result: ResultRecord, worker: Party): void {
+  #maybeHoneypot(
+    handle: TaskHandle,
+    lease: Lease,
+    result: ResultRecord,
+    worker: Party,
+    session?: ScoreSession,
+  ): void {
     const { input } = handle.record;
     if (input.kind !== 'chat' && input.kind !== 'completion') return;
     const text = result.output.text ?? '';
     const rate = this.#init.honeypotRate ?? DEFAULT_HONEYPOT_RATE;
     if (rate <= 0 || (rate < 1 && this.#random() >= rate)) return;
+    // A validator must not learn to tell honeypots by their form: after a verified stream, half of them
+    // resume its session, as a chunk check of a stream that went wrong after the passed text would.
+    if (session && session.tokens.length > 0 && this.#random() < 0.5) {
+      this.#resumedHoneypot(handle, lease, input, text, worker, session);
+      return;
+    }
     // Only this task's own answer, reversed: another user's answer would show that user's words to a validator.
     const wrong = corruptOutput(text);
     if (wrong === null) return;
@@ -845,6 +983,54 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
         this.#fault(score, lease.task.modelSha256, 'invalid-scores', judgment);
       else if (judgment.outcome === 'pass') this.#fault(score, lease.task.modelSha256, 'honeypot', judgment);
       else this.#init.log('debug', 'validator failed a honeypot, as it should', { validator: score.nodeId });
+    };
+    run().catch((error: unknown) =>
+      this.#init.log('info', 'honeypot not judged', { task: handle.record.id, error: String(error) }),
+    );
+  }
+
+  /** A honeypot in the resumed form: the session's passed text, then the rest of the answer reversed. */
+  #resumedHoneypot(
+    handle: TaskHandle,
+    lease: Lease,
+    input: Extract<TaskInput, { kind: 'chat' | 'completion' }>,
+    text: string,
+    worker: Party,
+    session: ScoreSession,
+  ): void {
+    const wrong = corruptOutput(text.slice(session.text.length));
+    if (wrong === null) return;
+    const id = `honeypot_${randomUUID().replaceAll('-', '')}`;
+    const run = async () => {
+      const task = scoreInputFor(input, session.text + wrong, session, true);
+      const key = `${CHECK_KEY_PREFIX}${id}:0:0`;
+      const score = await this.#run(
+        handle,
+        lease,
+        'validator',
+        [worker],
+        task,
+        key,
+        undefined,
+        session.validatorId,
+      );
+      const scores = score.output.scores;
+      if (!scores) throw new Error('the validator returned no scores');
+      // Only the wrong rest is judged: the passed text before it need not be greedy (a sampled answer).
+      const n = scores.tokens.length;
+      const judgment = judgeLikelihood({
+        scores,
+        params: { maxTokens: Math.max(n, 1), temperature: 0, topP: 1, stop: input.params.stop },
+        claim: { finishReason: 'stop', completionTokens: n, text: wrong },
+      });
+      if (judgment.evidence.invalidScores !== undefined)
+        this.#fault(score, lease.task.modelSha256, 'invalid-scores', judgment);
+      else if (judgment.outcome === 'pass') this.#fault(score, lease.task.modelSha256, 'honeypot', judgment);
+      else
+        this.#init.log('debug', 'validator failed a resumed honeypot, as it should', {
+          validator: score.nodeId,
+          resumedChars: session.text.length,
+        });
     };
     run().catch((error: unknown) =>
       this.#init.log('info', 'honeypot not judged', { task: handle.record.id, error: String(error) }),
@@ -899,6 +1085,9 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     return verdicts;
   }
 }
+
+/** Checkers of only the session's validator (it holds the session's context). */
+const pinned = (session: ScoreSession): Map<string, bigint> => new Map([[session.validatorId, 0n]]);
 
 /** The least similar pair of answers `a` and `b`'s vectors (one answer may have several inputs) decides. */
 function leastSimilar(vectors: number[][][], a: number, b: number) {
