@@ -14,6 +14,7 @@ import type { Db } from '../store/index.js';
 import { BlobStore } from './blobs.js';
 import { defaultConsensus } from './consensus.js';
 import { kindOf } from './magic.js';
+import { NearIndex } from './near/near-index.js';
 import { ReviewStore } from './review-store.js';
 import {
   type CampaignPrices,
@@ -68,6 +69,8 @@ export class Campaigns {
   readonly store: CampaignStore;
   readonly reviews: ReviewStore;
   readonly blobs: BlobStore;
+  /** Fingerprints of the campaigns' texts and pictures, for near-duplicates (near/). */
+  readonly near: NearIndex;
   readonly ledger: Ledger;
   readonly walletOf: (account: string) => string;
   readonly now: () => number;
@@ -76,6 +79,7 @@ export class Campaigns {
     this.store = new CampaignStore(c.db);
     this.reviews = new ReviewStore(c.db);
     this.blobs = new BlobStore(join(c.dataDir, 'campaign-files'));
+    this.near = new NearIndex(c.db);
     this.ledger = c.ledger;
     this.walletOf = c.walletOf;
     this.now = c.now ?? Date.now;

@@ -389,4 +389,26 @@ export const migrations: string[] = [
     PRIMARY KEY (campaign_id, reviewer)
   );
   `,
+  // Issue 12, near-duplicates and machine pre-review (src/data/near, src/data/prereview).
+  `
+  CREATE TABLE campaign_fingerprints (
+    item_id TEXT PRIMARY KEY REFERENCES campaign_items(id),
+    campaign_id TEXT NOT NULL,
+    value TEXT NOT NULL
+  );
+  CREATE INDEX campaign_fingerprints_campaign ON campaign_fingerprints(campaign_id);
+  CREATE TABLE campaign_prereviews (
+    item_id TEXT PRIMARY KEY REFERENCES campaign_items(id),
+    campaign_id TEXT NOT NULL,
+    model TEXT NOT NULL,
+    task_id TEXT,
+    status TEXT NOT NULL,
+    verdict TEXT,
+    answer TEXT,
+    reason TEXT,
+    cost TEXT,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX campaign_prereviews_status ON campaign_prereviews(status);
+  `,
 ];
