@@ -41,7 +41,7 @@ export function nearness(a: Fingerprint, b: Fingerprint): string | null {
 export function encodeFingerprint(f: Fingerprint): string {
   if (f.kind === 'text') {
     const bytes = Buffer.alloc(MINHASH_SIZE * 4);
-    f.signature.forEach((v, i) => bytes.writeUInt32LE(v, i * 4));
+    for (let i = 0; i < MINHASH_SIZE; i++) bytes.writeUInt32LE(f.signature[i] as number, i * 4);
     return `t:${bytes.toString('hex')}`;
   }
   return `i:${f.hash.dhash.toString('hex')}:${f.hash.grid.toString('hex')}`;
