@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { CampaignClient, type CampaignView, type UploadView } from '../sdk/index.js';
 import { type RouterAuthOptions, routerAndAuth } from './config.js';
+import { opinionLine } from './opinion.js';
 
 export function campaignClient(options: RouterAuthOptions): CampaignClient {
   const { router, apiKey } = routerAndAuth(options);
@@ -36,6 +37,7 @@ type CreateOptions = RouterAuthOptions & {
   accuracyFloor?: string;
   lease?: number;
   batchSize?: string;
+  prereview?: string;
 };
 
 const whole = (value: string | undefined, name: string): number | undefined => {
@@ -94,6 +96,7 @@ export async function campaignCreateCommand(o: CreateOptions): Promise<void> {
     batch_size: whole(o.batchSize, '--batch-size'),
     reviewer_stake: o.reviewerStake,
     gold: o.gold === undefined ? undefined : readGold(o.gold),
+    prereview: o.prereview,
   };
   const campaign = await campaignClient(o).create({
     title: o.title,
@@ -234,8 +237,11 @@ export async function checkStatusCommand(
   const counts = new Map<string, number>();
   for (const i of data) counts.set(i.state, (counts.get(i.state) ?? 0) + 1);
   say([...counts].map(([state, n]) => `${state} ${n}`).join(', '));
-  for (const i of data)
+  for (const i of data) {
     say(
       `${i.sha256.slice(0, 16)}  ${i.state.padEnd(12)}  ${(i.name ?? '').padEnd(24)}  ${i.agreement === null ? '' : `agreement ${i.agreement.toFixed(3)}`}${i.reasons.length > 0 ? `  ${i.reasons.join('; ')}` : ''}`,
     );
+    const opinion = opinionLine(i.machine_opinion);
+    if (opinion) say(`  ${opinion}`);
+  }
 }

@@ -466,7 +466,11 @@ routerOptions(
       'estimated accuracy below which a reviewer loses rights and stake (default 0.7)',
     )
     .option('--lease <duration>', 'how long a reviewer holds a batch (default 10m)', duration('--lease'))
-    .option('--batch-size <n>', 'items in a batch (default 10)'),
+    .option('--batch-size <n>', 'items in a batch (default 10)')
+    .option(
+      '--prereview <model>',
+      "a network model's first opinion on each item, paid from the budget (a hint)",
+    ),
 ).action(async (o) => (await data()).campaignCreateCommand(o));
 routerOptions(
   campaign.command('list').description('campaigns on the router').option('--json', 'print JSON'),

@@ -58,6 +58,7 @@ export const pricesOf = (s: CampaignSettings): CampaignPrices => ({
   reviewReward: s.reviewReward,
   reviewers: s.reviewers,
   secondRound: s.secondRound,
+  prereview: BigInt(s.prereview?.hold ?? 0),
 });
 
 /**
@@ -100,9 +101,11 @@ export class Campaigns {
   }
 
   /** Creates a campaign and escrows its budget from `owner` (402 when the balance falls short). */
-  create(owner: string, body: unknown): CampaignRecord {
+  create(owner: string, body: unknown, prereview?: CampaignSettings['prereview']): CampaignRecord {
     const r = parseBody(createCampaignRequest, body) as CreateCampaignRequest;
-    const settings = this.#settings(r);
+    if (r.prereview !== undefined && prereview?.model !== r.prereview)
+      throw new InvalidParameterError('prereview', 'This router cannot pre-review items with a model.');
+    const settings = { ...this.#settings(r), ...(prereview ? { prereview } : {}) };
     const id = `camp_${randomBytes(8).toString('hex')}`;
     const gold = (r.gold ?? []).map((g, index) => this.#goldItem(id, owner, settings, g, index));
     const record: CampaignRecord = {

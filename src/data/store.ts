@@ -25,6 +25,8 @@ export type CampaignSettings = {
   /** Gold items mixed into a batch, per real item, ppm (at least one while the reviewer has unseen gold). */
   goldSharePpm: number;
   deadline: number | null;
+  /** Machine pre-review (prereview.ts): the model, the key whose account the tasks run under, the most one costs. */
+  prereview?: { model: string; keyId: string; hold: string };
 };
 
 export type CampaignStatus = 'open' | 'closed';

@@ -1,0 +1,173 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { type Campaigns, type OpinionVerdict, PreReviewStore } from '../../data/index.js';
+import { formatAmount, quote } from '../../ledger/index.js';
+import { type ChatMessage, InvalidParameterError } from '../../protocol/index.js';
+import type { RouterServices } from '../context.js';
+import type { Logger } from '../log.js';
+import { tokenBounds } from '../tasks/payment-quote.js';
+import { taskRequest } from './requests.js';
+
+/** The model's answer: a verdict word and a short reason. More is paid for and not read. */
+const MAX_TOKENS = 24;
+/** What of the campaign's instructions and of the item the prompt carries (UTF-8 bytes). */
+const INSTRUCTIONS_BYTES = 400;
+const ITEM_BYTES = 1200;
+
+/** `text` cut to at most `max` UTF-8 bytes on a character boundary. */
+function clip(text: string, max: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= max) return text;
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    used += Buffer.byteLength(ch, 'utf8');
+    if (used > max) break;
+    out += ch;
+  }
+  return out;
+}
+
+function messages(instructions: string, item: string): ChatMessage[] {
+  return [
+    {
+      role: 'system',
+      content: `You review data for a collection campaign. Its instructions: ${clip(instructions, INSTRUCTIONS_BYTES) || '(none)'}\nAnswer ACCEPT or REJECT, then one short reason.`,
+    },
+    { role: 'user', content: `Item:\n${clip(item, ITEM_BYTES)}` },
+  ];
+}
+
+/** A stored item's first bytes as text (a long item is judged on its beginning). */
+function head(path: string, max: number): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(max);
+    return buffer.subarray(0, readSync(fd, buffer, 0, max, 0)).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The first verdict word in the model's answer; `unclear` when it says neither. */
+export function verdictOf(answer: string): OpinionVerdict {
+  const m = /\b(accept|reject)/i.exec(answer);
+  return m ? ((m[1] as string).toLowerCase() as OpinionVerdict) : 'unclear';
+}
+
+/**
+ * Machine pre-review (docs/data.md): a campaign that names a model gets, for each text item (gold items too,
+ * so an opinion does not tell gold apart), one chat task through the network's own task path
+ * (requests.ts and the task manager), run by a node like any user's request. The task's session is the
+ * campaign, so payments hold and charge it from the campaign's escrow (`task:<id>:payment`, once); the item's
+ * idempotency key makes a restart join the same task, never start a second. The opinion is stored for
+ * reviewers to see; a failure is logged and stored, and the item stays in review.
+ */
+export class CampaignPreReview {
+  readonly store: PreReviewStore;
+  readonly #services: RouterServices;
+  readonly #campaigns: Campaigns;
+  readonly #log: Logger;
+
+  constructor(services: RouterServices, campaigns: Campaigns, log: Logger) {
+    this.#services = services;
+    this.#campaigns = campaigns;
+    this.#log = log;
+    this.store = new PreReviewStore(campaigns.store.db);
+  }
+
+  /** A new campaign's pre-review settings: the model must be registered; the hold is its task's most cost. */
+  settingsFor(name: string, kind: string, keyId: string): { model: string; keyId: string; hold: string } {
+    if (kind !== 'text' && kind !== 'jsonl')
+      throw new InvalidParameterError(
+        'prereview',
+        'Only text and jsonl campaigns can be pre-reviewed by a model.',
+      );
+    const model = this.#services.models.resolve(name);
+    if (!model)
+      throw new InvalidParameterError(
+        'prereview',
+        `No model '${name}' on this network (GET /v1/models lists them).`,
+      );
+    const widest = messages('x'.repeat(INSTRUCTIONS_BYTES), 'x'.repeat(ITEM_BYTES));
+    const output = Math.min(MAX_TOKENS, model.contextLength - 1);
+    const bounds = tokenBounds(
+      { kind: 'chat', messages: widest, params: paramsOf(output) },
+      model.contextLength,
+    );
+    const hold = quote(this.#services.payments.price(model), bounds.prompt, bounds.output);
+    return { model: name, keyId, hold: hold.toString() };
+  }
+
+  /** Starts the pre-review of these items (in the background: an upload does not wait for a model). */
+  start(campaignId: string, itemIds: string[]): void {
+    for (const id of itemIds) void this.#run(campaignId, id, false);
+  }
+
+  /** After a restart: joins (or reads the end of) every pre-review left pending. */
+  resume(): number {
+    const pending = this.store.pending();
+    for (const p of pending) void this.#run(p.campaign, p.item, true);
+    return pending.length;
+  }
+
+  async #run(campaignId: string, itemId: string, resuming: boolean): Promise<void> {
+    const campaign = this.#campaigns.store.campaign(campaignId);
+    const settings = campaign?.settings.prereview;
+    const item = this.#campaigns.store.item(itemId);
+    if (!campaign || !settings || !item) return;
+    const now = this.#campaigns.now;
+    if (!resuming && !this.store.begin(item.id, campaign.id, settings.model, now())) return;
+    try {
+      const text = head(this.#campaigns.blobs.pathOf(item.sha256), ITEM_BYTES * 2);
+      const body = {
+        model: settings.model,
+        messages: messages(campaign.settings.instructions, text),
+        max_tokens: MAX_TOKENS,
+        temperature: 0,
+        seed: 1,
+        validation: 'none',
+      };
+      const job = taskRequest(
+        this.#services,
+        { keyId: settings.keyId, keyValidation: null },
+        '/v1/chat/completions',
+        body,
+        {
+          live: true,
+        },
+      );
+      const handle = this.#services.tasks.submit({
+        keyId: settings.keyId,
+        // The campaign's escrow is the task's budget: payments hold and charge it there.
+        sessionId: campaign.id,
+        idempotencyKey: `prereview:${item.id}`,
+        model: job.model,
+        input: job.input,
+        validation: job.validation,
+      });
+      this.store.started(item.id, handle.record.id);
+      const result = await handle.result;
+      const answer = result.output.text ?? '';
+      const paid = this.#services.ledger
+        .entry(`task:${handle.record.id}:payment`)
+        ?.postings.reduce((sum, p) => (p.amount > 0n ? sum + p.amount : sum), 0n);
+      const cost = handle.payment.cost ?? paid ?? null;
+      this.store.finish(item.id, {
+        verdict: verdictOf(answer),
+        answer: answer.slice(0, 500),
+        cost: cost === null ? null : formatAmount(cost),
+        at: now(),
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.store.fail(item.id, reason, now());
+      this.#log('warn', 'machine pre-review failed; the item stays in review', {
+        campaign: campaign.id,
+        item: item.id,
+        model: settings.model,
+        reason,
+      });
+    }
+  }
+}
+
+const paramsOf = (maxTokens: number) => ({ maxTokens, temperature: 0, topP: 1, stop: [] });
