@@ -7,6 +7,7 @@ import { formatAmount, parseAmount } from '../../src/ledger/index.js';
 import type { ItemStatusView } from '../../src/protocol/index.js';
 import { CampaignClient, OmniClient, Validator } from '../../src/sdk/index.js';
 import {
+  type CliProcess,
   runCli,
   startNodeProcess,
   startRouterProcess,
@@ -23,6 +24,7 @@ const FEE = 10_000n; // the router's default platform fee, 1 %
 
 let ws: Workspace;
 let url: string;
+let node: CliProcess;
 const keys = {} as Record<'owner' | 'alice' | 'r1' | 'operator', { key: string; account: string }>;
 const api = (who: keyof typeof keys) => new OmniClient({ baseUrl: url, apiKey: keys[who].key });
 const auth = (who: keyof typeof keys) => ['--router', url, '--api-key', keys[who].key];
@@ -42,7 +44,7 @@ beforeAll(async () => {
   ({ url } = await startRouterProcess(ws, {
     args: ['--price-per-token', '0.001', '--genesis', `${keys.owner.account}=100`],
   }));
-  await startNodeProcess(ws, url, 'n1', ['--wallet', WALLET]);
+  node = await startNodeProcess(ws, url, 'n1', ['--wallet', WALLET]);
   await waitForNodes(url, 1);
 }, 60_000);
 
@@ -131,6 +133,25 @@ describe('a campaign with machine pre-review', () => {
         `^refused near\\.txt: nearly the same as item ${first} already in this campaign .*\\(near_duplicate\\)$`,
       ),
     );
+
+    // With no node serving the model the opinion fails with its reason; the item is kept, waiting for people.
+    node.child.kill('SIGKILL');
+    const deadline = Date.now() + 30_000;
+    while ((await api('alice').models()).data.length > 0) {
+      if (Date.now() > deadline) throw new Error('the router still lists a model after its node died');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const late = join(ws.dir, 'late.txt');
+    writeFileSync(late, 'An old tram turns the corner under falling snow, its windows fogged and bright.');
+    expect((await cli(['upload-data', '--task-id', campaign, '--file', late, ...auth('alice')])).code).toBe(
+      0,
+    );
+    const after = await settled(campaign);
+    const failed = after.find((i) => i.name === 'late.txt');
+    expect(failed?.state).toBe('received');
+    expect(failed?.machine_opinion).toMatchObject({ status: 'failed', cost: null });
+    expect(failed?.machine_opinion?.reason).toMatch(/tiny/);
+    expect((await owner.get(campaign)).escrow.balance).toBe(view.escrow.balance);
     expect((await api('operator').verifyLedger()).ok).toBe(true);
   }, 120_000);
 

@@ -52,10 +52,13 @@ export function decode(bytes: Buffer, format: string): Pixels | null {
 export function greyGrid(p: Pixels): Buffer {
   const sums = new Float64Array(GRID_W * GRID_H);
   const counts = new Uint32Array(GRID_W * GRID_H);
+  const columns = Uint8Array.from({ length: p.width }, (_, x) =>
+    Math.min(GRID_W - 1, Math.floor((x * GRID_W) / p.width)),
+  );
   for (let y = 0; y < p.height; y++) {
-    const row = Math.min(GRID_H - 1, Math.floor((y * GRID_H) / p.height));
+    const row = Math.min(GRID_H - 1, Math.floor((y * GRID_H) / p.height)) * GRID_W;
     for (let x = 0; x < p.width; x++) {
-      const cell = row * GRID_W + Math.min(GRID_W - 1, Math.floor((x * GRID_W) / p.width));
+      const cell = row + (columns[x] as number);
       const o = (y * p.width + x) * 4;
       const alpha = (p.data[o + 3] as number) / 255;
       // Transparent pixels count as white, as a viewer on a white page shows them.
