@@ -1,5 +1,3 @@
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import {
   decodeFingerprint,
@@ -8,70 +6,33 @@ import {
   fingerprintOf,
   nearness,
 } from './fingerprint.js';
-
-type Painter = (x: number, y: number) => [number, number, number];
-
-function paint(width: number, height: number, at: Painter): Buffer {
-  const data = Buffer.alloc(width * height * 4);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const [r, g, b] = at(x / width, y / height);
-      data.set([r, g, b, 255], (y * width + x) * 4);
-    }
-  return data;
-}
-
-const png = (width: number, height: number, data: Buffer) => {
-  const image = new PNG({ width, height });
-  data.copy(image.data);
-  return PNG.sync.write(image);
-};
-const jpg = (width: number, height: number, data: Buffer, quality: number) =>
-  Buffer.from(jpeg.encode({ width, height, data }, quality).data);
-
-// A landscape: sky getting lighter to the right, a dark sun, a bright field at the bottom.
-const scene: Painter = (x, y) => {
-  if ((x - 0.7) ** 2 + (y - 0.3) ** 2 < 0.02) return [40, 30, 20];
-  if (y > 0.7) return [90 + 120 * x, 200, 60];
-  return [60 + 150 * x, 120 + 100 * y, 230];
-};
-// Another picture: a checker of squares over a vertical ramp.
-const other: Painter = (x, y) =>
-  (Math.floor(x * 4) + Math.floor(y * 3)) % 2 === 0 ? [250 * y, 40, 40] : [30, 200 - 150 * y, 90];
+import { jpg, checker as other, png, scene } from './test-pictures.js';
 
 const imageFp = (bytes: Buffer, format: string) => fingerprintOf('image', format, bytes) as Fingerprint;
 
 describe('near-duplicate pictures', () => {
-  const original = png(240, 180, paint(240, 180, scene));
+  const original = png(240, 180, scene);
   const base = imageFp(original, 'png');
 
   it('catches the same picture re-encoded as JPEG, resized, or both', () => {
     const variants = {
-      jpeg: imageFp(jpg(240, 180, paint(240, 180, scene), 60), 'jpeg'),
-      half: imageFp(png(120, 90, paint(120, 90, scene)), 'png'),
-      largerJpeg: imageFp(jpg(400, 300, paint(400, 300, scene), 40), 'jpeg'),
+      jpeg: imageFp(jpg(240, 180, scene, 60), 'jpeg'),
+      half: imageFp(png(120, 90, scene), 'png'),
+      largerJpeg: imageFp(jpg(400, 300, scene, 40), 'jpeg'),
     };
     for (const [name, f] of Object.entries(variants))
       expect(nearness(f, base), name).toMatch(/of 64 bits apart/);
   });
 
   it('does not confuse a different picture, nor two flat pictures of different colours', () => {
-    expect(nearness(imageFp(png(240, 180, paint(240, 180, other)), 'png'), base)).toBeNull();
-    expect(nearness(imageFp(jpg(240, 180, paint(240, 180, other), 80), 'jpeg'), base)).toBeNull();
+    expect(nearness(imageFp(png(240, 180, other), 'png'), base)).toBeNull();
+    expect(nearness(imageFp(jpg(240, 180, other, 80), 'jpeg'), base)).toBeNull();
     const red = imageFp(
-      png(
-        50,
-        50,
-        paint(50, 50, () => [220, 20, 20]),
-      ),
+      png(50, 50, () => [220, 20, 20]),
       'png',
     );
     const blue = imageFp(
-      png(
-        50,
-        50,
-        paint(50, 50, () => [20, 20, 220]),
-      ),
+      png(50, 50, () => [20, 20, 220]),
       'png',
     );
     expect(nearness(red, blue)).toBeNull();
