@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../../store/index.js';
 import { decodeFingerprint, encodeFingerprint, type Fingerprint, nearness } from './fingerprint.js';
 import { bandKeys } from './text.js';
@@ -19,6 +20,7 @@ export type NearMatch = { itemId: string; how: string };
 export class NearIndex {
   readonly #db: Db;
   readonly #campaigns = new Map<string, CampaignIndex>();
+  #insert: Statement<[string, string, string]> | undefined;
 
   constructor(db: Db) {
     this.#db = db;
@@ -68,9 +70,10 @@ export class NearIndex {
 
   /** Records an item's fingerprint: call inside the transaction that inserts the item. */
   add(campaign: string, itemId: string, f: Fingerprint): void {
-    this.#db
-      .prepare('INSERT OR REPLACE INTO campaign_fingerprints (item_id, campaign_id, value) VALUES (?, ?, ?)')
-      .run(itemId, campaign, encodeFingerprint(f));
+    this.#insert ??= this.#db.prepare<[string, string, string]>(
+      'INSERT OR REPLACE INTO campaign_fingerprints (item_id, campaign_id, value) VALUES (?, ?, ?)',
+    );
+    this.#insert.run(itemId, campaign, encodeFingerprint(f));
     this.#remember(this.#index(campaign), itemId, f);
   }
 
