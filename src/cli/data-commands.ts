@@ -134,6 +134,7 @@ function describe(c: CampaignView): void {
   );
   for (const r of c.revoked)
     say(`revoked         ${r.reviewer} (estimated accuracy ${r.accuracy.toFixed(3)})`);
+  if (c.prereview) say(`pre-review      ${c.prereview} (a first opinion on each item, paid from the budget)`);
 }
 
 export async function campaignListCommand(o: RouterAuthOptions & { json?: boolean }): Promise<void> {
