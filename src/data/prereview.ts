@@ -71,13 +71,13 @@ export class PreReviewStore {
   }
 
   /** Pre-reviews still waiting for their task (after a restart: to join or finish them). */
-  pending(): { item: string; campaign: string }[] {
+  pending(): { item: string; campaign: string; taskId: string | null }[] {
     return this.#db
-      .prepare<[], { item_id: string; campaign_id: string }>(
-        "SELECT item_id, campaign_id FROM campaign_prereviews WHERE status = 'pending'",
+      .prepare<[], { item_id: string; campaign_id: string; task_id: string | null }>(
+        "SELECT item_id, campaign_id, task_id FROM campaign_prereviews WHERE status = 'pending'",
       )
       .all()
-      .map((r) => ({ item: r.item_id, campaign: r.campaign_id }));
+      .map((r) => ({ item: r.item_id, campaign: r.campaign_id, taskId: r.task_id }));
   }
 
   /** The opinions on these items, by item id. */

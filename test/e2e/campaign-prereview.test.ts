@@ -25,6 +25,8 @@ const FEE = 10_000n; // the router's default platform fee, 1 %
 let ws: Workspace;
 let url: string;
 let node: CliProcess;
+let router: CliProcess;
+const ROUTER_ARGS: string[] = [];
 const keys = {} as Record<'owner' | 'alice' | 'r1' | 'operator', { key: string; account: string }>;
 const api = (who: keyof typeof keys) => new OmniClient({ baseUrl: url, apiKey: keys[who].key });
 const auth = (who: keyof typeof keys) => ['--router', url, '--api-key', keys[who].key];
@@ -41,9 +43,8 @@ beforeAll(async () => {
   await registerModel(data, ws.model, 'tiny');
   for (const who of ['owner', 'alice', 'r1'] as const) keys[who] = createAccountKey(data, { label: who });
   keys.operator = createAccountKey(data, { label: 'operator', operator: true });
-  ({ url } = await startRouterProcess(ws, {
-    args: ['--price-per-token', '0.001', '--genesis', `${keys.owner.account}=100`],
-  }));
+  ROUTER_ARGS.push('--price-per-token', '0.001', '--genesis', `${keys.owner.account}=100`);
+  ({ url, process: router } = await startRouterProcess(ws, { args: ROUTER_ARGS }));
   node = await startNodeProcess(ws, url, 'n1', ['--wallet', WALLET]);
   await waitForNodes(url, 1);
 }, 60_000);
@@ -152,6 +153,50 @@ describe('a campaign with machine pre-review', () => {
     expect(failed?.machine_opinion).toMatchObject({ status: 'failed', cost: null });
     expect(failed?.machine_opinion?.reason).toMatch(/tiny/);
     expect((await owner.get(campaign)).escrow.balance).toBe(view.escrow.balance);
+    expect((await api('operator').verifyLedger()).ok).toBe(true);
+  }, 120_000);
+
+  it('a router killed while a pre-review runs joins the same task when it comes back, and pays it once', async () => {
+    const second = await startNodeProcess(ws, url, 'n2', ['--wallet', WALLET]);
+    await waitForNodes(url, 1);
+    const owner = new CampaignClient({ baseUrl: url, apiKey: keys.owner.key });
+    const { id: campaign } = await owner.create({
+      title: 'restart',
+      kind: 'text',
+      reviewers: 1,
+      reward: '0.1',
+      review_reward: '0.01',
+      budget: '5',
+      prereview: 'tiny',
+    });
+    // The node is frozen: it holds the task's lease and cannot answer before the router dies.
+    second.child.kill('SIGSTOP');
+    const alice = new CampaignClient({ baseUrl: url, apiKey: keys.alice.key });
+    const upload = await alice.uploadItem(
+      campaign,
+      Buffer.from('A heron stands still in the shallows at dawn.'),
+    );
+    expect(upload.accepted).toBe(1);
+    const [before] = (await alice.items(campaign)).data;
+    expect(before?.machine_opinion).toMatchObject({
+      status: 'pending',
+      task_id: expect.stringMatching(/^task_/),
+    });
+    router.child.kill('SIGKILL');
+    await router.exited;
+    const port = Number(new URL(url).port);
+    ({ url, process: router } = await startRouterProcess(ws, { port, args: ROUTER_ARGS }));
+    second.child.kill('SIGCONT');
+    const [after] = await settled(campaign);
+    const opinion = after?.machine_opinion;
+    expect(opinion).toMatchObject({ status: 'done', task_id: before?.machine_opinion?.task_id });
+    const cost = parseAmount(opinion?.cost as string);
+    expect(cost).toBeGreaterThan(0n);
+    const paid = (await api('operator').entries(WALLET, { limit: 200 })).data.filter(
+      (e) => e.key === `task:${opinion?.task_id}:payment`,
+    );
+    expect(paid.map((e) => parseAmount(e.amount))).toEqual([afterFee(cost, FEE)]);
+    expect((await owner.get(campaign)).escrow.balance).toBe(formatAmount(parseAmount('5') - cost));
     expect((await api('operator').verifyLedger()).ok).toBe(true);
   }, 120_000);
 

@@ -102,10 +102,16 @@ export class CampaignPreReview {
     for (const id of itemIds) void this.#run(campaignId, id, false);
   }
 
-  /** After a restart: joins (or reads the end of) every pre-review left pending. */
+  /**
+   * After a restart (call after the task manager's recover): a pre-review whose task was accepted waits for
+   * that task (queued again by the task manager, or already finished); one that crashed before its task was
+   * accepted asks again under the same idempotency key, waiting for a node rather than failing at once.
+   */
   resume(): number {
     const pending = this.store.pending();
-    for (const p of pending) void this.#run(p.campaign, p.item, true);
+    for (const p of pending)
+      if (p.taskId === null) void this.#run(p.campaign, p.item, true);
+      else void this.#finish(p.item, p.taskId);
     return pending.length;
   }
 
@@ -114,8 +120,8 @@ export class CampaignPreReview {
     const settings = campaign?.settings.prereview;
     const item = this.#campaigns.store.item(itemId);
     if (!campaign || !settings || !item) return;
-    const now = this.#campaigns.now;
-    if (!resuming && !this.store.begin(item.id, campaign.id, settings.model, now())) return;
+    if (!resuming && !this.store.begin(item.id, campaign.id, settings.model, this.#campaigns.now())) return;
+    let taskId: string;
     try {
       const text = head(this.#campaigns.blobs.pathOf(item.sha256), ITEM_BYTES * 2);
       const body = {
@@ -126,15 +132,8 @@ export class CampaignPreReview {
         seed: 1,
         validation: 'none',
       };
-      const job = taskRequest(
-        this.#services,
-        { keyId: settings.keyId, keyValidation: null },
-        '/v1/chat/completions',
-        body,
-        {
-          live: true,
-        },
-      );
+      const who = { keyId: settings.keyId, keyValidation: null };
+      const job = taskRequest(this.#services, who, '/v1/chat/completions', body, { live: !resuming });
       const handle = this.#services.tasks.submit({
         keyId: settings.keyId,
         // The campaign's escrow is the task's budget: payments hold and charge it there.
@@ -144,29 +143,44 @@ export class CampaignPreReview {
         input: job.input,
         validation: job.validation,
       });
-      this.store.started(item.id, handle.record.id);
-      const result = await handle.result;
+      taskId = handle.record.id;
+      this.store.started(item.id, taskId);
+    } catch (error) {
+      this.#failed(item.id, error);
+      return;
+    }
+    await this.#finish(item.id, taskId);
+  }
+
+  /** Waits for the item's task (running, or finished before a restart) and stores its opinion. */
+  async #finish(itemId: string, taskId: string): Promise<void> {
+    try {
+      const handle = this.#services.tasks.handle(taskId);
+      const result = handle ? await handle.result : this.#services.taskStore.result(taskId);
+      if (!result) {
+        const task = this.#services.taskStore.get(taskId);
+        throw new Error(task?.error?.message ?? `task ${taskId} ended without a result`);
+      }
       const answer = result.output.text ?? '';
       const paid = this.#services.ledger
-        .entry(`task:${handle.record.id}:payment`)
+        .entry(`task:${taskId}:payment`)
         ?.postings.reduce((sum, p) => (p.amount > 0n ? sum + p.amount : sum), 0n);
-      const cost = handle.payment.cost ?? paid ?? null;
-      this.store.finish(item.id, {
+      const cost = handle?.payment.cost ?? paid ?? null;
+      this.store.finish(itemId, {
         verdict: verdictOf(answer),
         answer: answer.slice(0, 500),
         cost: cost === null ? null : formatAmount(cost),
-        at: now(),
+        at: this.#campaigns.now(),
       });
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      this.store.fail(item.id, reason, now());
-      this.#log('warn', 'machine pre-review failed; the item stays in review', {
-        campaign: campaign.id,
-        item: item.id,
-        model: settings.model,
-        reason,
-      });
+      this.#failed(itemId, error);
     }
+  }
+
+  #failed(itemId: string, error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.store.fail(itemId, reason, this.#campaigns.now());
+    this.#log('warn', 'machine pre-review failed; the item stays in review', { item: itemId, reason });
   }
 }
 
