@@ -7,6 +7,8 @@ import type { Logger } from '../log.js';
 import { tokenBounds } from '../tasks/payment-quote.js';
 import { taskRequest } from './requests.js';
 
+/** Pre-review tasks in flight at once (the rest wait in the router, their rows pending). */
+const MAX_RUNNING = 8;
 /** The model's answer: a verdict word and a short reason. More is paid for and not read. */
 const MAX_TOKENS = 24;
 /** What of the campaign's instructions and of the item the prompt carries (UTF-8 bytes). */
@@ -66,6 +68,9 @@ export class CampaignPreReview {
   readonly #services: RouterServices;
   readonly #campaigns: Campaigns;
   readonly #log: Logger;
+  /** Items waiting for their turn: a 10,000-line upload must not fill the task queue at once. */
+  readonly #waiting: { campaign: string; item: string; live: boolean }[] = [];
+  #running = 0;
 
   constructor(services: RouterServices, campaigns: Campaigns, log: Logger) {
     this.#services = services;
@@ -99,7 +104,28 @@ export class CampaignPreReview {
 
   /** Starts the pre-review of these items (in the background: an upload does not wait for a model). */
   start(campaignId: string, itemIds: string[]): void {
-    for (const id of itemIds) void this.#run(campaignId, id, false);
+    const model = this.#campaigns.store.campaign(campaignId)?.settings.prereview?.model;
+    if (!model) return;
+    // The rows first, in one transaction: the items show a pending opinion at once, and a restart finds them.
+    this.#campaigns.store.db.transaction(() => {
+      for (const item of itemIds)
+        if (this.store.begin(item, campaignId, model, this.#campaigns.now()))
+          this.#waiting.push({ campaign: campaignId, item, live: true });
+    })();
+    this.#pump();
+  }
+
+  /** Runs waiting pre-reviews, at most MAX_RUNNING at a time. */
+  #pump(): void {
+    while (this.#running < MAX_RUNNING) {
+      const next = this.#waiting.shift();
+      if (!next) return;
+      this.#running += 1;
+      void this.#run(next.campaign, next.item, next.live).finally(() => {
+        this.#running -= 1;
+        this.#pump();
+      });
+    }
   }
 
   /**
@@ -110,17 +136,17 @@ export class CampaignPreReview {
   resume(): number {
     const pending = this.store.pending();
     for (const p of pending)
-      if (p.taskId === null) void this.#run(p.campaign, p.item, true);
+      if (p.taskId === null) this.#waiting.push({ campaign: p.campaign, item: p.item, live: false });
       else void this.#finish(p.item, p.taskId);
+    this.#pump();
     return pending.length;
   }
 
-  async #run(campaignId: string, itemId: string, resuming: boolean): Promise<void> {
+  async #run(campaignId: string, itemId: string, live: boolean): Promise<void> {
     const campaign = this.#campaigns.store.campaign(campaignId);
     const settings = campaign?.settings.prereview;
     const item = this.#campaigns.store.item(itemId);
     if (!campaign || !settings || !item) return;
-    if (!resuming && !this.store.begin(item.id, campaign.id, settings.model, this.#campaigns.now())) return;
     let taskId: string;
     try {
       const text = head(this.#campaigns.blobs.pathOf(item.sha256), ITEM_BYTES * 2);
@@ -133,7 +159,7 @@ export class CampaignPreReview {
         validation: 'none',
       };
       const who = { keyId: settings.keyId, keyValidation: null };
-      const job = taskRequest(this.#services, who, '/v1/chat/completions', body, { live: !resuming });
+      const job = taskRequest(this.#services, who, '/v1/chat/completions', body, { live });
       const handle = this.#services.tasks.submit({
         keyId: settings.keyId,
         // The campaign's escrow is the task's budget: payments hold and charge it there.
