@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -198,6 +199,33 @@ describe('a campaign with machine pre-review', () => {
     expect(paid.map((e) => parseAmount(e.amount))).toEqual([afterFee(cost, FEE)]);
     expect((await owner.get(campaign)).escrow.balance).toBe(formatAmount(parseAmount('5') - cost));
     expect((await api('operator').verifyLedger()).ok).toBe(true);
+  }, 120_000);
+
+  it('pre-reviews a 20-line upload through its queue (8 at a time): every item once, the escrow exact', async () => {
+    const owner = new CampaignClient({ baseUrl: url, apiKey: keys.owner.key });
+    const { id: campaign } = await owner.create({
+      title: 'many',
+      kind: 'text',
+      reviewers: 1,
+      reward: '0.01',
+      review_reward: '0.001',
+      // Each item reserves its pre-review's most cost too (about 1.4 at this price): 20 items need ~28.
+      budget: '50',
+      prereview: 'tiny',
+    });
+    // Words of their own in each line: templated lines differing in a number are near-duplicates (refused).
+    const words = (i: number) =>
+      (createHash('sha256').update(`line ${i}`).digest('hex').match(/.{5}/g) ?? []).slice(0, 6).join(' ');
+    const lines = Array.from({ length: 20 }, (_, i) => JSON.stringify({ text: `A photo: ${words(i)}` }));
+    const alice = new CampaignClient({ baseUrl: url, apiKey: keys.alice.key });
+    const upload = await alice.uploadJsonl(campaign, Buffer.from(lines.join('\n')));
+    expect(upload.accepted, JSON.stringify(upload.items.filter((i) => !i.accepted))).toBe(20);
+    const items = await settled(campaign);
+    const opinions = items.map((i) => i.machine_opinion);
+    expect(opinions.map((o) => o?.status)).toEqual(Array(20).fill('done'));
+    expect(new Set(opinions.map((o) => o?.task_id)).size).toBe(20);
+    const spent = opinions.reduce((sum, o) => sum + parseAmount(o?.cost as string), 0n);
+    expect((await owner.get(campaign)).escrow.balance).toBe(formatAmount(parseAmount('50') - spent));
   }, 120_000);
 
   it('refuses a pre-review model that does not exist, naming the field', async () => {

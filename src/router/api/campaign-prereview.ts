@@ -80,7 +80,12 @@ export class CampaignPreReview {
   }
 
   /** A new campaign's pre-review settings: the model must be registered; the hold is its task's most cost. */
-  settingsFor(name: string, kind: string, keyId: string): { model: string; keyId: string; hold: string } {
+  settingsFor(
+    name: string,
+    kind: string,
+    instructions: string,
+    keyId: string,
+  ): { model: string; keyId: string; hold: string } {
     if (kind !== 'text' && kind !== 'jsonl')
       throw new InvalidParameterError(
         'prereview',
@@ -92,7 +97,8 @@ export class CampaignPreReview {
         'prereview',
         `No model '${name}' on this network (GET /v1/models lists them).`,
       );
-    const widest = messages('x'.repeat(INSTRUCTIONS_BYTES), 'x'.repeat(ITEM_BYTES));
+    // The campaign's own instructions and the longest item: the most any of its pre-reviews can hold.
+    const widest = messages(instructions, 'x'.repeat(ITEM_BYTES));
     const output = Math.min(MAX_TOKENS, model.contextLength - 1);
     const bounds = tokenBounds(
       { kind: 'chat', messages: widest, params: paramsOf(output) },

@@ -63,10 +63,11 @@ export function campaignRoutes(
   };
 
   app.post('/api/campaigns', async (request, reply): Promise<CampaignView> => {
-    const body = request.body as { prereview?: unknown; kind?: unknown } | undefined;
+    const body = request.body as { prereview?: unknown; kind?: unknown; instructions?: unknown } | undefined;
+    const instructions = typeof body?.instructions === 'string' ? body.instructions : '';
     const settings =
       prereview && typeof body?.prereview === 'string'
-        ? prereview.settingsFor(body.prereview, String(body.kind), request.keyId)
+        ? prereview.settingsFor(body.prereview, String(body.kind), instructions, request.keyId)
         : undefined;
     const campaign = campaigns.create(accountOf(request), request.body, settings);
     await campaigns.ledger.sync();
