@@ -6,14 +6,17 @@
  * not the figure), and the pooled ratio over all rounds is kept beside it.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createKey, registerModel } from '../src/cli/local-commands.js';
 import { createLlamaEngine } from '../src/engine/index.js';
 import { writeTinyModel } from '../src/models/index.js';
 import { OmniClient } from '../src/sdk/index.js';
+import { mark } from '../src/timing/marks.js';
+import { overheadSteps } from './overhead-steps.js';
 
 const PROMPTS = Array.from(
   { length: 12 },
@@ -56,6 +59,7 @@ export async function overheadBench(options: OverheadOptions = {}) {
   const engine = await createLlamaEngine({ gpu: false });
   const model = await engine.loadModel(modelPath, { threads, slots: 1 });
   const direct = async (prompt: string, seed: number): Promise<Sample> => {
+    mark('d.start');
     const start = performance.now();
     let ttft = -1;
     let last = -1;
@@ -64,9 +68,13 @@ export async function overheadBench(options: OverheadOptions = {}) {
       { maxTokens, temperature: 0.8, topP: 1, seed, stop: [] },
       () => {
         last = performance.now() - start;
-        if (ttft < 0) ttft = last;
+        if (ttft < 0) {
+          ttft = last;
+          mark('d.first');
+        }
       },
     );
+    mark('d.end');
     return {
       ttftMs: ttft,
       lastMs: last,
@@ -105,6 +113,8 @@ export async function overheadBench(options: OverheadOptions = {}) {
         String(threads),
         '--slots',
         '1',
+        // The direct engine is CPU-only (gpu: false); so is the node, on a machine with a GPU too.
+        '--no-gpu',
       ],
       { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, OTENSOR_LOG: 'warn' } },
     );
@@ -114,8 +124,11 @@ export async function overheadBench(options: OverheadOptions = {}) {
     // the client's cost, not the network's.
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const routerUrl = new URL(router.url);
+    // Step marks (OTENSOR_TIMING_DIR) are this checkout's: the other's router and node make none.
+    const clientMark = name === 'a' ? mark : () => {};
     const routed = (prompt: string, seed: number) =>
       new Promise<Sample>((resolveSample, reject) => {
+        clientMark('c.start');
         const start = performance.now();
         let ttft = -1;
         let last = -1;
@@ -135,11 +148,15 @@ export async function overheadBench(options: OverheadOptions = {}) {
               // The first event is the role-only chunk; time to first token is the first content chunk.
               if (/"content":"[^"]/.test(text)) {
                 last = performance.now() - start;
-                if (ttft < 0) ttft = last;
+                if (ttft < 0) {
+                  ttft = last;
+                  clientMark('c.first');
+                }
               }
               body += text;
             });
             response.on('end', () => {
+              clientMark('c.end');
               const usage = /"completion_tokens":(\d+)/.exec(body);
               resolveSample({
                 ttftMs: ttft,
@@ -181,6 +198,15 @@ export async function overheadBench(options: OverheadOptions = {}) {
   // Warm both paths (first-use allocations, JIT) before measuring.
   await direct('warm up', 1);
   for (const path of paths) await path.routed('warm up', 1);
+  // OVERHEAD_PROFILE_DIR: CPU profiles of the node process (whole run) and of this process (router and
+  // client) during each routed block only, so start-up and the direct blocks stay out of them.
+  const profileDir = process.env.OVERHEAD_PROFILE_DIR;
+  const profiler = profileDir ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+  }
   const loadBefore = loadavg();
   const directSamples: Sample[] = [];
   const routedSamples: Sample[] = [];
@@ -197,6 +223,7 @@ export async function overheadBench(options: OverheadOptions = {}) {
     // With a second build, its block comes right before or after this checkout's, in turn.
     const order = round % 2 === 0 ? paths : [...paths].reverse();
     for (const path of order) {
+      if (profiler) await profiler.post('Profiler.start');
       own = ownCpuMs();
       const nodeBefore = path.cpuMs();
       const samples = path === mainPath ? routedSamples : compareSamples;
@@ -204,15 +231,24 @@ export async function overheadBench(options: OverheadOptions = {}) {
       const key = path === mainPath ? 0 : 1;
       (cpu.routerAndClient[key] as number) += ownCpuMs() - own;
       (cpu.nodes[key] as number) += path.cpuMs() - nodeBefore;
+      if (profiler) {
+        const { profile } = await profiler.post('Profiler.stop');
+        const file = `router-${path === mainPath ? 'main' : 'compare'}-${round}.cpuprofile`;
+        writeFileSync(join(profileDir as string, file), JSON.stringify(profile));
+      }
     }
     process.stderr.write(`  overhead round ${round + 1}/${rounds} done\n`);
   }
 
   const loadAfter = loadavg();
+  profiler?.disconnect();
   for (const path of paths) await path.stop();
   await model.dispose();
   await engine.dispose();
   rmSync(dir, { recursive: true, force: true });
+  // The node wrote its marks when it exited (above); one warm-up request per path came first.
+  const timingDir = process.env.OTENSOR_TIMING_DIR;
+  const steps = timingDir ? { steps: overheadSteps(timingDir, 1) } : {};
 
   const rate = (samples: Sample[]) =>
     (samples.reduce((s, x) => s + x.tokens, 0) / samples.reduce((s, x) => s + x.totalMs, 0)) * 1000;
@@ -327,5 +363,6 @@ export async function overheadBench(options: OverheadOptions = {}) {
     },
     ...(compareSamples.length > 0 ? { compare: comparison(compareCheckout ?? '') } : {}),
     loadAverage1m: { before: round3(loadBefore[0] ?? 0), after: round3(loadAfter[0] ?? 0) },
+    ...steps,
   };
 }

@@ -25,6 +25,7 @@ contract NodeStaking is AccessControl, ReentrancyGuard {
     error NothingUnbonding(bytes32 node);
     error StillUnbonding(bytes32 node, uint256 unlockAt);
     error SlashTooLarge(bytes32 node, uint256 staked, uint256 requested);
+    error EvidenceUsed(bytes32 evidence);
 
     event Staked(bytes32 indexed node, address indexed owner, uint256 amount);
     event Unstaked(bytes32 indexed node, address indexed owner, uint256 amount, uint256 unlockAt);
@@ -37,6 +38,9 @@ contract NodeStaking is AccessControl, ReentrancyGuard {
     address public immutable slashRecipient;
 
     mapping(bytes32 node => NodeStake) private _stakes;
+    /// Evidence already slashed for: each slash names its evidence once, so a router that sends a slash again
+    /// (a lost answer, a restart) slashes nothing twice.
+    mapping(bytes32 evidence => bool) public evidenceUsed;
     mapping(address owner => uint256) private _bondedOf;
     mapping(address owner => uint256) private _unbondingOf;
     mapping(address owner => bytes32[]) private _nodesOf;
@@ -93,9 +97,12 @@ contract NodeStaking is AccessControl, ReentrancyGuard {
         token.safeTransfer(msg.sender, amount);
     }
 
-    /// Takes `amount` from the node's stake (bonded first, then unbonding), for the evidence the router names.
+    /// Takes `amount` from the node's stake (bonded first, then unbonding), for the evidence the router names
+    /// (once per evidence hash: `EvidenceUsed`).
     function slash(bytes32 node, uint256 amount, bytes32 evidence) external onlyRole(ROUTER_ROLE) nonReentrant {
         if (amount == 0) revert ZeroAmount();
+        if (evidenceUsed[evidence]) revert EvidenceUsed(evidence);
+        evidenceUsed[evidence] = true;
         NodeStake storage s = _stakes[node];
         uint256 total = uint256(s.bonded) + s.unbonding;
         if (amount > total) revert SlashTooLarge(node, total, amount);

@@ -27,6 +27,7 @@ const input = {
   settings: {
     evmVersion: EVM_VERSION,
     optimizer: { enabled: true, runs: 10_000 },
+    viaIR: true,
     outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
   },
 };

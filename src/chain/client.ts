@@ -4,6 +4,7 @@ import {
   type Chain,
   createPublicClient,
   createWalletClient,
+  getAddress,
   type Hex,
   http,
   type PublicClient,
@@ -138,8 +139,9 @@ export class ChainClient {
     return block.timestamp;
   }
 
-  isClaimed(epoch: number, account: Address): Promise<boolean> {
-    return this.read<boolean>('rewards', 'isClaimed', [BigInt(epoch), account]);
+  /** Whether leaf `index` of `epoch` (the proof's `index`) has been claimed. */
+  isClaimed(epoch: number, index: number): Promise<boolean> {
+    return this.read<boolean>('rewards', 'isClaimed', [BigInt(epoch), BigInt(index)]);
   }
 
   /**
@@ -158,9 +160,18 @@ export class ChainClient {
     }, this.#retry);
   }
 
-  /** Claims `amount` for `account` and `epoch` with its proof. */
-  claim(epoch: number, account: Address, amount: bigint, proof: Hex[]): Promise<TransactionReceipt> {
-    return this.write('rewards', 'claim', [BigInt(epoch), account, amount, proof]);
+  /** Claims leaf `index` of `epoch` (`amount` for `account`) with its proof. */
+  claim(
+    epoch: number,
+    index: number,
+    account: Address,
+    amount: bigint,
+    proof: Hex[],
+  ): Promise<TransactionReceipt> {
+    // Claiming one's own leaf names no account: 20 bytes less calldata.
+    if (this.wallet && getAddress(account) === this.wallet.account.address)
+      return this.write('rewards', 'claimOwn', [BigInt(epoch), BigInt(index), amount, proof]);
+    return this.write('rewards', 'claim', [BigInt(epoch), BigInt(index), account, amount, proof]);
   }
 }
 

@@ -1,6 +1,6 @@
-import { type Address, keccak256, toHex } from 'viem';
+import { type Address, getAddress, keccak256, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRewardTree } from './merkle.js';
+import { buildRewardTree, type RewardLeaf } from './merkle.js';
 import { revertName } from './retry.js';
 import { deployedChain, omnit } from './testing.js';
 import { signVoucher } from './vouchers.js';
@@ -49,11 +49,15 @@ describe('EpochRewards', () => {
     const p = tree.proof(addr(2));
     if (!p) throw new Error('no proof');
     const claimer = env.clientOf(2);
-    expect(await reverts(claimer.claim(1, addr(2), p.leaf.amount, p.proof))).toBe('RootNotFinal');
+    expect(await reverts(claimer.claim(1, p.leaf.index, addr(2), p.leaf.amount, p.proof))).toBe(
+      'RootNotFinal',
+    );
     await env.advance(601);
-    await claimer.claim(1, addr(2), p.leaf.amount, p.proof);
+    await claimer.claim(1, p.leaf.index, addr(2), p.leaf.amount, p.proof);
     expect(await env.admin.balanceOf(addr(2))).toBe(omnit(5));
-    expect(await reverts(claimer.claim(1, addr(2), p.leaf.amount, p.proof))).toBe('AlreadyClaimed');
+    expect(await reverts(claimer.claim(1, p.leaf.index, addr(2), p.leaf.amount, p.proof))).toBe(
+      'AlreadyClaimed',
+    );
     expect(await env.admin.balanceOf(addr(2))).toBe(omnit(5));
   });
 
@@ -62,10 +66,12 @@ describe('EpochRewards', () => {
     const p = tree.proof(addr(1));
     if (!p) throw new Error('no proof');
     const c = env.clientOf(1);
-    expect(await reverts(c.claim(1, addr(1), omnit(4), p.proof))).toBe('InvalidProof');
-    expect(await reverts(c.claim(1, addr(4), omnit(3), p.proof))).toBe('InvalidProof');
-    expect(await reverts(c.claim(1, addr(1), omnit(3), [keccak256(toHex('x'))]))).toBe('InvalidProof');
-    expect(await reverts(c.claim(2, addr(1), omnit(3), p.proof))).toBe('UnknownEpoch');
+    expect(await reverts(c.claim(1, p.leaf.index, addr(1), omnit(4), p.proof))).toBe('InvalidProof');
+    expect(await reverts(c.claim(1, p.leaf.index, addr(4), omnit(3), p.proof))).toBe('InvalidProof');
+    expect(await reverts(c.claim(1, p.leaf.index, addr(1), omnit(3), [keccak256(toHex('x'))]))).toBe(
+      'InvalidProof',
+    );
+    expect(await reverts(c.claim(2, p.leaf.index, addr(1), omnit(3), p.proof))).toBe('UnknownEpoch');
   });
 
   it('lets only the router post, once per epoch, within the pool; the owner vetoes within the window', async () => {
@@ -88,14 +94,62 @@ describe('EpochRewards', () => {
     await env.advance(601);
     const p = tree.proof(addr(3));
     if (!p) throw new Error('no proof');
-    expect(await reverts(env.clientOf(3).claim(2, addr(3), p.leaf.amount, p.proof))).toBe('RootVetoed');
+    expect(await reverts(env.clientOf(3).claim(2, p.leaf.index, addr(3), p.leaf.amount, p.proof))).toBe(
+      'RootVetoed',
+    );
     // A corrected root may follow a veto.
     const fixed = buildRewardTree(2, [{ account: addr(3), amount: omnit(1) }]);
     await env.admin.postRoot(2, fixed.root, fixed.root, fixed.total);
     await env.advance(601);
     expect(await reverts(env.admin.write('rewards', 'veto', [2n, fixed.root]))).toBe('ChallengeWindowClosed');
-    await env.clientOf(3).claim(2, addr(3), omnit(1), fixed.proof(addr(3))?.proof ?? []);
+    await env.clientOf(3).claim(2, 0, addr(3), omnit(1), fixed.proof(addr(3))?.proof ?? []);
     expect(await env.admin.balanceOf(addr(3))).toBe(omnit(1));
+  });
+});
+
+describe('EpochRewards claim bits and pool', () => {
+  it('keeps one claim bit per leaf, in the epoch slot and beyond leaf 208, whoever sends the claim', async () => {
+    const stranger = (i: number) => getAddress(keccak256(toHex(`s${i}`)).slice(0, 42));
+    const tree = buildRewardTree(
+      3,
+      Array.from({ length: 260 }, (_, i) => ({ account: stranger(i), amount: omnit(1) })),
+    );
+    await env.admin.postRoot(3, tree.root, tree.root, tree.total);
+    await env.advance(601);
+    const leaf = (index: number) => {
+      const l = tree.leaves.find((x) => x.index === index) as RewardLeaf;
+      return { ...l, proof: tree.proof(l.account)?.proof ?? [] };
+    };
+    const sender = env.clientOf(4);
+    const claim = (l: ReturnType<typeof leaf>, index = l.index) =>
+      sender.claim(3, index, l.account, l.amount, l.proof);
+    for (const i of [0, 207, 230]) await claim(leaf(i));
+    for (const i of [0, 207, 230]) {
+      expect(await env.admin.balanceOf(leaf(i).account)).toBe(omnit(1));
+      expect(await env.admin.isClaimed(3, i)).toBe(true);
+      expect(await reverts(claim(leaf(i)))).toBe('AlreadyClaimed');
+    }
+    expect(await env.admin.isClaimed(3, 1)).toBe(false);
+    expect(await env.admin.isClaimed(3, 231)).toBe(false);
+    // A leaf's proof under another index (another claim bit) is not a leaf of the tree.
+    expect(await reverts(claim(leaf(231), 232))).toBe('InvalidProof');
+    await claim(leaf(231));
+    expect(await env.admin.balanceOf(leaf(231).account)).toBe(omnit(1));
+  });
+
+  it('lets roots promise only what the pool was funded with', async () => {
+    const available = async () =>
+      (await env.admin.read<bigint>('rewards', 'funded')) -
+      (await env.admin.read<bigint>('rewards', 'promised'));
+    const before = await available();
+    const root = keccak256(toHex('epoch 4'));
+    expect(await reverts(env.admin.write('rewards', 'postRoot', [4n, root, root, before + 1n]))).toBe(
+      'InsufficientRewardsPool',
+    );
+    await env.admin.write('token', 'approve', [env.deployment.rewards, omnit(10)]);
+    await env.admin.write('rewards', 'fund', [omnit(10)]);
+    await env.admin.write('rewards', 'postRoot', [4n, root, root, before + omnit(10)]);
+    expect(await available()).toBe(0n);
   });
 });
 
@@ -127,6 +181,10 @@ describe('NodeStaking', () => {
     );
     const receipt = await env.admin.write('staking', 'slash', [node(2), omnit(4), evidence]);
     expect(receipt.logs.some((l) => l.data.includes(evidence.slice(2)))).toBe(true);
+    // The same evidence slashes once: a router that sends it again (a lost answer, a restart) takes nothing more.
+    expect(await reverts(env.admin.write('staking', 'slash', [node(2), omnit(4), evidence]))).toBe(
+      'EvidenceUsed',
+    );
     const s = await env.admin.read<{ bonded: bigint }>('staking', 'stakeOf', [node(2)]);
     expect(s.bonded).toBe(omnit(36));
   });

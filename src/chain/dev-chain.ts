@@ -10,6 +10,8 @@ export type DevChainOptions = {
   /** How many funded accounts (default 10). */
   accounts?: number;
   chainId?: number;
+  /** A folder that keeps the chain's state across restarts (ganache's database); default: memory only. */
+  dbPath?: string;
 };
 
 export type DevChain = {
@@ -28,6 +30,7 @@ function ganacheOptions(options: DevChainOptions) {
     logging: { quiet: true },
     chain: { hardfork: 'shanghai' as const, chainId: options.chainId ?? DEV_CHAIN_ID },
     wallet: { totalAccounts: options.accounts ?? 10, deterministic: true, defaultBalance: 10_000 },
+    ...(options.dbPath ? { database: { dbPath: options.dbPath } } : {}),
   };
 }
 
@@ -40,7 +43,8 @@ function accountsOf(initial: Record<string, { secretKey: string }>): DevAccount[
 
 /**
  * Starts an EVM JSON-RPC node in this process on loopback (ganache), with deterministic funded accounts (the
- * same keys every run). Its state lives in memory: a restart starts an empty chain.
+ * same keys every run). Its state lives in memory (a restart starts an empty chain) unless `dbPath` names a
+ * folder, where it is kept and found again at the next start.
  */
 export async function startDevChain(options: DevChainOptions = {}): Promise<DevChain> {
   const server = ganache.server(ganacheOptions(options));

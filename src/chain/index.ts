@@ -32,5 +32,6 @@ export {
   reportHash,
   verifyRewardProof,
 } from './merkle.js';
+export { chainNodeId, SlashForwarder, StakeMirror, slashEvidence } from './node-stakes.js';
 export { asRevert, ChainRevertError, isRevert, revertName, withRetry } from './retry.js';
 export { signVoucher, type WithdrawalVoucher, withdrawalNonce } from './vouchers.js';

@@ -6,8 +6,10 @@ import { ChainClient } from './client.js';
 import type { Deployment } from './deploy.js';
 import { DepositWatcher } from './deposits.js';
 import { readKeyFile } from './key-file.js';
+import { SlashForwarder, StakeMirror } from './node-stakes.js';
+import { VoucherExpiry } from './voucher-expiry.js';
 import { signVoucher, withdrawalNonce } from './vouchers.js';
-import { voucherNote, WithdrawnWatcher } from './withdrawn.js';
+import { heldVoucherDeadline, heldVoucherNote, voucherNote, WithdrawnWatcher } from './withdrawn.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 
@@ -26,6 +28,14 @@ export class ChainLink {
   readonly anchor: EpochAnchor;
   readonly deposits: DepositWatcher;
   readonly withdrawn: WithdrawnWatcher;
+  /** NodeStaking's confirmed stake of the nodes the router asks about (gate and checker draw). */
+  readonly stakes: StakeMirror;
+  /** The router's slashes, sent to NodeStaking too. */
+  readonly slashes: SlashForwarder;
+  /** Releases the withdrawals of vouchers that expired unused. */
+  readonly expiry: VoucherExpiry;
+  /** How long a voucher is valid (seconds from its first signing; default a day). */
+  voucherSeconds = 86_400;
   readonly #ledger: Ledger;
   readonly #log: Log;
   readonly #key: Hex;
@@ -61,6 +71,15 @@ export class ChainLink {
       fromBlock: BigInt(deployment.blockNumber ?? 0),
       ...(p.settings.confirmations === undefined ? {} : { confirmations: p.settings.confirmations }),
     });
+    this.stakes = new StakeMirror({ client: this.client, confirmations: p.settings.confirmations });
+    p.ledger.epochs.onClose(() => this.stakes.epochOpened());
+    this.slashes = new SlashForwarder({ client: this.client, log: p.log, ppm: p.ledger.config.slashPpm });
+    this.expiry = new VoucherExpiry({
+      ledger: p.ledger,
+      client: this.client,
+      log: p.log,
+      confirmations: p.settings.confirmations,
+    });
     this.#ledger = p.ledger;
     this.#log = p.log;
   }
@@ -78,22 +97,33 @@ export class ChainLink {
     settlement: string | null;
   }) {
     const note = voucherNote(w.id);
-    if (w.status === 'pending') {
-      this.#ledger.withdrawals.hold(w.id, note);
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    if (w.status === 'pending' && w.settlement !== `held: ${note}`) {
+      // The first voucher fixes the deadline in the hold; asking again re-signs that same voucher, so the
+      // withdrawal can be released once it passed (VoucherExpiry) and no later voucher can pay after that.
+      const deadline = heldVoucherDeadline(w.id, w.settlement) ?? now + BigInt(this.voucherSeconds);
+      if (deadline < now)
+        throw new WithdrawalStateError(
+          w.id,
+          `held: its voucher expired at ${deadline}; it returns to the balance once the chain confirms it unused`,
+        );
+      this.#ledger.withdrawals.hold(w.id, heldVoucherNote(w.id, deadline));
       await this.#ledger.sync();
-    } else if (w.status !== 'settled' || !w.settlement?.startsWith(note)) {
-      throw new WithdrawalStateError(w.id, w.status);
+      return this.voucher(w, deadline);
     }
-    return this.voucher(w);
+    // Held before deadlines were kept (no release), or settled by the Vault: sign with a fresh deadline.
+    if (w.status === 'settled' ? !w.settlement?.startsWith(note) : w.status !== 'pending')
+      throw new WithdrawalStateError(w.id, w.status);
+    return this.voucher(w, now + BigInt(this.voucherSeconds));
   }
 
   /** Signs the Vault voucher of a ledger withdrawal: its nonce comes from its id, so only one voucher pays. */
-  voucher(w: { id: string; to: string; amount: bigint }, validForSeconds = 86_400) {
+  voucher(w: { id: string; to: string; amount: bigint }, deadline: bigint) {
     const voucher = {
       account: getAddress(w.to),
       amount: w.amount,
       nonce: withdrawalNonce(w.id),
-      deadline: BigInt(Math.floor(Date.now() / 1000) + validForSeconds),
+      deadline,
     };
     const { chainId, vault } = this.client.deployment;
     return signVoucher({ privateKey: this.#key, chainId, vault, voucher }).then((signature) => ({
@@ -115,6 +145,17 @@ export class ChainLink {
     } catch (error) {
       this.#log('warn', 'Vault payout scan failed; will retry', { error: String(error) });
     }
+    try {
+      await this.expiry.scan();
+    } catch (error) {
+      this.#log('warn', 'voucher expiry scan failed; will retry', { error: String(error) });
+    }
+    try {
+      await this.stakes.refresh();
+    } catch (error) {
+      this.#log('warn', 'NodeStaking read failed; keeping the last stakes', { error: String(error) });
+    }
+    await this.slashes.send();
   }
 
   start(intervalMs = 500): void {

@@ -34,6 +34,17 @@ describe('buildRewardTree', () => {
     const p = tree.proof(account(1));
     if (!p) throw new Error('no proof');
     expect(verifyRewardProof(tree.root, { ...p.leaf, amount: 13n }, p.proof)).toBe(false);
+    // The index is in the leaf too: the claim bit a proof sets is the one the router numbered.
+    expect(verifyRewardProof(tree.root, { ...p.leaf, index: p.leaf.index ^ 1 }, p.proof)).toBe(false);
+  });
+
+  it('numbers the leaves 0 to n-1 in address order', () => {
+    const lines = [5, 3, 9, 1].map((i) => ({ account: account(i), amount: 1n }));
+    const tree = buildRewardTree(2, lines);
+    const byIndex = [...tree.leaves].sort((a, b) => a.index - b.index);
+    expect(byIndex.map((l) => l.index)).toEqual([0, 1, 2, 3]);
+    const sorted = byIndex.map((l) => l.account.toLowerCase());
+    expect(sorted).toEqual([...sorted].sort());
   });
 
   it('has a zero root with no leaves, and a report hash that changes with any amount', () => {

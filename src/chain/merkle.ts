@@ -1,16 +1,20 @@
 import { type Address, concat, encodeAbiParameters, getAddress, type Hex, keccak256, toBytes } from 'viem';
 
-/** One leaf of an epoch's reward tree: what `account` may claim for `epoch`. */
-export type RewardLeaf = { account: Address; amount: bigint; epoch: number };
+/**
+ * One leaf of an epoch's reward tree: what `account` may claim for `epoch`. `index` numbers the epoch's
+ * leaves from 0 (accounts in ascending address order) and picks the leaf's claim bit on chain.
+ */
+export type RewardLeaf = { index: number; account: Address; amount: bigint; epoch: number };
 
-/** The leaf hash EpochRewards checks: keccak256(keccak256(abi.encode(account, amount, epoch))). */
+/** The leaf hash EpochRewards checks: keccak256(abi.encode(index, account, amount, epoch)). */
 export function leafHash(leaf: RewardLeaf): Hex {
   const encoded = encodeAbiParameters(
-    [{ type: 'address' }, { type: 'uint256' }, { type: 'uint256' }],
-    [leaf.account, leaf.amount, BigInt(leaf.epoch)],
+    [{ type: 'uint256' }, { type: 'address' }, { type: 'uint256' }, { type: 'uint256' }],
+    [BigInt(leaf.index), leaf.account, leaf.amount, BigInt(leaf.epoch)],
   );
-  // Hashed twice, as OpenZeppelin's StandardMerkleTree does, so a leaf can never pass for an inner node.
-  return keccak256(keccak256(encoded));
+  // Hashed once: the encoding is 128 bytes and an inner node hashes 64, so no leaf can pass for an inner node
+  // (OpenZeppelin's StandardMerkleTree hashes twice for leaves that could be 64 bytes; once is cheaper).
+  return keccak256(encoded);
 }
 
 /** OpenZeppelin's commutative pair hash: the smaller hash goes first. */
@@ -32,15 +36,17 @@ export type RewardTree = {
  * root; a level of odd length carries its last hash up unpaired. With no leaves the root is zero (nothing to post).
  */
 export function buildRewardTree(epoch: number, lines: { account: string; amount: bigint }[]): RewardTree {
-  // One leaf per account: EpochRewards keeps one claim bit per account and epoch, and an owner may run
-  // several nodes that pay to the same wallet.
+  // One leaf per account (an owner may run several nodes that pay to the same wallet), numbered in address
+  // order so the same lines in any order give the same leaves; EpochRewards keeps one claim bit per index.
   const sums = new Map<Address, bigint>();
   for (const l of lines) {
     if (l.amount <= 0n) continue;
     const account = getAddress(l.account);
     sums.set(account, (sums.get(account) ?? 0n) + l.amount);
   }
-  const leaves = [...sums].map(([account, amount]) => ({ account, amount, epoch }));
+  const leaves = [...sums]
+    .sort(([a], [b]) => cmp(a.toLowerCase() as Hex, b.toLowerCase() as Hex))
+    .map(([account, amount], index) => ({ index, account, amount, epoch }));
   const hashed = leaves.map((leaf) => ({ leaf, hash: leafHash(leaf) })).sort((a, b) => cmp(a.hash, b.hash));
   const levels: Hex[][] = [hashed.map((h) => h.hash)];
   for (let level = levels[0] as Hex[]; level.length > 1; ) {

@@ -6,6 +6,19 @@ export function voucherNote(id: string): string {
   return `vault voucher ${id}`;
 }
 
+/** The hold note of a withdrawal whose voucher is out: `vault voucher <id> until <deadline, unix seconds>`. */
+export function heldVoucherNote(id: string, deadline: bigint): string {
+  return `${voucherNote(id)} until ${deadline}`;
+}
+
+/** The deadline of a withdrawal's voucher, read from its hold; undefined when it is not held for one. */
+export function heldVoucherDeadline(id: string, settlement: string | null): bigint | undefined {
+  const until = settlement?.startsWith(`held: ${voucherNote(id)} until `)
+    ? settlement.split(' ').pop()
+    : undefined;
+  return until && /^\d+$/.test(until) ? BigInt(until) : undefined;
+}
+
 /** The ledger withdrawal a voucher nonce pays: the nonce is the id's 80 bits (see `withdrawalNonce`). */
 export function withdrawalOfNonce(nonce: bigint): string {
   return `wd_${nonce.toString(16).padStart(20, '0')}`;
@@ -38,7 +51,8 @@ export class WithdrawnWatcher {
         const w = this.#ledger.withdrawals.get(id);
         const note = voucherNote(id);
         if (w?.status !== 'pending') continue;
-        if (w.settlement !== `held: ${note}` || w.amount !== amount || w.to !== account.toLowerCase()) {
+        const held = w.settlement === `held: ${note}` || heldVoucherDeadline(id, w.settlement) !== undefined;
+        if (!held || w.amount !== amount || w.to !== account.toLowerCase()) {
           // Only the router's key signs vouchers, so this is a key used elsewhere: say so, settle nothing.
           this.#log('error', 'a Vault payout matches no voucher this router signed', {
             withdrawal: id,

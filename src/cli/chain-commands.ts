@@ -1,12 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Address, formatUnits, getAddress, type Hex } from 'viem';
+import { type Address, createPublicClient, formatUnits, getAddress, type Hex, http } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
   buildRewardTree,
   ChainClient,
   type ChainContracts,
+  chainNodeId,
   deployContracts,
   parseGenesis,
   readKeyFile,
@@ -22,14 +23,17 @@ import { stopOnSignal } from './start-commands.js';
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const omnit = (units: bigint) => `${formatUnits(units, 18)} OMNIT`;
 
-/** `chain dev [--port P] [--deployment FILE]` */
-export async function chainDevCommand(o: { port: number; deployment?: string }): Promise<void> {
-  const chain = await startDevChain({ port: o.port });
+/** `chain dev [--port P] [--deployment FILE] [--db DIR]` */
+export async function chainDevCommand(o: { port: number; deployment?: string; db?: string }): Promise<void> {
+  if (o.db) mkdirSync(resolve(o.db), { recursive: true });
+  const chain = await startDevChain({ port: o.port, ...(o.db ? { dbPath: resolve(o.db) } : {}) });
   say(`rpc: ${chain.url}`);
   say(`chain id: ${chain.chainId}`);
   say('funded test accounts (well-known keys: never use them on a real chain):');
   for (const a of chain.accounts) say(`  ${a.address} ${a.privateKey}`);
-  if (o.deployment) {
+  if (o.deployment && o.db && (await deployedOn(chain.url, resolve(o.deployment)))) {
+    say(`deployment: ${resolve(o.deployment)} (kept: its contracts are on the chain in ${resolve(o.db)})`);
+  } else if (o.deployment) {
     const admin = chain.accounts[0];
     if (!admin) throw new Error('the dev chain has no accounts');
     const deployment = await deployContracts({ rpc: chain.url, privateKey: admin.privateKey });
@@ -37,6 +41,17 @@ export async function chainDevCommand(o: { port: number; deployment?: string }):
     say(`deployment: ${resolve(o.deployment)} (token ${deployment.token}, rewards ${deployment.rewards})`);
   }
   stopOnSignal(() => chain.close());
+}
+
+/** Whether the deployment file exists and its token has code on the chain at `rpc` (a kept dev chain). */
+async function deployedOn(rpc: string, file: string): Promise<boolean> {
+  if (!existsSync(file)) return false;
+  const deployment = JSON.parse(readFileSync(file, 'utf8')) as { token?: Address };
+  if (!deployment.token) return false;
+  const code = await createPublicClient({ transport: http(rpc, { retryCount: 0 }) }).getCode({
+    address: deployment.token,
+  });
+  return code !== undefined && code !== '0x';
 }
 
 /** `chain deploy --rpc URL --key-file F [--genesis ...]` */
@@ -139,13 +154,13 @@ export async function claimCommand(o: {
       }
       continue;
     }
-    if (await chain.isClaimed(epoch, account)) {
+    if (await chain.isClaimed(epoch, proof.index)) {
       say(`epoch ${epoch}: already claimed`);
       continue;
     }
     const amount = BigInt(proof.amount);
     try {
-      const receipt = await chain.claim(epoch, account, amount, proof.proof as Hex[]);
+      const receipt = await chain.claim(epoch, proof.index, account, amount, proof.proof as Hex[]);
       total += amount;
       say(`epoch ${epoch}: claimed ${omnit(amount)} to ${account} (transaction ${receipt.transactionHash})`);
     } catch (error) {
@@ -249,4 +264,80 @@ export async function withdrawOnchainCommand(
     }
     throw name ? new Error(`The Vault refused the voucher: ${name}.`) : error;
   }
+}
+
+/** `stake-onchain --node ID --amount X --router URL --key-file F`: bonds OMNIT on NodeStaking for a node. */
+export async function stakeOnchainCommand(o: {
+  router: string;
+  keyFile: string;
+  node: string;
+  amount: string;
+  rpc?: string;
+}): Promise<void> {
+  const amount = parseAmount(o.amount, 'amount');
+  const { chain, node } = await stakingClient(o);
+  try {
+    await chain.write('token', 'approve', [chain.deployment.staking, amount]);
+    const receipt = await chain.write('staking', 'stake', [node, amount]);
+    say(`staked ${omnit(amount)} on node ${o.node} (transaction ${receipt.transactionHash})`);
+  } catch (error) {
+    throw stakingRefusal(error, o.node, amount);
+  }
+  await printStake(chain, o.node, node);
+  say('the router counts it once the stake has its confirmations');
+}
+
+/** `unstake-onchain --node ID --amount X --router URL --key-file F`: starts unbonding on NodeStaking. */
+export async function unstakeOnchainCommand(o: {
+  router: string;
+  keyFile: string;
+  node: string;
+  amount: string;
+  rpc?: string;
+}): Promise<void> {
+  const amount = parseAmount(o.amount, 'amount');
+  const { chain, node } = await stakingClient(o);
+  try {
+    const receipt = await chain.write('staking', 'unstake', [node, amount]);
+    say(`unbonding ${omnit(amount)} from node ${o.node} (transaction ${receipt.transactionHash})`);
+  } catch (error) {
+    throw stakingRefusal(error, o.node, amount);
+  }
+  await printStake(chain, o.node, node);
+}
+
+async function stakingClient(o: { router: string; keyFile: string; node: string; rpc?: string }) {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(o.node))
+    throw new Error(`--node must be a node id (its 0x address, printed by \`node start\`), got "${o.node}".`);
+  const api = new OmniClient({ baseUrl: o.router });
+  const chain = new ChainClient({
+    deployment: await contractsOf(api, o.rpc),
+    privateKey: readKeyFile(o.keyFile),
+  });
+  return { chain, node: chainNodeId(o.node) };
+}
+
+async function printStake(chain: ChainClient, id: string, node: Hex): Promise<void> {
+  const s = await chain.read<{ owner: Address; bonded: bigint; unbonding: bigint; unlockAt: bigint }>(
+    'staking',
+    'stakeOf',
+    [node],
+  );
+  const unlock = s.unbonding > 0n ? ` (unlocks ${new Date(Number(s.unlockAt) * 1000).toISOString()})` : '';
+  say(
+    `node ${id} on chain: ${omnit(s.bonded)} bonded, ${omnit(s.unbonding)} unbonding${unlock}, owner ${s.owner}`,
+  );
+}
+
+function stakingRefusal(error: unknown, node: string, amount: bigint): Error {
+  const name = revertName(error);
+  const why: Record<string, string> = {
+    NotNodeOwner: `another wallet owns node ${node}'s stake on chain; stake with the key that staked it first`,
+    InsufficientStake: `node ${node} has less than ${omnit(amount)} bonded on chain`,
+    ERC20InsufficientBalance: `the wallet holds less than ${omnit(amount)}`,
+    ZeroAmount: 'the amount must be above 0',
+  };
+  return name
+    ? new Error(`NodeStaking refused it: ${name} (${why[name] ?? 'see docs/chain.md'}).`)
+    : (error as Error);
 }

@@ -5,6 +5,7 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { CampaignClient, type CampaignView, type UploadView } from '../sdk/index.js';
 import { type RouterAuthOptions, routerAndAuth } from './config.js';
 import { opinionLine } from './opinion.js';
+import { describeQuestion, questionOptions } from './review-question.js';
 
 export function campaignClient(options: RouterAuthOptions): CampaignClient {
   const { router, apiKey } = routerAndAuth(options);
@@ -37,6 +38,10 @@ type CreateOptions = RouterAuthOptions & {
   accuracyFloor?: string;
   lease?: number;
   batchSize?: string;
+  question?: string;
+  labels?: string;
+  scale?: string;
+  tolerance?: string;
   prereview?: string;
 };
 
@@ -54,7 +59,10 @@ const ratio = (value: string | undefined, name: string): number | undefined => {
   return n;
 };
 
-/** A gold file: JSONL, `{"text": ..., "answer": "accept"|"reject"}` or `{"file": PATH, "answer": ...}` a line. */
+/**
+ * A gold file: JSONL, `{"text": ..., "answer": "accept"|"reject"}` or `{"file": PATH, "answer": ...}` a line;
+ * label and rating campaigns give `"label"` or `"rating"` for an item to accept.
+ */
 function readGold(file: string) {
   const folder = dirname(resolve(file));
   return readFileSync(file, 'utf8')
@@ -62,19 +70,33 @@ function readGold(file: string) {
     .map((line, i) => [line.trim(), i + 1] as const)
     .filter(([line]) => line !== '')
     .map(([line, n]) => {
-      let g: { text?: string; file?: string; answer?: string; metadata?: Record<string, unknown> };
+      let g: {
+        text?: string;
+        file?: string;
+        answer?: string;
+        label?: string;
+        rating?: number;
+        metadata?: Record<string, unknown>;
+      };
       try {
         g = JSON.parse(line);
       } catch {
         throw new Error(`${file}:${n} is not valid JSON.`);
       }
-      if (g.answer !== 'accept' && g.answer !== 'reject')
-        throw new Error(`${file}:${n}: "answer" must be "accept" or "reject".`);
+      const valued = g.label !== undefined || g.rating !== undefined;
+      if (g.answer !== 'accept' && g.answer !== 'reject' && !(valued && g.answer === undefined))
+        throw new Error(`${file}:${n}: "answer" must be "accept" or "reject" (or give "label" or "rating").`);
       const content =
         g.file !== undefined
           ? { content_base64: readFileSync(resolve(folder, g.file)).toString('base64') }
           : { text: g.text ?? '' };
-      return { ...content, answer: g.answer, ...(g.metadata ? { metadata: g.metadata } : {}) };
+      return {
+        ...content,
+        ...(g.answer === 'accept' || g.answer === 'reject' ? { answer: g.answer } : {}),
+        ...(g.label !== undefined ? { label: g.label } : {}),
+        ...(g.rating !== undefined ? { rating: g.rating } : {}),
+        ...(g.metadata ? { metadata: g.metadata } : {}),
+      };
     });
 }
 
@@ -96,6 +118,7 @@ export async function campaignCreateCommand(o: CreateOptions): Promise<void> {
     batch_size: whole(o.batchSize, '--batch-size'),
     reviewer_stake: o.reviewerStake,
     gold: o.gold === undefined ? undefined : readGold(o.gold),
+    ...questionOptions(o),
     prereview: o.prereview,
   };
   const campaign = await campaignClient(o).create({
@@ -118,6 +141,7 @@ function describe(c: CampaignView): void {
   say(
     `reviewers       ${c.reviewers} an item, ${c.second_round_reviewers} more in a second round; threshold ${c.threshold}`,
   );
+  say(`question        ${describeQuestion(c.question)}`);
   say(`rewards         ${c.reward} OMNIT an accepted item, ${c.review_reward} OMNIT an agreeing review`);
   say(
     `reviewer stake  ${c.reviewer_stake} OMNIT; accuracy floor ${c.accuracy_floor} after ${c.min_evidence} answers`,
@@ -143,7 +167,7 @@ export async function campaignListCommand(o: RouterAuthOptions & { json?: boolea
   if (data.length === 0) return say('no campaigns');
   for (const c of data)
     say(
-      `${c.id}  ${c.status.padEnd(6)}  ${c.kind.padEnd(5)}  ${String(c.items.accepted ?? 0).padStart(5)} accepted  ${c.title}`,
+      `${c.id}  ${c.status.padEnd(6)}  ${c.kind.padEnd(5)}  ${(c.question?.type ?? 'accept').padEnd(6)}  ${String(c.items.accepted ?? 0).padStart(5)} accepted  ${c.title}`,
     );
 }
 
@@ -240,7 +264,7 @@ export async function checkStatusCommand(
   say([...counts].map(([state, n]) => `${state} ${n}`).join(', '));
   for (const i of data) {
     say(
-      `${i.sha256.slice(0, 16)}  ${i.state.padEnd(12)}  ${(i.name ?? '').padEnd(24)}  ${i.agreement === null ? '' : `agreement ${i.agreement.toFixed(3)}`}${i.reasons.length > 0 ? `  ${i.reasons.join('; ')}` : ''}`,
+      `${i.sha256.slice(0, 16)}  ${i.state.padEnd(12)}  ${(i.name ?? '').padEnd(24)}  ${i.label !== undefined ? `label ${i.label}  ` : ''}${i.rating !== undefined ? `rating ${i.rating}  ` : ''}${i.agreement === null ? '' : `agreement ${i.agreement.toFixed(3)}`}${i.reasons.length > 0 ? `  ${i.reasons.join('; ')}` : ''}`,
     );
     const opinion = opinionLine(i.machine_opinion);
     if (opinion) say(`  ${opinion}`);

@@ -364,6 +364,7 @@ chain
   .description('a local EVM JSON-RPC node in this process with funded test accounts; Ctrl-C stops it')
   .option('--port <port>', 'port on 127.0.0.1', integer('--port'), 8545)
   .option('--deployment <file>', 'also deploy the contracts and write their deployment file here')
+  .option('--db <dir>', "keep the chain's state in this folder across restarts (a kept deployment is reused)")
   .action(async (o) => (await chains()).chainDevCommand(o));
 chain
   .command('deploy')
@@ -397,6 +398,26 @@ routerOptions(
     .requiredOption('--key-file <file>', 'the wallet key that sends the transaction and pays its gas')
     .option('--rpc <url>', "the chain's JSON-RPC (default: the one the router names)"),
 ).action(async (o) => (await chains()).withdrawOnchainCommand(o));
+
+program
+  .command('stake-onchain')
+  .description('bond OMNIT on NodeStaking for a node (one per GPU); a chain-linked router counts it as stake')
+  .requiredOption('--router <url>', 'the router (where the contracts are)')
+  .requiredOption('--key-file <file>', 'the wallet key that holds the OMNIT (hex, or a node key file)')
+  .requiredOption('--node <id>', "the node's id (its address, printed by `node start`)")
+  .requiredOption('--amount <tokens>', 'how much, in OMNIT')
+  .option('--rpc <url>', "the chain's JSON-RPC (default: the one the router names)")
+  .action(async (o) => (await chains()).stakeOnchainCommand(o));
+
+program
+  .command('unstake-onchain')
+  .description("start unbonding OMNIT from a node's stake on NodeStaking")
+  .requiredOption('--router <url>', 'the router (where the contracts are)')
+  .requiredOption('--key-file <file>', 'the key that staked it')
+  .requiredOption('--node <id>', "the node's id")
+  .requiredOption('--amount <tokens>', 'how much, in OMNIT')
+  .option('--rpc <url>', "the chain's JSON-RPC (default: the one the router names)")
+  .action(async (o) => (await chains()).unstakeOnchainCommand(o));
 
 program
   .command('claim')
@@ -448,7 +469,7 @@ routerOptions(
     .requiredOption('--budget <tokens>', 'escrowed now; what is left returns at close')
     .option(
       '--gold <file>',
-      'JSONL of gold items: {"text": ..., "answer": "accept"|"reject"} (or "file": PATH)',
+      'JSONL of gold items: {"text": ..., "answer": "accept"|"reject"} (or "file": PATH; "label" or "rating" to accept)',
     )
     .option(
       '--reviewer-stake <tokens>',
@@ -467,6 +488,10 @@ routerOptions(
     )
     .option('--lease <duration>', 'how long a reviewer holds a batch (default 10m)', duration('--lease'))
     .option('--batch-size <n>', 'items in a batch (default 10)')
+    .option('--question <type>', 'what reviewers answer: accept, label or rating (default accept)')
+    .option('--labels <a,b,c>', 'the fixed set of labels, for --question label')
+    .option('--scale <min-max>', 'the rating scale in whole numbers, e.g. 1-5, for --question rating')
+    .option('--tolerance <n>', 'ratings this close to the verdict agree with it (default 1)')
     .option(
       '--prereview <model>',
       "a network model's first opinion on each item, paid from the budget (a hint)",

@@ -9,6 +9,7 @@ import { Validator } from '../sdk/index.js';
 import { type RouterAuthOptions, routerAndAuth } from './config.js';
 import { campaignClient } from './data-commands.js';
 import { opinionLine } from './opinion.js';
+import { answerKeys, describeQuestion, typedAnswer } from './review-question.js';
 
 const say = (line = ''): void => {
   process.stdout.write(`${line}\n`);
@@ -42,6 +43,9 @@ export async function reviewCommand(o: RouterAuthOptions & { taskId: string; siz
     `batch ${batch.batch_id}: ${batch.items.length} items, lease until ${new Date(batch.lease_expires_at).toISOString()}`,
   );
   if (batch.instructions) say(`instructions: ${batch.instructions}`);
+  const question = batch.question;
+  const asksAccept = !question || question.type === 'accept';
+  if (!asksAccept) say(`question: ${describeQuestion(question)}`);
   const answers: ValidationResult[] = [];
   items: for (const [n, item] of batch.items.entries()) {
     say('');
@@ -58,8 +62,13 @@ export async function reviewCommand(o: RouterAuthOptions & { taskId: string; siz
         : `checks: ${failed.map((c) => `${c.check}: ${c.reason}`).join('; ')}`,
     );
     while (true) {
-      const answer = await ask('[a]ccept [r]eject [f]lag [s]kip [o]pen [q]uit > ');
+      const answer = await ask(`${answerKeys(question)} [r]eject [f]lag [s]kip [o]pen [q]uit > `);
       if (answer === null || answer === 'q') break items;
+      const value = typedAnswer(question, answer);
+      if (value) {
+        answers.push({ taskId: o.taskId, id: item.id, verdict: 'accept', ...value });
+        continue items;
+      }
       if (answer === 's') continue items;
       if (answer === 'o') {
         const file = join(tmpdir(), `${item.sha256}.${EXTENSION[item.format] ?? item.format}`);
@@ -72,7 +81,7 @@ export async function reviewCommand(o: RouterAuthOptions & { taskId: string; siz
           .unref();
         continue;
       }
-      if (answer === 'a' || answer === 'r' || answer === 'f') {
+      if ((answer === 'a' && asksAccept) || answer === 'r' || answer === 'f') {
         const verdict = answer === 'a' ? 'accept' : 'reject';
         const reason = answer === 'a' ? '' : ((await ask('reason (optional) > ')) ?? '');
         answers.push({
@@ -84,7 +93,7 @@ export async function reviewCommand(o: RouterAuthOptions & { taskId: string; siz
         });
         continue items;
       }
-      say('answer a, r, f, s, o or q');
+      say(`answer ${asksAccept ? 'a' : answerKeys(question)}, r, f, s, o or q`);
     }
   }
   // Done reading: an open stdin would keep the process alive.
@@ -113,6 +122,7 @@ function card(m: ExportView): string {
     `- kind: ${m.kind}`,
     `- items: ${m.items.length} (${bytes} bytes), from ${contributors} contributors (pseudonymous ids)`,
     `- review: ${m.reviewers} reviewers an item, votes weighted by each reviewer's estimated accuracy (one-coin Dawid-Skene); items below ${m.threshold} agreement had a second round`,
+    `- question reviewers answered: ${describeQuestion(m.question)}`,
     '- only accepted items are included; gold (known-answer) items are not',
     '',
     '## Instructions given to contributors and reviewers',
@@ -121,7 +131,7 @@ function card(m: ExportView): string {
     '',
     '## Files',
     '',
-    '- `manifest.jsonl`: one line per item: sha256, file, kind, format, size, metadata, contributor, verdict (votes and rounds), agreement',
+    '- `manifest.jsonl`: one line per item: sha256, file, kind, format, size, metadata, contributor, verdict (votes and rounds), agreement, and the final label or rating where the question asks one',
     '- `items/`: the items, named by sha256',
     '',
   ].join('\n');

@@ -11,10 +11,12 @@ import {
   parseBody,
 } from '../protocol/index.js';
 import type { Db } from '../store/index.js';
+import { AnswerStore } from './answers.js';
 import { BlobStore } from './blobs.js';
 import { defaultConsensus } from './consensus.js';
 import { kindOf } from './magic.js';
 import { NearIndex } from './near/near-index.js';
+import { type Answer, agreeing, answerOf, questionFromRequest, questionOf } from './questions.js';
 import { ReviewStore } from './review-store.js';
 import {
   type CampaignPrices,
@@ -69,6 +71,7 @@ export const pricesOf = (s: CampaignSettings): CampaignPrices => ({
 export class Campaigns {
   readonly store: CampaignStore;
   readonly reviews: ReviewStore;
+  readonly answers: AnswerStore;
   readonly blobs: BlobStore;
   /** Fingerprints of the campaigns' texts and pictures, for near-duplicates (near/). */
   readonly near: NearIndex;
@@ -79,6 +82,7 @@ export class Campaigns {
   constructor(c: DataComponents) {
     this.store = new CampaignStore(c.db);
     this.reviews = new ReviewStore(c.db);
+    this.answers = new AnswerStore(c.db);
     this.blobs = new BlobStore(join(c.dataDir, 'campaign-files'));
     this.near = new NearIndex(c.db);
     this.ledger = c.ledger;
@@ -107,7 +111,11 @@ export class Campaigns {
       throw new InvalidParameterError('prereview', 'This router cannot pre-review items with a model.');
     const settings = { ...this.#settings(r), ...(prereview ? { prereview } : {}) };
     const id = `camp_${randomBytes(8).toString('hex')}`;
-    const gold = (r.gold ?? []).map((g, index) => this.#goldItem(id, owner, settings, g, index));
+    const gold = (r.gold ?? []).map((g, index) => {
+      const given = { verdict: g.answer, label: g.label, rating: g.rating };
+      const answer = answerOf(questionOf(settings), given, `gold.${index}`, 'answer');
+      return { item: this.#goldItem(id, owner, settings, g, index, answer), answer };
+    });
     const record: CampaignRecord = {
       id,
       owner,
@@ -121,10 +129,11 @@ export class Campaigns {
       this.store.insertCampaign(record);
       openBudget(this.ledger, id, owner, settings.budget);
       const seen = new Set<string>();
-      for (const item of gold) {
+      for (const { item, answer } of gold) {
         if (seen.has(item.sha256)) continue;
         seen.add(item.sha256);
         this.store.insertItem(item);
+        this.answers.setGold(item.id, answer);
       }
     });
     return record;
@@ -161,6 +170,7 @@ export class Campaigns {
       batchSize: r.batch_size ?? 10,
       goldSharePpm: ppm(r.gold_share, 200_000),
       deadline: r.deadline ?? null,
+      question: questionFromRequest(r),
     };
     const hold = itemHold(pricesOf(settings));
     if (budget < hold)
@@ -177,6 +187,7 @@ export class Campaigns {
     s: CampaignSettings,
     g: NonNullable<CreateCampaignRequest['gold']>[number],
     index: number,
+    answer: Answer,
   ): ItemRecord {
     const param = `gold.${index}`;
     let content: Buffer;
@@ -206,7 +217,7 @@ export class Campaigns {
       name: null,
       metadata: g.metadata ?? null,
       contributor: owner,
-      goldAnswer: g.answer,
+      goldAnswer: answer.verdict,
       state: 'gold',
       round: 1,
       verdict: null,
@@ -263,12 +274,13 @@ export class Campaigns {
       this.atomically(() => {
         for (const item of this.store.decided(campaign.id)) {
           const votes = this.reviews.countedVotes(item);
+          const final = { verdict: item.verdict ?? 'reject', ...this.answers.final(item.id) };
           settleItem(this.ledger, {
             campaign: campaign.id,
             item: item.id,
             contributor: item.contributor,
             accepted: item.verdict === 'accept',
-            agreeing: votes.filter((v) => v.verdict === item.verdict).map((v) => v.reviewer),
+            agreeing: agreeing(questionOf(campaign.settings), votes, this.answers.votes(item.id), final),
             prices: pricesOf(campaign.settings),
           });
         }

@@ -21,6 +21,7 @@ export {
   weight,
 } from './consensus.js';
 export { uploadLines } from './jsonl.js';
+export { contributorLeaderboard } from './leaderboard.js';
 export { DATA_KINDS, type DataKind, kindOf, sniff, Utf8Check, validUtf8 } from './magic.js';
 export { type OpinionVerdict, PreReviewStore } from './prereview.js';
 export { leaseBatch, submitResults } from './reviews.js';

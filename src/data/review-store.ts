@@ -104,14 +104,20 @@ export class ReviewStore {
   /** A reviewer's answers whose truth is known (gold answers and final verdicts), by that truth, and right ones. */
   record(campaign: string, reviewer: string): ReviewerRecord {
     const row = this.db
-      .prepare<[string, string], Record<keyof ReviewerRecord, number | null>>(
-        `SELECT SUM(truth = 'accept' AND verdict = truth) AS goodRight, SUM(truth = 'accept') AS goodTotal,
+      .prepare<[string, string, string], Record<keyof ReviewerRecord, number | null>>(
+        // Right on an accept means the same label too, or a rating within the question's tolerance (answers.ts);
+        // both are NULL in accept/reject campaigns, where the verdict alone decides.
+        `SELECT SUM(truth = 'accept' AND verdict = truth AND same) AS goodRight, SUM(truth = 'accept') AS goodTotal,
                 SUM(truth = 'reject' AND verdict = truth) AS badRight, SUM(truth = 'reject') AS badTotal
-         FROM (SELECT v.verdict, COALESCE(i.gold_answer, i.verdict) AS truth
-               FROM campaign_votes v JOIN campaign_items i ON i.id = v.item_id
+         FROM (SELECT v.verdict, COALESCE(i.gold_answer, i.verdict) AS truth,
+                 v.label IS COALESCE(i.gold_label, i.label) AND (v.rating IS NULL OR
+                   ABS(v.rating - COALESCE(i.gold_rating, i.rating)) <= q.tolerance) AS same
+               FROM campaign_votes v JOIN campaign_items i ON i.id = v.item_id,
+                 (SELECT COALESCE(json_extract(settings, '$.question.tolerance'), 0) AS tolerance
+                  FROM campaigns WHERE id = ?) q
                WHERE v.campaign_id = ? AND v.reviewer = ? AND (i.gold_answer IS NOT NULL OR i.verdict IS NOT NULL))`,
       )
-      .get(campaign, reviewer);
+      .get(campaign, campaign, reviewer);
     return {
       goodRight: row?.goodRight ?? 0,
       goodTotal: row?.goodTotal ?? 0,

@@ -8,8 +8,10 @@ import {
   type ReviewSubmitView,
   reviewResultsRequest,
 } from '../protocol/index.js';
+import { decideAnswer } from './answer-consensus.js';
 import { type Campaigns, pricesOf } from './campaigns.js';
-import { accuracy, type ConsensusSettings, caught, decide, defaultConsensus, evidence } from './consensus.js';
+import { accuracy, type ConsensusSettings, caught, defaultConsensus, evidence } from './consensus.js';
+import { type Answer, agreeing, answersOf, questionOf, questionView } from './questions.js';
 import { settleItem, slashKey } from './rewards.js';
 import type { CampaignRecord, ItemRecord } from './store.js';
 
@@ -111,6 +113,7 @@ export function leaseBatch(
     instructions: s.instructions,
     schema: (s.schema as Record<string, unknown> | null) ?? null,
     max_bytes: s.maxBytes,
+    question: questionView(questionOf(s)),
     lease_expires_at: until,
     items: items.map((item) => batchItem(campaigns, item)),
   };
@@ -127,11 +130,13 @@ function evaluate(
   if (!item || !['in_review', 'second_round'].includes(item.state)) return;
   const votes = campaigns.reviews.countedVotes(item);
   const settings = consensusOf(campaign);
+  const question = questionOf(campaign.settings);
+  const values = campaigns.answers.votes(item.id);
   const weighted = votes.map((v) => ({
-    verdict: v.verdict,
+    answer: { verdict: v.verdict, label: null, rating: null, ...values.get(v.reviewer) },
     accuracy: accuracy(campaigns.reviews.record(campaign.id, v.reviewer), settings),
   }));
-  const decision = decide({
+  const decision = decideAnswer(question, {
     votes: weighted,
     round: item.round,
     votesThisRound: votes.filter((v) => v.round === item.round).length,
@@ -145,24 +150,26 @@ function evaluate(
     return;
   }
   if (decision.outcome !== 'decided') return;
+  const { answer } = decision;
   campaigns.store.decideItem({
     item: item.id,
-    verdict: decision.verdict,
+    verdict: answer.verdict,
     agreementPpm: decision.agreementPpm,
     reasons:
-      decision.verdict === 'accept'
+      answer.verdict === 'accept'
         ? []
         : decision.consensus
           ? reasons
           : [...reasons, 'no consensus after the second round'],
     at: campaigns.now(),
   });
+  campaigns.answers.setFinal(item.id, answer);
   settleItem(campaigns.ledger, {
     campaign: campaign.id,
     item: item.id,
     contributor: item.contributor,
-    accepted: decision.verdict === 'accept',
-    agreeing: votes.filter((v) => v.verdict === decision.verdict).map((v) => v.reviewer),
+    accepted: answer.verdict === 'accept',
+    agreeing: agreeing(question, votes, values, answer),
     prices: pricesOf(campaign.settings),
   });
   for (const v of votes) touched.add(v.reviewer);
@@ -202,6 +209,9 @@ export function submitResults(
 ): ReviewSubmitView {
   const { results } = parseBody(reviewResultsRequest, body);
   const campaign = campaigns.get(campaignId);
+  // Every answer is checked before any is recorded: a wrong one is a 400 naming its field, and the votes of
+  // earlier requests stay as they were.
+  const answers = answersOf(questionOf(campaign.settings), results);
   const now = campaigns.now();
   const statuses: ReviewSubmitView['results'] = [];
   let revoked = false;
@@ -210,7 +220,7 @@ export function submitResults(
     const items = new Set<string>();
     const closed = campaign.status !== 'open';
     const isRevoked = campaigns.reviews.isRevoked(campaign.id, reviewer);
-    for (const r of results) {
+    for (const [n, r] of results.entries()) {
       const assignment = campaigns.reviews.assignment(r.item_id, reviewer);
       const item = assignment && campaigns.store.item(r.item_id);
       if (!assignment || !item || item.campaignId !== campaign.id || isRevoked) {
@@ -222,15 +232,17 @@ export function submitResults(
       } else if (assignment.leasedUntil <= now) {
         statuses.push({ item_id: r.item_id, status: 'lease_expired' });
       } else {
+        const answer = answers[n] as Answer;
         campaigns.reviews.insertVote(campaign.id, {
           itemId: item.id,
           reviewer,
           round: assignment.round === 2 ? 2 : 1,
-          verdict: r.verdict,
+          verdict: answer.verdict,
           flagged: r.flag === true,
           reasons: r.reasons ?? [],
           at: now,
         });
+        campaigns.answers.setVote(item.id, reviewer, answer);
         items.add(item.id);
         statuses.push({ item_id: r.item_id, status: 'recorded' });
       }

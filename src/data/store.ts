@@ -1,6 +1,7 @@
 import type { Db } from '../store/index.js';
 import type { Verdict } from './consensus.js';
 import type { DataKind } from './magic.js';
+import type { Question } from './questions.js';
 import type { JsonSchema } from './schema.js';
 
 /** A campaign's settings as created; amounts in the smallest unit, ratios in ppm, times in ms. */
@@ -25,6 +26,8 @@ export type CampaignSettings = {
   /** Gold items mixed into a batch, per real item, ppm (at least one while the reviewer has unseen gold). */
   goldSharePpm: number;
   deadline: number | null;
+  /** What reviewers answer (questions.ts); absent in campaigns made before questions: accept/reject. */
+  question?: Question;
   /** Machine pre-review (prereview.ts): the model, the key whose account the tasks run under, the most one costs. */
   prereview?: { model: string; keyId: string; hold: string };
 };

@@ -8,6 +8,7 @@ import type {
 } from '../protocol/index.js';
 import { type Campaigns, pricesOf } from './campaigns.js';
 import { EXTENSIONS } from './magic.js';
+import { questionOf, questionView } from './questions.js';
 import { itemHold } from './rewards.js';
 import type { CampaignRecord, ItemRecord } from './store.js';
 
@@ -44,6 +45,7 @@ export function campaignView(campaigns: Campaigns, c: CampaignRecord): CampaignV
     batch_size: s.batchSize,
     gold_share: share(s.goldSharePpm),
     deadline: s.deadline,
+    question: questionView(questionOf(s)),
     created_at: c.createdAt,
     closed_at: c.closedAt,
     items,
@@ -60,8 +62,17 @@ export function campaignView(campaigns: Campaigns, c: CampaignRecord): CampaignV
   };
 }
 
-/** One of the caller's items, as `check-status` shows it. */
-export const itemStatusView = (i: ItemRecord): ItemStatusView => ({
+/** An accepted item's final label or rating, as views carry it: only the fields that are set. */
+const finalValue = (f: { label: string | null; rating: number | null } | undefined) => ({
+  ...(f?.label != null ? { label: f.label } : {}),
+  ...(f?.rating != null ? { rating: f.rating } : {}),
+});
+
+/** One of the caller's items, as `check-status` shows it, with its final label or rating when it has one. */
+export const itemStatusView = (
+  i: ItemRecord,
+  final?: { label: string | null; rating: number | null },
+): ItemStatusView => ({
   id: i.id,
   sha256: i.sha256,
   kind: i.kind,
@@ -73,6 +84,7 @@ export const itemStatusView = (i: ItemRecord): ItemStatusView => ({
   verdict: i.verdict,
   agreement: i.agreementPpm === null ? null : share(i.agreementPpm),
   reasons: i.reasons,
+  ...finalValue(final),
 });
 
 /** The file name an exported item gets: its hash and its format's extension. */
@@ -102,6 +114,7 @@ export function exportView(campaigns: Campaigns, c: CampaignRecord): ExportView 
         rounds: i.round,
       },
       agreement: share(i.agreementPpm ?? 0),
+      ...finalValue(campaigns.answers.final(i.id)),
     };
   });
   return {
@@ -112,6 +125,7 @@ export function exportView(campaigns: Campaigns, c: CampaignRecord): ExportView 
     kind: c.settings.kind,
     reviewers: c.settings.reviewers,
     threshold: share(c.settings.thresholdPpm),
+    question: questionView(questionOf(c.settings)),
     items: lines,
   };
 }

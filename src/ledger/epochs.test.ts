@@ -127,4 +127,28 @@ describe('epoch rewards, seed 001 (TensorChain)', () => {
       etaPpm: '1500000',
     });
   });
+
+  it('adds stake bonded on chain to S(g) and records it with the inputs', () => {
+    const f = network({ rewards: { formula: 'tensorchain', alphaPpmPerHour: 1000n } });
+    f.ledger.staking.stake({
+      node: nodes[0] as string,
+      owner: wallets[0] as string,
+      amount: 50n * ONE_TOKEN,
+    });
+    f.ledger.epochs.close({ epoch: 1, nodes: [] });
+    f.time += HOUR;
+    const report = f.ledger.epochs.close({
+      epoch: 2,
+      nodes: [
+        input(0, { speed: 20, chainStake: 30n * ONE_TOKEN }),
+        input(1, { speed: 20, chainStake: 10n * ONE_TOKEN }),
+      ],
+    });
+    // eta = 1 for both. Node 1: 0.1 % x (50 + 30) = 0.08; node 2 (chain stake only): 0.1 % x 10 = 0.01.
+    expect(report.rewards.map((r) => r.amount)).toEqual([parseAmount('0.08'), parseAmount('0.01')]);
+    expect(report.rewards[0]?.terms.stake).toBe((80n * ONE_TOKEN).toString());
+    expect(report.rewards[1]?.inputs.chainStake).toBe((10n * ONE_TOKEN).toString());
+    // The stored report reads back the same after a restart.
+    expect(f.restart().epochs.report(2)?.rewards[1]?.inputs.chainStake).toBe((10n * ONE_TOKEN).toString());
+  });
 });

@@ -13,7 +13,7 @@ export type RewardReport = {
   node: string;
   account: string;
   formula: RewardFormula;
-  inputs: { benchmark: number; tasks: number; uptimeMs: number; speed: number };
+  inputs: { benchmark: number; tasks: number; uptimeMs: number; speed: number; chainStake?: string };
   terms: Record<string, string>;
   /** What the formula gives. */
   formulaAmount: bigint;
@@ -102,10 +102,11 @@ export class Epochs {
     });
     const formula = core.config.rewards.formula;
     const durationMs = Math.max(0, closedAt - current.startedAt);
+    const onChain = new Map(nodes.map((n) => [n.node, n.chainStake ?? 0n]));
     const stakeOf = (node: string) => {
       const atStart = current.stakes.get(node) ?? 0n;
       const atClose = core.balance(stakeAccount(node));
-      return minAmount(atStart, atClose);
+      return minAmount(atStart, atClose) + (onChain.get(node) ?? 0n);
     };
     const { results, terms } = epochRewards(formula, core.config.rewards, nodes, durationMs, stakeOf);
     let total = 0n;
@@ -123,6 +124,7 @@ export class Epochs {
         tasks: input.tasks,
         uptimeMs: input.uptimeMs,
         speed: input.speed,
+        ...(input.chainStake ? { chainStake: input.chainStake.toString() } : {}),
       };
       return {
         epoch: current.id,

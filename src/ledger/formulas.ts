@@ -25,6 +25,11 @@ export type NodeEpochInput = {
   uptimeMs: number;
   /** Measured speed this epoch (e.g. output tokens/s served): seed 001's eta against the baseline. */
   speed: number;
+  /**
+   * Stake bonded on chain (NodeStaking, when the router is linked): the least its confirmed reads saw at the
+   * epoch's start and close. It adds to the ledger stake in S(g).
+   */
+  chainStake?: bigint;
 };
 
 /** One node's formula result: its terms as decimal strings (amounts in the smallest unit) and the amount. */

@@ -11,6 +11,7 @@ import {
   routerMessage,
   signText,
 } from '../protocol/index.js';
+import { mark } from '../timing/marks.js';
 import { type RouterTrust, routerSocketOptions } from './router-tls.js';
 
 /** How often a heartbeat carries the node's figures. */
@@ -114,6 +115,7 @@ export class RouterLink {
     this.#socket = socket;
     let failure: unknown;
     socket.on('message', (data) => {
+      mark('n.message');
       let message: RouterMessage;
       try {
         const parsed = routerMessage.safeParse(JSON.parse(data.toString()));

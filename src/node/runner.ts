@@ -12,6 +12,7 @@ import {
   type TaskMessage,
   type TaskOutput,
 } from '../protocol/index.js';
+import { mark } from '../timing/marks.js';
 import { TextBatcher } from './batcher.js';
 
 export type RunnerInit = {
@@ -159,6 +160,8 @@ export class Runner {
       const [first] = part;
       if (part.length === 1 && first) {
         const signature = this.#init.signResult(resultClaimText({ ...first, nodeId }));
+        // Marked before the send: a write to the router may hand it the CPU before the send returns.
+        mark('n.result');
         this.#init.send({ type: 'result', ...first, signature });
       } else {
         const signature = this.#init.signResult(
@@ -176,6 +179,12 @@ export class Runner {
     this.#finished.push(result);
     if (this.#resultTimer !== undefined) return;
     const waitMs = this.#init.resultBatchMs ?? 0;
+    // Alone (no other task running) nothing can finish in this turn to share the signature: send it now,
+    // right behind the last text, rather than after the event loop's next turn.
+    if (waitMs === 0 && this.running <= 1) {
+      this.flushResults();
+      return;
+    }
     this.#resultTimer =
       waitMs > 0 ? setTimeout(() => this.flushResults(), waitMs) : setImmediate(() => this.flushResults());
   }
@@ -214,13 +223,14 @@ export class Runner {
     model: LoadedModel,
   ): Promise<{ tokens: number; outcome: 'done' | 'failed' | 'other' }> {
     const { task } = job;
+    mark('n.work');
     const start = performance.now();
     let seq = 0;
-    const batcher = new TextBatcher(
-      (text) =>
-        this.#init.send({ type: 'chunk', taskId: task.taskId, attempt: task.attempt, seq: seq++, text }),
-      this.#init.chunkIntervalMs ?? 20,
-    );
+    const batcher = new TextBatcher((text) => {
+      // The first piece goes at once, so the first chunk's mark is the engine's first text.
+      mark('n.chunk');
+      this.#init.send({ type: 'chunk', taskId: task.taskId, attempt: task.attempt, seq: seq++, text });
+    }, this.#init.chunkIntervalMs ?? 20);
     try {
       let output: TaskOutput;
       const input = task.input;
@@ -247,6 +257,7 @@ export class Runner {
           input.kind === 'chat'
             ? await model.chat(input.messages, params, onText)
             : await model.complete(input.prompt, params, onText);
+        mark('n.generated');
         if (!job.abort.signal.aborted) batcher.flush();
         output = {
           text: result.text,

@@ -9,6 +9,23 @@ export const CAMPAIGN_KINDS = ['text', 'image', 'audio', 'video', 'jsonl'] as co
 export type CampaignKind = (typeof CAMPAIGN_KINDS)[number];
 export type ReviewVerdict = 'accept' | 'reject';
 export type ItemStateName = 'received' | 'in_review' | 'second_round' | 'accepted' | 'rejected';
+/** The question reviewers answer: accept/reject, a label from a fixed set, or a rating on a scale. */
+export const QUESTION_TYPES = ['accept', 'label', 'rating'] as const;
+export type QuestionType = (typeof QUESTION_TYPES)[number];
+/** A rating scale: whole numbers from `min` to `max`; ratings within `tolerance` of the verdict agree. */
+export const ratingScale = z
+  .object({
+    min: z.number().int().min(-1000).max(1000),
+    max: z.number().int().min(-1000).max(1000),
+    tolerance: z.number().min(0).max(1000).optional(),
+  })
+  .strict();
+export type RatingScale = { min: number; max: number; tolerance: number };
+/** What a campaign asks its reviewers, as views show it. */
+export type QuestionView =
+  | { type: 'accept' }
+  | { type: 'label'; labels: string[] }
+  | { type: 'rating'; scale: RatingScale };
 
 const share = z.number().min(0).max(1);
 /** An amount: a JSON string of whole tokens (numbers are refused where the amount is read). */
@@ -19,7 +36,10 @@ export const goldItemRequest = z
     text: z.string().optional(),
     /** Non-text gold: the bytes, base64. */
     content_base64: z.string().optional(),
-    answer: z.enum(['accept', 'reject']),
+    /** Optional where `label` or `rating` is given (it implies accept). */
+    answer: z.enum(['accept', 'reject']).optional(),
+    label: z.string().min(1).max(100).optional(),
+    rating: z.number().optional(),
     metadata: z.record(z.unknown()).optional(),
   })
   .strict();
@@ -52,6 +72,10 @@ export const createCampaignRequest = z
     gold_share: share.optional(),
     deadline: z.number().int().min(0).optional(),
     gold: z.array(goldItemRequest).max(10_000).optional(),
+    /** The question reviewers answer (default accept): `labels` for label, `scale` for rating. */
+    question: z.enum(QUESTION_TYPES).optional(),
+    labels: z.array(z.string().min(1).max(100)).min(2).max(50).optional(),
+    scale: ratingScale.optional(),
     /** A model on the network that gives each text item a first opinion, paid from the budget (a hint, never a vote). */
     prereview: z.string().min(1).max(200).optional(),
   })
@@ -81,6 +105,7 @@ export type CampaignView = {
   batch_size: number;
   gold_share: number;
   deadline: number | null;
+  question: QuestionView;
   created_at: number;
   closed_at: number | null;
   /** Items by state (gold items not counted). */
@@ -121,6 +146,9 @@ export type ItemStatusView = {
   verdict: ReviewVerdict | null;
   agreement: number | null;
   reasons: string[];
+  /** An accepted item's final label or rating, in label and rating campaigns. */
+  label?: string;
+  rating?: number;
   machine_opinion?: MachineOpinionView | null;
 };
 
@@ -155,6 +183,8 @@ export type DataBatchView = {
   instructions: string;
   schema: Record<string, unknown> | null;
   max_bytes: number;
+  /** What to answer (the router always sends it; absent means accept/reject). */
+  question?: QuestionView;
   lease_expires_at: number;
   items: BatchItemView[];
 };
@@ -166,7 +196,12 @@ export const reviewResultsRequest = z
         z
           .object({
             item_id: z.string().min(1).max(100),
-            verdict: z.enum(['accept', 'reject']),
+            /** Optional where `label` or `rating` is given (it implies accept). */
+            verdict: z.enum(['accept', 'reject']).optional(),
+            /** Label campaigns: one of the campaign's labels. */
+            label: z.string().min(1).max(100).optional(),
+            /** Rating campaigns: a whole number on the campaign's scale. */
+            rating: z.number().int().optional(),
             reasons: z.array(z.string().max(500)).max(20).optional(),
             /** Send the item to a second round whatever the votes. */
             flag: z.boolean().optional(),
@@ -200,6 +235,9 @@ export type ManifestLine = {
   contributor: string;
   verdict: { accept: number; reject: number; rounds: number };
   agreement: number;
+  /** The final label or rating, in label and rating campaigns. */
+  label?: string;
+  rating?: number;
 };
 export type ExportView = {
   object: 'dataset';
@@ -209,6 +247,7 @@ export type ExportView = {
   kind: CampaignKind;
   reviewers: number;
   threshold: number;
+  question: QuestionView;
   items: ManifestLine[];
 };
 
@@ -226,4 +265,20 @@ export type ReviewerStandingView = {
   accuracy_floor: number;
   votes: number;
   revoked: boolean;
+};
+
+/** A contributor on a data leaderboard: a pseudonym, its accepted items and what they earned (after the fee). */
+export type ContributorRankView = {
+  rank: number;
+  contributor: string;
+  accepted: number;
+  earned: string;
+  /** The caller's own row. */
+  mine: boolean;
+};
+export type DataLeaderboardView = {
+  object: 'data_leaderboard';
+  /** The campaign ranked, or null for every campaign together. */
+  campaign: string | null;
+  contributors: ContributorRankView[];
 };

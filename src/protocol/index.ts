@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './json-schema.js';
 export * from './messages.js';
 export * from './metrics-views.js';
+export * from './node-message.js';
 export * from './router-url.js';
 export * from './signing.js';
 export * from './validation.js';

@@ -264,7 +264,7 @@ export type RewardView = {
   node: string;
   account: string;
   formula: string;
-  inputs: { benchmark: number; tasks: number; uptimeMs: number; speed: number };
+  inputs: { benchmark: number; tasks: number; uptimeMs: number; speed: number; chainStake?: string };
   terms: Record<string, string>;
   formula_amount: string;
   amount: string;
@@ -364,6 +364,8 @@ export type LedgerVerifyView = {
 /** `GET /api/epochs/{n}/proof/{account}`: an account's leaf in a closed epoch's reward tree and its proof. */
 export type EpochProofView = {
   epoch: number;
+  /** The leaf's number in the epoch's tree (its claim bit on chain). */
+  index: number;
   account: string;
   /** Smallest units (18 decimals), as a decimal string. */
   amount: string;

@@ -17,11 +17,13 @@ import {
   TaskStore,
   VerdictStore,
 } from '../store/index.js';
+import { mark } from '../timing/marks.js';
 import { bearerAuth } from './api/auth.js';
 import { batchRoutes } from './api/batch-routes.js';
 import { CampaignPreReview } from './api/campaign-prereview.js';
 import { campaignRoutes } from './api/campaign-routes.js';
 import { chainAccountRoutes, chainRoutes } from './api/chain-routes.js';
+import { dataLeaderboardRoutes } from './api/data-leaderboard-routes.js';
 import { createErrorHandler } from './api/http-errors.js';
 import { ledgerRoutes } from './api/ledger-routes.js';
 import { loginRoutes } from './api/login-routes.js';
@@ -115,7 +117,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     // Checkers are drawn by bonded stake; the ledger is built below and asked only once checks run.
     stakeOf: (nodeId) => {
       try {
-        return ledger.staking.get(nodeId).bonded;
+        return ledger.staking.get(nodeId).bonded + (chain?.stakes.bonded(nodeId) ?? 0n);
       } catch {
         return 0n;
       }
@@ -146,21 +148,30 @@ export function buildRouter(init: RouterInit): RouterApp {
       verdicts,
       log: init.log,
       models,
+      onSlash: (slash) => chain?.slashes.forward(slash),
     },
     settings,
   );
   // Data campaigns (issue 12, src/data): their money moves through the same ledger.
   const campaigns = new Campaigns({ db, ledger, dataDir: init.dataDir, walletOf: (a) => payments.wallet(a) });
   const meter = new EpochMeter(ledger.epochs.current().startedAt);
-  const epochs = new EpochCloser({ ledger, meter, accountOf: (id) => payments.wallet(id), log: init.log });
   const chain = init.chain ? new ChainLink({ ledger, log: init.log, settings: init.chain }) : undefined;
+  const epochs = new EpochCloser({
+    ledger,
+    meter,
+    accountOf: (id) => payments.wallet(id),
+    chainStake: chain ? (id) => chain.stakes.leastThisEpoch(id) : undefined,
+    log: init.log,
+  });
   const gate = new NodeGate({
     scheduler,
     ledger,
     meter,
     onWallet: (id, wallet) => payments.rememberWallet(id, wallet),
     log: init.log,
+    ...(chain ? { chainStake: (id: string) => chain.stakes.bonded(id) } : {}),
   });
+  if (chain) chain.stakes.onChange = (id) => gate.refresh(id);
   tasks.observe(payments);
   tasks.observe(meter);
   verification.onVerdict((event) => {
@@ -241,6 +252,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     ...(init.https ? { https: init.https } : {}),
   }) as FastifyInstance;
   app.setErrorHandler(createErrorHandler(init.log));
+  app.server.prependListener('request', () => mark('r.http'));
   // Nodes count once they can take work (their hello verified and their models proven).
   app.get('/health', async (): Promise<HealthView> => ({ status: 'ok', nodes: scheduler.nodeCount }));
   // The dashboard's static files at `/`: public; what it shows comes from the API with the user's own key.
@@ -282,6 +294,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     ledgerRoutes(api, services);
     chainAccountRoutes(api, { ledger, chain });
     campaignRoutes(api, campaigns, prereview);
+    dataLeaderboardRoutes(api, campaigns);
     batchRoutes(api, services, {
       db,
       log: init.log,

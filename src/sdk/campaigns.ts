@@ -2,6 +2,7 @@ import {
   type CampaignView,
   type CreateCampaignRequest,
   type DataBatchView,
+  type DataLeaderboardView,
   type ExportView,
   type ItemStatusView,
   type ListView,
@@ -105,6 +106,12 @@ export class CampaignClient {
   /** The caller's own standing as a reviewer: estimated accuracy, evidence, votes, revoked. */
   async standing(id: string, signal?: AbortSignal): Promise<ReviewerStandingView> {
     return this.#json('GET', `/api/campaigns/${enc(id)}/reviewers/me`, undefined, signal);
+  }
+
+  /** Contributors ranked by accepted items and data earnings, by pseudonym: in one campaign, or in all. */
+  async leaderboard(campaign?: string, signal?: AbortSignal): Promise<DataLeaderboardView> {
+    const query = campaign === undefined ? '' : `?campaign=${enc(campaign)}`;
+    return this.#json('GET', `/api/data-leaderboard${query}`, undefined, signal);
   }
 
   /** The accepted items' manifest (the owner only). */

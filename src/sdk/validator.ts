@@ -22,8 +22,17 @@ export type DataCheck = {
   run(item: DataItem, batch: DataBatch, seen: NearDuplicates): string | null | Promise<string | null>;
 };
 
-/** The judgment: what a person or a program decides after the checks. */
-export type Judgment = { verdict: 'accept' | 'reject'; reasons?: string[]; flag?: boolean };
+/**
+ * The judgment: what a person or a program decides after the checks. Label and rating campaigns
+ * (`batch.question`) take a `label` or a `rating` with an accept; either alone implies accept.
+ */
+export type Judgment = {
+  verdict?: 'accept' | 'reject';
+  label?: string;
+  rating?: number;
+  reasons?: string[];
+  flag?: boolean;
+};
 export type Judge = (
   item: DataItem,
   checks: CheckOutcome[],
@@ -35,6 +44,9 @@ export type ValidationResult = {
   taskId: string;
   id: string;
   verdict: 'accept' | 'reject';
+  /** Label campaigns: one of the campaign's labels; rating campaigns: a whole number on its scale. */
+  label?: string;
+  rating?: number;
   reasons?: string[];
   flag?: boolean;
   checks?: CheckOutcome[];
@@ -188,10 +200,17 @@ export class Validator {
         );
       }
       const j = await judge(item, checks, batch);
+      if (j.verdict === undefined && j.label === undefined && j.rating === undefined)
+        throw new OmniError(
+          'invalid_judgment',
+          `The judge gave item ${item.id} no verdict, label or rating.`,
+        );
       results.push({
         taskId: batch.taskId,
         id: item.id,
-        verdict: j.verdict,
+        verdict: j.verdict ?? 'accept',
+        ...(j.label !== undefined ? { label: j.label } : {}),
+        ...(j.rating !== undefined ? { rating: j.rating } : {}),
         checks,
         ...(j.reasons ? { reasons: j.reasons } : {}),
         ...(j.flag ? { flag: true } : {}),
@@ -212,6 +231,8 @@ export class Validator {
           list.map((r) => ({
             item_id: r.id,
             verdict: r.verdict,
+            ...(r.label !== undefined ? { label: r.label } : {}),
+            ...(r.rating !== undefined ? { rating: r.rating } : {}),
             ...(r.reasons ? { reasons: r.reasons } : {}),
             ...(r.flag ? { flag: true } : {}),
           })),

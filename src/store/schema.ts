@@ -389,6 +389,18 @@ export const migrations: string[] = [
     PRIMARY KEY (campaign_id, reviewer)
   );
   `,
+  // Campaign questions (issue 12, src/data/answers.ts): a label or a rating beside each vote's verdict, an item's
+  // final one, and a gold item's known one; NULL in accept/reject campaigns. The contributor leaderboard's salt
+  // (src/data/leaderboard.ts) for its router-wide pseudonyms.
+  `
+  ALTER TABLE campaign_votes ADD COLUMN label TEXT;
+  ALTER TABLE campaign_votes ADD COLUMN rating REAL;
+  ALTER TABLE campaign_items ADD COLUMN label TEXT;
+  ALTER TABLE campaign_items ADD COLUMN rating REAL;
+  ALTER TABLE campaign_items ADD COLUMN gold_label TEXT;
+  ALTER TABLE campaign_items ADD COLUMN gold_rating REAL;
+  CREATE TABLE campaign_leaderboard_salt (id INTEGER PRIMARY KEY CHECK (id = 1), salt TEXT NOT NULL);
+  `,
   // Issue 12, near-duplicates and machine pre-review (src/data/near, src/data/prereview).
   `
   CREATE TABLE campaign_fingerprints (

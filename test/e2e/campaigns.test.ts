@@ -289,4 +289,95 @@ describe('a data campaign end to end', () => {
     expect(verify.stdout).toContain('ok:');
     await expect(data('bob').uploadItem(campaignId, Buffer.from('late'))).rejects.toBeInstanceOf(ApiError);
   }, 180_000);
+
+  it("asks a label from a fixed set: created, reviewed and exported with each item's final label", async () => {
+    const gold = join(ws.dir, 'gold-labels.jsonl');
+    writeFileSync(
+      gold,
+      [
+        { text: 'gold: a cat on a sofa', label: 'cat' },
+        { text: 'gold: spam, click here', answer: 'reject' },
+      ]
+        .map((g) => JSON.stringify(g))
+        .join('\n'),
+    );
+    const create = ['campaign', 'create', '--title', 'Animals', '--kind', 'text', '--reviewers', '2'];
+    const money = ['--reward', '1', '--review-reward', '0.1', '--budget', '20'];
+    const missing = await cli([...create, ...money, '--question', 'label', ...auth('owner')]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.output).toContain("A 'label' question needs 'labels'");
+    await expect(
+      data('owner').create({
+        title: 't',
+        kind: 'text',
+        reviewers: 1,
+        reward: '1',
+        review_reward: '0',
+        budget: '1',
+        question: 'rating',
+        scale: { min: 5, max: 1 },
+      }),
+    ).rejects.toMatchObject({ status: 400, param: 'scale' });
+    const labels = ['--question', 'label', '--labels', 'cat,dog', '--gold', gold, '--gold-share', '1'];
+    campaignId = (await cliOutput([...create, ...money, ...labels, ...auth('owner')])).trim();
+    expect(await cliOutput(['campaign', 'show', campaignId, ...auth('owner')])).toContain(
+      'question        a label: cat, dog (or reject)',
+    );
+    const lines = join(ws.dir, 'animals.jsonl');
+    writeFileSync(
+      lines,
+      ['a cat in a box', 'a dog with a ball', 'spam: buy now']
+        .map((text) => JSON.stringify({ text }))
+        .join('\n'),
+    );
+    expect(
+      (await cli(['upload-data', '--task-id', campaignId, '--file', lines, ...auth('alice')])).code,
+    ).toBe(0);
+
+    // r3 in the terminal, by the labels' numbers; r4 through the SDK, whose first answer has a label off the set.
+    const byNumber = (text: string) => (/spam/.test(text) ? 'r' : /cat/.test(text) ? '1' : '2');
+    expect(await reviewInTerminal('r3', byNumber)).toContain('sent 5 verdicts: 5 recorded');
+    const votes = (await data('owner').get(campaignId)).votes;
+    const r4 = new Validator({
+      router: url,
+      apiKey: keys.r4.key,
+      judge: (item) =>
+        /spam/.test(item.text ?? '')
+          ? { verdict: 'reject' }
+          : { label: /cat/.test(item.text ?? '') ? 'cat' : 'dog' },
+    });
+    const batch = await r4.getDataBatch(campaignId);
+    expect(batch.question).toEqual({ type: 'label', labels: ['cat', 'dog'] });
+    const results = await r4.validate(batch);
+    await expect(
+      r4.submitResults([{ ...(results[0] as (typeof results)[number]), label: 'cow' }]),
+    ).rejects.toMatchObject({
+      status: 400,
+      param: 'results.0.label',
+    });
+    expect((await data('owner').get(campaignId)).votes).toBe(votes);
+    await r4.submitResults(results);
+
+    const status = JSON.parse(
+      await cliOutput(['check-status', '--task-id', campaignId, '--json', ...auth('alice')]),
+    ) as { sha256: string; state: string; label?: string }[];
+    expect(status.map((s) => [s.state, s.label])).toEqual([
+      ['accepted', 'cat'],
+      ['accepted', 'dog'],
+      ['rejected', undefined],
+    ]);
+    const exportTo = async (dir: string) => {
+      await cliOutput(['dataset', 'export', '--task-id', campaignId, '--out', dir, ...auth('owner')]);
+      return readFileSync(join(dir, 'manifest.jsonl'), 'utf8');
+    };
+    const first = await exportTo(join(ws.dir, 'animals-1'));
+    expect(await exportTo(join(ws.dir, 'animals-2'))).toBe(first);
+    const manifest = first
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { sha256: string; label: string });
+    const bySha = new Map(status.map((s) => [s.sha256, s.label]));
+    expect(manifest.map((m) => m.label).sort()).toEqual(['cat', 'dog']);
+    for (const m of manifest) expect(m.label).toBe(bySha.get(m.sha256));
+  }, 120_000);
 });

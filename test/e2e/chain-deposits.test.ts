@@ -87,6 +87,9 @@ it('credits each deposit once across a restart, refuses one below the minimum by
   const apiKey = (
     await cliOutput(['keys', 'create', '--data', join(ws.dir, 'router'), '--account', account])
   ).trim();
+  const strangerKey = (
+    await cliOutput(['keys', 'create', '--data', join(ws.dir, 'router'), '--account', `0x${'ba'.repeat(20)}`])
+  ).trim();
   router = startRouter();
   const [, again] = await router.line(/router: (http:\/\/\S+)/);
   await cliOutput(['deposit', '--amount', '7', '--router', again as string, '--key-file', keyFile]);
@@ -104,6 +107,13 @@ it('credits each deposit once across a restart, refuses one below the minimum by
     ((await (await api('/api/withdrawals')).json()) as { data: { id: string; status: string }[] }).data.find(
       (w) => w.id === id,
     )?.status;
+  // Only the withdrawal's owner gets its voucher: another account's key sees no such withdrawal.
+  const foreign = await fetch(`${again}/api/withdrawals/${id}/voucher`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${strangerKey}` },
+  });
+  expect(foreign.status).toBe(404);
+  expect(await foreign.text()).toMatch(/No withdrawal/);
   expect((await api(`/api/withdrawals/${id}/voucher`, 'POST')).status).toBe(200);
   expect(await statusOf()).toBe('pending');
   expect((await api(`/api/withdrawals/${id}/cancel`, 'POST')).status).toBe(409);

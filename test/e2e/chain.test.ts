@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Address } from 'viem';
+import { type Address, formatUnits } from 'viem';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ChainClient } from '../../src/chain/index.js';
+import { ChainClient, chainNodeId } from '../../src/chain/index.js';
 import { parseAmount } from '../../src/ledger/index.js';
 import { OmniClient } from '../../src/sdk/index.js';
 import { type CliProcess, cliOutput, runCli, type Workspace, workspace } from './harness.js';
@@ -109,6 +109,22 @@ it('posts a closed epoch root; a node claims exactly its ledger reward; audit pa
   const again = await cli(['claim', '--all', '--router', routerUrl, '--key-file', earner.keyFile]);
   expect(again.out).toMatch(new RegExp(`epoch ${epoch}: already claimed`));
   expect(await chain.balanceOf(earner.address)).toBe(reward);
+
+  // The node bonds half its claimed reward on NodeStaking with its own key; unbonding more than that is refused.
+  const half = reward / 2n;
+  const amount = formatUnits(half, 18);
+  const node = earner.address.toLowerCase();
+  const base = ['--router', routerUrl, '--key-file', earner.keyFile, '--node', node];
+  const staked = await cli(['stake-onchain', ...base, '--amount', amount]);
+  expect(staked.code).toBe(0);
+  expect(staked.out).toContain(`node ${node} on chain: ${amount} OMNIT bonded`);
+  const onChain = await chain.read<{ bonded: bigint }>('staking', 'stakeOf', [chainNodeId(node)]);
+  expect(onChain.bonded).toBe(half);
+  expect(await chain.balanceOf(earner.address)).toBe(reward - half);
+  const tooMuch = await cli(['unstake-onchain', ...base, '--amount', formatUnits(reward, 18)]);
+  expect(tooMuch.code).not.toBe(0);
+  expect(tooMuch.all).toContain('InsufficientStake');
+  expect((await chain.read<{ bonded: bigint }>('staking', 'stakeOf', [chainNodeId(node)])).bonded).toBe(half);
 
   const data = join(ws.dir, 'up');
   // Once the root was on chain the reward left the node's ledger account (a settled withdrawal), so the same

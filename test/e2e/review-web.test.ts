@@ -206,6 +206,64 @@ it('fits a phone screen in the dark theme while reviewing', async () => {
   await browser.shot('review-phone-dark');
 });
 
+it('labels a batch with number keys, and each item keeps its final label', async () => {
+  const { page } = browser;
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const animals = await client('owner').create({
+    title: 'Animals',
+    kind: 'text',
+    reviewers: 1,
+    second_round_reviewers: 1,
+    threshold: 0.75,
+    reward: '1',
+    review_reward: '0.1',
+    budget: '10',
+    reviewer_stake: '0',
+    question: 'label',
+    labels: ['cat', 'dog'],
+  });
+  await client('alice').uploadJsonl(
+    animals.id,
+    new TextEncoder().encode('{"text": "a cat in a box"}\n{"text": "a dog with a ball"}\n'),
+  );
+  await signIn('rev');
+  await page.goto(`${url}/#/review/${animals.id}`);
+  await page.getByRole('button', { name: 'Get a batch' }).click();
+  await page.getByTestId('position').waitFor();
+  expect(await page.locator('[data-choice]').allTextContents()).toEqual(['cat (1)', 'dog (2)']);
+  for (let i = 0; i < 2; i++) {
+    const shown = await page.locator('.item-text').textContent();
+    await page.keyboard.press(shown?.includes('cat') ? '1' : '2');
+  }
+  expect(await page.getByTestId('verdict').textContent()).toMatch(/^Labelled (cat|dog)$/);
+  await browser.shot('review-labels');
+  await page.keyboard.press('s');
+  expect(await page.getByTestId('submitted').textContent()).toMatch(/2 of 2 answers recorded/);
+  const mine = (await client('alice').items(animals.id)).data;
+  expect(mine.map((i) => [i.state, i.label])).toEqual([
+    ['accepted', 'cat'],
+    ['accepted', 'dog'],
+  ]);
+  await page.goto(`${url}/#/campaign/${animals.id}`);
+  await page.getByText('asks a label: cat, dog').waitFor();
+});
+
+it('ranks data contributors on the leaderboards page, by pseudonym, marking your own row', async () => {
+  const { page } = browser;
+  await signIn('alice');
+  const overall = await client('alice').leaderboard();
+  const mine = overall.contributors.find((c) => c.mine);
+  expect(mine?.accepted).toBeGreaterThanOrEqual(2);
+  await page.goto(`${url}/#/leaderboards`);
+  const row = page.locator('[data-testid=contributors] tr.mine');
+  await row.waitFor();
+  expect(await row.textContent()).toBe(
+    `${mine?.rank}${mine?.contributor} (you)${mine?.accepted}${mine?.earned} tokens`,
+  );
+  expect(await page.getByTestId('contributors').textContent()).not.toContain(keys.alice.account);
+  await browser.shot('leaderboards-contributors');
+});
+
 it('logged no console error on any page', () => {
   expect(browser.errors).toEqual([]);
 });

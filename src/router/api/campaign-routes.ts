@@ -102,7 +102,9 @@ export function campaignRoutes(
   app.get<Id>('/api/campaigns/:id/items', async (request): Promise<ListView<ItemStatusView>> => {
     const campaign = campaigns.get(request.params.id);
     const items = campaigns.store.items(campaign.id, { contributor: accountOf(request) });
-    const data = items.filter((i) => i.state !== 'gold').map(itemStatusView);
+    const data = items
+      .filter((i) => i.state !== 'gold')
+      .map((i) => itemStatusView(i, campaigns.answers.final(i.id)));
     return { object: 'list', data: withOpinions(campaign.id, data) };
   });
 

@@ -35,6 +35,7 @@ export function chainRoutes(
       if (!found) throw new NotFoundError('account', `${account} earned nothing in epoch ${epoch}.`);
       return {
         epoch,
+        index: found.leaf.index,
         account: found.leaf.account,
         amount: found.leaf.amount.toString(),
         proof: found.proof,

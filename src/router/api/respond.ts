@@ -9,6 +9,7 @@ import type {
   ValidationView,
 } from '../../protocol/index.js';
 import type { ResultRecord } from '../../store/index.js';
+import { mark } from '../../timing/marks.js';
 import { formatValidationLevel } from '../../verify/index.js';
 import type { RouterServices } from '../context.js';
 import { clientTaskKey } from '../tasks/idempotency.js';
@@ -158,9 +159,17 @@ export function streamTask(
     });
     if (shape === 'chat') write(chunk('', null, true));
   };
+  // The writes of one turn (headers, role and first text; last chunk, usage and end) leave in one packet.
+  const corked = () => {
+    if (res.writableCorked > 0) return;
+    res.cork();
+    process.nextTick(() => res.uncork());
+  };
   const onText = (text: string) => {
+    if (!started) corked();
     start();
     write(chunk(text, null));
+    mark('r.sse');
     // A client that does not read must not make the router buffer without bound: past the limit the
     // stream is dropped (the task still finishes; its answer stays fetchable by task id or idempotency key).
     if (res.writableLength > STREAM_BUFFER_LIMIT) {
@@ -169,6 +178,7 @@ export function streamTask(
     }
   };
   const onDone = (result: ResultRecord) => {
+    corked();
     start();
     // The last chunk carries what the headers could not: the verdict and how the stream was checked (when
     // headers went out before the check ended), the node that answered and what it cost.
@@ -185,6 +195,7 @@ export function streamTask(
       );
     }
     res.end('data: [DONE]\n\n');
+    mark('r.end');
     detach();
   };
   const onError = (error: OmniError) => {

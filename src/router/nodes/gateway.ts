@@ -7,8 +7,8 @@ import {
   helloClaimText,
   type NodeMessage,
   type NodeMetricsSample,
-  nodeMessage,
   outputHash,
+  parseNodeMessage,
   type RouterMessage,
   resultClaimText,
   resultPublicKey,
@@ -18,6 +18,7 @@ import {
   verifySigner,
 } from '../../protocol/index.js';
 import type { ModelStore, NodeStore } from '../../store/index.js';
+import { mark } from '../../timing/marks.js';
 import { addressGroup } from '../../verify/index.js';
 import type { Logger } from '../log.js';
 import { RateLimiter } from '../rate-limit.js';
@@ -133,6 +134,7 @@ export class Gateway {
         if (oldest !== undefined) connection.recent.delete(oldest);
       }
     }
+    mark('r.assign');
     return this.#send(lease.nodeId, message);
   }
 
@@ -256,7 +258,7 @@ export class Gateway {
     } catch {
       return this.#reject(connection, 'malformed JSON');
     }
-    const parsed = nodeMessage.safeParse(json);
+    const parsed = parseNodeMessage(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       return this.#reject(
@@ -275,6 +277,7 @@ export class Gateway {
         if (message.metrics) this.#init.figures?.heartbeat(nodeId, message.metrics);
         return;
       case 'chunk':
+        mark('r.chunk');
         if (!this.#holds(connection, nodeId, message.taskId, message.attempt, 'text')) return;
         this.#init.scheduler.heard(message.taskId, nodeId, message.attempt);
         this.#init.tasks.text(message.taskId, message.attempt, nodeId, message.text);
@@ -441,7 +444,11 @@ export class Gateway {
   }
 
   /** Why a result cannot be taken for its lease, or undefined when it can (signature aside). */
-  #leaseProblem(nodeId: string, message: Omit<TaskResultMessage, 'type' | 'signature'>): string | undefined {
+  #leaseProblem(
+    nodeId: string,
+    message: Omit<TaskResultMessage, 'type' | 'signature'>,
+    hashChecked = false,
+  ): string | undefined {
     const lease = this.#init.scheduler.lease(message.taskId);
     if (!lease || lease.nodeId !== nodeId || lease.attempt !== message.attempt) {
       return `result for task ${message.taskId} attempt ${message.attempt} not leased to this node`;
@@ -449,11 +456,13 @@ export class Gateway {
     if (message.modelSha256 !== lease.task.modelSha256) {
       return `result claims model ${message.modelSha256}, task needs ${lease.task.modelSha256}`;
     }
-    if (outputHash(message.output) !== message.outputSha256) return 'output hash does not match the output';
+    if (!hashChecked && outputHash(message.output) !== message.outputSha256)
+      return 'output hash does not match the output';
     return undefined;
   }
 
   async #result(connection: Connection, nodeId: string, message: TaskResultMessage): Promise<void> {
+    mark('r.result');
     const problem = this.#leaseProblem(nodeId, message);
     if (problem) return this.#reject(connection, problem);
     const nonce = BigInt(message.nonce);
@@ -464,10 +473,12 @@ export class Gateway {
       return this.#reject(connection, 'result signature does not match the node id');
     }
     connection.lastNonce = nonce;
+    mark('r.verified');
     this.#init.scheduler.heard(message.taskId, nodeId, message.attempt);
     // The lease may have moved while the signature was checked (the node left and the task was requeued):
     // then this result belongs to no attempt the router is waiting for, and must not be taken unchecked.
-    if (this.#leaseProblem(nodeId, message)) {
+    // (The output's hash was checked above, on this same message: only the lease can have changed.)
+    if (this.#leaseProblem(nodeId, message, true)) {
       this.#init.nodes.setLastNonce(nodeId, nonce);
       return;
     }

@@ -29,3 +29,24 @@ describe('signature pool', () => {
     });
   }
 });
+
+describe('signature pool: a lone check', () => {
+  it('is made on the event loop, without the round trip to a worker, and still judged right', async () => {
+    const pool = new SignaturePool(2);
+    try {
+      const key = createResultKey();
+      const order: string[] = [];
+      const good = pool
+        .verify(key.publicKey, 'claim', key.sign('claim'))
+        .then((ok) => order.push(`check ${ok}`));
+      // Scheduled after the check's own turn-end flush: a worker's answer would come after it.
+      setImmediate(() => order.push('next immediate'));
+      await good;
+      await new Promise((r) => setImmediate(r));
+      expect(order).toEqual(['check true', 'next immediate']);
+      expect(await pool.verify(key.publicKey, 'claim', key.sign('other'))).toBe(false);
+    } finally {
+      await pool.stop();
+    }
+  });
+});

@@ -127,6 +127,8 @@ export type EpochCloserComponents = {
   meter: EpochMeter;
   /** A node's payout account. */
   accountOf: (nodeId: string) => string;
+  /** A node's stake on chain this epoch (NodeStaking, when the router is linked). */
+  chainStake?: ((nodeId: string) => bigint) | undefined;
   log: Logger;
 };
 
@@ -152,7 +154,11 @@ export class EpochCloser {
       throw new NotFoundError('epoch', `No closed epoch ${target}.`);
     }
     const now = Date.now();
-    const report = ledger.epochs.close({ epoch: target, nodes: meter.inputs(this.#c.accountOf, now), now });
+    const nodes = meter.inputs(this.#c.accountOf, now).map((n) => {
+      const chainStake = this.#c.chainStake?.(n.node) ?? 0n;
+      return chainStake > 0n ? { ...n, chainStake } : n;
+    });
+    const report = ledger.epochs.close({ epoch: target, nodes, now });
     meter.reset(report.closedAt);
     this.#c.log('info', 'epoch closed', {
       epoch: report.epoch,

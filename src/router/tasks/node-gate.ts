@@ -10,6 +10,8 @@ export type NodeGateComponents = {
   /** Told of each node's payout wallet when it connects. */
   onWallet: (nodeId: string, wallet: string | null | undefined) => void;
   log: Logger;
+  /** Stake a node has elsewhere (NodeStaking on a linked chain), counted with its ledger stake. */
+  chainStake?: (nodeId: string) => bigint;
 };
 
 /**
@@ -38,7 +40,12 @@ export class NodeGate {
 
   /** Whether a node may receive work: its bonded stake reaches the minimum (always, when the minimum is 0). */
   canReceiveWork(nodeId: string): boolean {
-    return this.#c.ledger.staking.meetsMinimum(nodeId.toLowerCase());
+    const id = nodeId.toLowerCase();
+    if (this.#c.ledger.staking.meetsMinimum(id)) return true;
+    const onChain = this.#c.chainStake?.(id) ?? 0n;
+    return (
+      onChain > 0n && this.#c.ledger.staking.get(id).bonded + onChain >= this.#c.ledger.config.minimumStake
+    );
   }
 
   /** Connected nodes kept from work for want of stake. */

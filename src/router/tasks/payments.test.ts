@@ -56,6 +56,8 @@ function fixture(settings: Record<string, unknown> = {}) {
     payments: undefined as unknown as Payments,
     tasks: undefined as unknown as TaskStore,
     keyId: '',
+    /** The slashes told to a linked chain (onSlash). */
+    slashes: [] as { key: string; node: string }[],
     open() {
       f.db = openDatabase(dir);
       f.ledger = new Ledger({
@@ -75,6 +77,7 @@ function fixture(settings: Record<string, unknown> = {}) {
           nodes: new NodeStore(f.db),
           verdicts: new VerdictStore(f.db),
           log: () => {},
+          onSlash: (s) => f.slashes.push(s),
         },
         parsed,
       );
@@ -211,6 +214,9 @@ describe('payments', () => {
     f.payments.accepted(result(record.id, NODE, 4, 9, 2), new TaskHandle(record));
     const slashed = 5n * ONE_TOKEN;
     expect(f.ledger.staking.get(CHEATER).bonded).toBe(5n * ONE_TOKEN);
+    // A linked chain hears of the slash under its ledger key (its evidence on NodeStaking).
+    const told = { key: `task:${record.id}:slash:1:${CHEATER.toLowerCase()}`, node: CHEATER.toLowerCase() };
+    expect(f.slashes).toEqual([told]);
     const task2 = 13n * PRICE;
     const payment = 13n * PRICE;
     // The validator: its share of the slash and the check of the accepted attempt (not the first one's).
@@ -228,6 +234,8 @@ describe('payments', () => {
       outcome: 'fail',
     });
     expect(f.ledger.staking.get(CHEATER).bonded).toBe(5n * ONE_TOKEN);
+    // Told again under the same key: the chain side sends a slash once per key.
+    expect(f.slashes).toEqual([told, told]);
     expect(f.ledger.verify().ok).toBe(true);
   });
 

@@ -44,6 +44,8 @@ export type PaymentsComponents = {
   log: Logger;
   /** Models' context lengths, for the bound on prompt tokens (without it the bound ignores the context). */
   models?: Pick<ModelStore, 'resolve'>;
+  /** Told of each slash booked (again after a restart, too): a linked chain slashes the node's stake there. */
+  onSlash?: (slash: { key: string; node: string }) => void;
 };
 
 /** A check task's work for the task it checked: paid only if that attempt's result is the one accepted. */
@@ -239,12 +241,9 @@ export class Payments {
     // The router compared hashes itself ('router'): no validator node to reward, the treasury takes it all.
     const validator = event.validatorId === 'router' ? null : this.wallet(event.validatorId);
     try {
-      const slash = this.#c.ledger.staking.slash({
-        node,
-        key: `task:${event.taskId}:slash:${event.attempt}:${node}`,
-        validator,
-        reference: `task:${event.taskId}`,
-      });
+      const key = `task:${event.taskId}:slash:${event.attempt}:${node}`;
+      const slash = this.#c.ledger.staking.slash({ node, key, validator, reference: `task:${event.taskId}` });
+      this.#c.onSlash?.({ key, node });
       if (!slash.duplicate && slash.amount > 0n)
         this.#c.log('warn', 'node slashed for a failed verdict', {
           node,

@@ -10,6 +10,7 @@ import {
   VerificationUnavailableError,
 } from '../../protocol/index.js';
 import type { ModelRecord, ResultRecord, TaskRecord, TaskStore } from '../../store/index.js';
+import { mark } from '../../timing/marks.js';
 import type { Logger } from '../log.js';
 import { CheckState } from './check-state.js';
 import type { Checkers } from './checker-set.js';
@@ -241,7 +242,9 @@ export class TaskManager {
     this.#handles.set(record.id, handle);
     this.#uncommitted++;
     // Group commit: the task reaches the scheduler (and a node) only once its row is committed.
+    mark('r.submit');
     this.store.insertSoon(record, (error) => {
+      mark('r.committed');
       this.#uncommitted--;
       if (error) {
         this.#handles.delete(record.id);
@@ -404,6 +407,7 @@ export class TaskManager {
   }
 
   #accepted(result: ResultRecord): void {
+    mark('r.accepted');
     this.scheduler.complete(result.taskId, result.output.completionTokens);
     const handle = this.#handles.get(result.taskId);
     // Another node ran the task a node said it could not take: that node failed its attempt.

@@ -3,6 +3,7 @@ import type { AccountView } from '../../protocol/views.js';
 import { percent, short, time, tokens } from '../format.js';
 import { useApi, useSession } from '../hooks.js';
 import { Problem, Stat, Table } from '../parts.js';
+import { questionText } from './review-answers.js';
 
 const STATES: ItemStateName[] = ['received', 'in_review', 'second_round', 'accepted', 'rejected'];
 
@@ -68,7 +69,8 @@ export function Campaign({ id }: { id: string }) {
         <>
           <p class="label">
             <span class="mono">{c.id}</span> · {c.kind} · {c.status} · {c.reviewers}{' '}
-            {c.reviewers === 1 ? 'reviewer' : 'reviewers'} an item · opened {time(c.created_at)}
+            {c.reviewers === 1 ? 'reviewer' : 'reviewers'} an item · asks {questionText(c.question)} · opened{' '}
+            {time(c.created_at)}
             {c.owner === me ? ' · yours' : ` · by ${short(c.owner)}`}
           </p>
           {c.instructions && <p class="instructions">{c.instructions}</p>}

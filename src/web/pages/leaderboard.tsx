@@ -9,6 +9,7 @@ import {
 import { duration, tokens } from '../format.js';
 import { useApi } from '../hooks.js';
 import { NodeLink, Problem, Select, Table } from '../parts.js';
+import { ContributorBoard } from './contributor-board.js';
 
 const TITLES: Record<LeaderboardBy, string> = {
   verified: 'Verified tasks',
@@ -59,6 +60,7 @@ export function Leaderboard() {
           ))}
         </Table>
       )}
+      <ContributorBoard />
     </section>
   );
 }

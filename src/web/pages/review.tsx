@@ -9,9 +9,8 @@ import { ApiError, api } from '../api.js';
 import { percent, time } from '../format.js';
 import { useApi, useSession } from '../hooks.js';
 import { Problem, Stat } from '../parts.js';
+import { type Answer, answerText, keyAnswer, keysHelp, type Value, ValueButtons } from './review-answers.js';
 import { ReviewItem } from './review-item.js';
-
-type Answer = { verdict: 'accept' | 'reject'; reasons: string[]; flag: boolean };
 
 const path = (id: string, rest = '') => `/api/campaigns/${encodeURIComponent(id)}${rest}`;
 
@@ -30,12 +29,10 @@ function Standing({ s }: { s: ReviewerStandingView }) {
   );
 }
 
-/** Keys, shown under the item as well. */
-const KEYS = 'A accept · R reject (with a reason) · F flag for a second round · ← → move · S submit';
-
 /**
  * A batch one item at a time (issue 12): A accepts and R rejects (asking a reason) and move on, F flags the
- * item for a second round, the arrows move, S submits the answers given. Media comes inline (review-item.tsx).
+ * item for a second round, the arrows move, S submits the answers given; label and rating campaigns take number
+ * keys instead of A (review-answers.tsx). Media comes inline (review-item.tsx).
  */
 export function Review({ id }: { id: string }) {
   const { credential } = useSession();
@@ -56,6 +53,8 @@ export function Review({ id }: { id: string }) {
 
   const items = batch?.items ?? [];
   const current = items[at];
+  const question = batch?.question;
+  const asksAccept = !question || question.type === 'accept';
   const answered = items.filter((i) => answers[i.id]).length;
 
   async function lease() {
@@ -83,7 +82,9 @@ export function Review({ id }: { id: string }) {
         .filter((i) => answers[i.id])
         .map((i) => {
           const a = answers[i.id] as Answer;
-          return { item_id: i.id, verdict: a.verdict, reasons: a.reasons, flag: a.flag };
+          const value =
+            a.label !== undefined ? { label: a.label } : a.rating !== undefined ? { rating: a.rating } : {};
+          return { item_id: i.id, verdict: a.verdict, ...value, reasons: a.reasons, flag: a.flag };
         });
       setSubmitted(await api<ReviewSubmitView>(path(id, '/reviews'), credential?.key, { body: { results } }));
       setBatch(null);
@@ -95,10 +96,10 @@ export function Review({ id }: { id: string }) {
     }
   }
 
-  function answer(verdict: Answer['verdict'], reasons: string[] = []) {
+  function answer(verdict: Answer['verdict'], reasons: string[] = [], value: Value | null = null) {
     if (!current) return;
     const flag = answers[current.id]?.flag ?? false;
-    setAnswers({ ...answers, [current.id]: { verdict, reasons, flag } });
+    setAnswers({ ...answers, [current.id]: { verdict, ...value, reasons, flag } });
     setAt(Math.min(at + 1, items.length - 1));
   }
 
@@ -115,7 +116,9 @@ export function Review({ id }: { id: string }) {
     const target = e.target as HTMLElement | null;
     if (target && ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName)) return;
     const k = e.key.toLowerCase();
-    if (k === 'a') answer('accept');
+    const value = keyAnswer(question, k);
+    if (value) answer('accept', [], value);
+    else if (k === 'a' && asksAccept) answer('accept');
     else if (k === 'r') {
       setReason('');
       setAsking(true);
@@ -184,7 +187,7 @@ export function Review({ id }: { id: string }) {
           <ReviewItem key={current.id} campaign={id} item={current} />
           {answers[current.id] && (
             <p class={`verdict ${answers[current.id]?.verdict}`} data-testid="verdict">
-              {answers[current.id]?.verdict === 'accept' ? 'Accepted' : 'Rejected'}
+              {answerText(answers[current.id] as Answer)}
               {answers[current.id]?.reasons.length ? `: ${answers[current.id]?.reasons.join('; ')}` : ''}
               {answers[current.id]?.flag ? ' (flagged)' : ''}
             </p>
@@ -211,9 +214,14 @@ export function Review({ id }: { id: string }) {
             </form>
           )}
           <div class="row">
-            <button type="button" onClick={() => answer('accept')}>
-              Accept (A)
-            </button>
+            {question && !asksAccept && (
+              <ValueButtons question={question} pick={(v) => answer('accept', [], v)} />
+            )}
+            {asksAccept && (
+              <button type="button" onClick={() => answer('accept')}>
+                Accept (A)
+              </button>
+            )}
             <button type="button" class="danger" onClick={() => setAsking(true)}>
               Reject (R)
             </button>
@@ -221,7 +229,7 @@ export function Review({ id }: { id: string }) {
               Submit {answered} (S)
             </button>
           </div>
-          <p class="label">{KEYS}</p>
+          <p class="label">{keysHelp(question)}</p>
         </div>
       )}
     </section>
