@@ -21,6 +21,10 @@ import { CampaignClient, OmniClient } from '../src/sdk/index.js';
 import { workspace } from '../test/e2e/harness.js';
 import { runCli, stopProcess } from './sim/processes.js';
 
+/** Six words of its own for item i: texts that differ only in a number are near-duplicates (refused). */
+const words = (i: number) =>
+  (createHash('sha256').update(`item ${i}`).digest('hex').slice(0, 36).match(/.{6}/g) ?? []).join(' ');
+
 const ITEMS = Number(process.env.CAMPAIGN_ITEMS ?? 2000);
 const REVIEWERS = 40;
 const UPLOAD_LINES = 10_000;
@@ -90,8 +94,8 @@ export async function campaignsBench(): Promise<Record<string, unknown>> {
     for (let i = 0; i < ITEMS; i++) {
       const spam = i % 10 === 0;
       const text = spam
-        ? `SPAM ${i}: cheap pills, visit my site`
-        : `caption ${i}: a photo of something ordinary`;
+        ? `SPAM ${i}: cheap pills, visit my site ${words(i)}`
+        : `caption ${i}: a photo of something ordinary ${words(i)}`;
       truth.set(text, spam ? 'reject' : 'accept');
       lines.push(JSON.stringify({ text }));
     }
@@ -219,7 +223,7 @@ export async function campaignsBench(): Promise<Record<string, unknown>> {
       max_bytes: BIG_BYTES + 1,
     });
     const many = Array.from({ length: UPLOAD_LINES }, (_, i) =>
-      JSON.stringify({ text: `line ${i} ${'x'.repeat(80)}` }),
+      JSON.stringify({ text: `line ${i} ${words(i)} ${'x'.repeat(50)}` }),
     );
     const t0 = performance.now();
     const manyResult = await campaigns(contributor.key).uploadJsonl(uploads.id, Buffer.from(many.join('\n')));

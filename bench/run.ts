@@ -9,6 +9,7 @@ import { connectionsBench } from './connections.js';
 import { faultsBench } from './faults.js';
 import { ledgerBench } from './ledger.js';
 import { metricsBench } from './metrics.js';
+import { nearDuplicatesBench } from './near-duplicates.js';
 import { overheadBench } from './overhead.js';
 import { schedulerBench } from './scheduler.js';
 import { verifiedStreamBench } from './verified-stream.js';
@@ -28,6 +29,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   metrics: () => metricsBench(),
   chain: () => chainBench(),
   campaigns: () => campaignsBench(),
+  'near-duplicates': () => nearDuplicatesBench(),
 };
 
 const only = process.argv.slice(2);

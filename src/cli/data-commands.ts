@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { CampaignClient, type CampaignView, type UploadView } from '../sdk/index.js';
 import { type RouterAuthOptions, routerAndAuth } from './config.js';
+import { opinionLine } from './opinion.js';
 import { describeQuestion, questionOptions } from './review-question.js';
 
 export function campaignClient(options: RouterAuthOptions): CampaignClient {
@@ -41,6 +42,7 @@ type CreateOptions = RouterAuthOptions & {
   labels?: string;
   scale?: string;
   tolerance?: string;
+  prereview?: string;
 };
 
 const whole = (value: string | undefined, name: string): number | undefined => {
@@ -117,6 +119,7 @@ export async function campaignCreateCommand(o: CreateOptions): Promise<void> {
     reviewer_stake: o.reviewerStake,
     gold: o.gold === undefined ? undefined : readGold(o.gold),
     ...questionOptions(o),
+    prereview: o.prereview,
   };
   const campaign = await campaignClient(o).create({
     title: o.title,
@@ -155,6 +158,7 @@ function describe(c: CampaignView): void {
   );
   for (const r of c.revoked)
     say(`revoked         ${r.reviewer} (estimated accuracy ${r.accuracy.toFixed(3)})`);
+  if (c.prereview) say(`pre-review      ${c.prereview} (a first opinion on each item, paid from the budget)`);
 }
 
 export async function campaignListCommand(o: RouterAuthOptions & { json?: boolean }): Promise<void> {
@@ -258,8 +262,11 @@ export async function checkStatusCommand(
   const counts = new Map<string, number>();
   for (const i of data) counts.set(i.state, (counts.get(i.state) ?? 0) + 1);
   say([...counts].map(([state, n]) => `${state} ${n}`).join(', '));
-  for (const i of data)
+  for (const i of data) {
     say(
       `${i.sha256.slice(0, 16)}  ${i.state.padEnd(12)}  ${(i.name ?? '').padEnd(24)}  ${i.label !== undefined ? `label ${i.label}  ` : ''}${i.rating !== undefined ? `rating ${i.rating}  ` : ''}${i.agreement === null ? '' : `agreement ${i.agreement.toFixed(3)}`}${i.reasons.length > 0 ? `  ${i.reasons.join('; ')}` : ''}`,
     );
+    const opinion = opinionLine(i.machine_opinion);
+    if (opinion) say(`  ${opinion}`);
+  }
 }

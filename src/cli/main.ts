@@ -491,7 +491,11 @@ routerOptions(
     .option('--question <type>', 'what reviewers answer: accept, label or rating (default accept)')
     .option('--labels <a,b,c>', 'the fixed set of labels, for --question label')
     .option('--scale <min-max>', 'the rating scale in whole numbers, e.g. 1-5, for --question rating')
-    .option('--tolerance <n>', 'ratings this close to the verdict agree with it (default 1)'),
+    .option('--tolerance <n>', 'ratings this close to the verdict agree with it (default 1)')
+    .option(
+      '--prereview <model>',
+      "a network model's first opinion on each item, paid from the budget (a hint)",
+    ),
 ).action(async (o) => (await data()).campaignCreateCommand(o));
 routerOptions(
   campaign.command('list').description('campaigns on the router').option('--json', 'print JSON'),

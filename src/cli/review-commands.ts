@@ -8,6 +8,7 @@ import type { ExportView, ValidationResult } from '../sdk/index.js';
 import { Validator } from '../sdk/index.js';
 import { type RouterAuthOptions, routerAndAuth } from './config.js';
 import { campaignClient } from './data-commands.js';
+import { opinionLine } from './opinion.js';
 import { answerKeys, describeQuestion, typedAnswer } from './review-question.js';
 
 const say = (line = ''): void => {
@@ -52,6 +53,8 @@ export async function reviewCommand(o: RouterAuthOptions & { taskId: string; siz
     if (item.text !== null) say(item.text.length > 4000 ? `${item.text.slice(0, 4000)}…` : item.text);
     if (item.metadata !== null && item.metadata !== undefined)
       say(`metadata: ${JSON.stringify(item.metadata)}`);
+    const opinion = opinionLine(item.machine_opinion);
+    if (opinion) say(opinion);
     const failed = checked[n]?.checks?.filter((c) => !c.ok) ?? [];
     say(
       failed.length === 0

@@ -327,10 +327,13 @@ describe('a crowd with bad reviewers', () => {
       gold,
       gold_share: 0.5,
     });
+    // Distinct words in each text: templated texts differing in one number are near-duplicates (refused).
+    const words = (i: number) =>
+      createHash('sha256').update(String(i)).digest('hex').slice(0, 30).match(/.{5}/g)?.join(' ');
     const items = Array.from({ length: 60 }, (_, i) =>
       i % 10 === 0
-        ? { text: `spam spam visit my site ${i}` }
-        : { text: `a caption about a cat, number ${i}` },
+        ? { text: `spam spam visit my site ${words(i)}` }
+        : { text: `a caption about a cat, ${words(i)}` },
     );
     await uploadLines(c, campaign.id, ALICE, null, jsonl(...items));
     const truth = (text: string) => (text.includes('spam') || text.includes('pills') ? 'reject' : 'accept');

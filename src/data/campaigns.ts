@@ -15,6 +15,7 @@ import { AnswerStore } from './answers.js';
 import { BlobStore } from './blobs.js';
 import { defaultConsensus } from './consensus.js';
 import { kindOf } from './magic.js';
+import { NearIndex } from './near/near-index.js';
 import { type Answer, agreeing, answerOf, questionFromRequest, questionOf } from './questions.js';
 import { ReviewStore } from './review-store.js';
 import {
@@ -59,6 +60,7 @@ export const pricesOf = (s: CampaignSettings): CampaignPrices => ({
   reviewReward: s.reviewReward,
   reviewers: s.reviewers,
   secondRound: s.secondRound,
+  prereview: BigInt(s.prereview?.hold ?? 0),
 });
 
 /**
@@ -71,6 +73,8 @@ export class Campaigns {
   readonly reviews: ReviewStore;
   readonly answers: AnswerStore;
   readonly blobs: BlobStore;
+  /** Fingerprints of the campaigns' texts and pictures, for near-duplicates (near/). */
+  readonly near: NearIndex;
   readonly ledger: Ledger;
   readonly walletOf: (account: string) => string;
   readonly now: () => number;
@@ -80,6 +84,7 @@ export class Campaigns {
     this.reviews = new ReviewStore(c.db);
     this.answers = new AnswerStore(c.db);
     this.blobs = new BlobStore(join(c.dataDir, 'campaign-files'));
+    this.near = new NearIndex(c.db);
     this.ledger = c.ledger;
     this.walletOf = c.walletOf;
     this.now = c.now ?? Date.now;
@@ -100,9 +105,11 @@ export class Campaigns {
   }
 
   /** Creates a campaign and escrows its budget from `owner` (402 when the balance falls short). */
-  create(owner: string, body: unknown): CampaignRecord {
+  create(owner: string, body: unknown, prereview?: CampaignSettings['prereview']): CampaignRecord {
     const r = parseBody(createCampaignRequest, body) as CreateCampaignRequest;
-    const settings = this.#settings(r);
+    if (r.prereview !== undefined && prereview?.model !== r.prereview)
+      throw new InvalidParameterError('prereview', 'This router cannot pre-review items with a model.');
+    const settings = { ...this.#settings(r), ...(prereview ? { prereview } : {}) };
     const id = `camp_${randomBytes(8).toString('hex')}`;
     const gold = (r.gold ?? []).map((g, index) => {
       const given = { verdict: g.answer, label: g.label, rating: g.rating };

@@ -23,6 +23,7 @@ export {
 export { uploadLines } from './jsonl.js';
 export { contributorLeaderboard } from './leaderboard.js';
 export { DATA_KINDS, type DataKind, kindOf, sniff, Utf8Check, validUtf8 } from './magic.js';
+export { type OpinionVerdict, PreReviewStore } from './prereview.js';
 export { leaseBatch, submitResults } from './reviews.js';
 export { afterFee, type CampaignPrices, itemHold } from './rewards.js';
 export { type JsonSchema, schemaError, schemaProblem } from './schema.js';

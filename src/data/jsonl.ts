@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { UploadOutcomeView } from '../protocol/index.js';
 import type { Source } from './blobs.js';
 import { type Campaigns, pricesOf } from './campaigns.js';
+import { fingerprintOf, nearRefusal } from './near/index.js';
 import { itemHold } from './rewards.js';
 import { type CampaignRecord, receivedItem } from './store.js';
 import { record, refused } from './uploads.js';
@@ -73,11 +74,20 @@ function admitGroup(campaigns: Campaigns, campaign: CampaignRecord, contributor:
       : { kind: 'text' as const, format: 'utf-8' };
   const cost = itemHold(pricesOf(s));
   const dropped: string[] = [];
+  const indexed: string[] = [];
   try {
     campaigns.atomically(() => {
       let undecided = BigInt(campaigns.store.undecided(campaign.id));
       const left = campaigns.ledger.escrows.get(campaign.id)?.available ?? 0n;
       for (const f of fresh) {
+        // Earlier lines of this group are in the index already: a group's near-duplicates are caught too.
+        const fingerprint = fingerprintOf(kind.kind, kind.format, f.content);
+        const near = nearRefusal(campaigns.near, campaigns.store, campaign.id, fingerprint);
+        if (near) {
+          outcomes.set(f.index, refused(f.index, f.name, near.code, near.reason));
+          if (!f.existed) dropped.push(f.sha256);
+          continue;
+        }
         if (left < (undecided + 1n) * cost) {
           const reason = "the campaign's budget cannot pay for another item";
           outcomes.set(f.index, refused(f.index, f.name, 'budget_exhausted', reason));
@@ -98,10 +108,15 @@ function admitGroup(campaigns: Campaigns, campaign: CampaignRecord, contributor:
             createdAt: campaigns.now(),
           }),
         );
+        if (fingerprint) {
+          campaigns.near.add(campaign.id, f.id, fingerprint);
+          indexed.push(f.id);
+        }
         outcomes.set(f.index, { index: f.index, name: f.name, accepted: true, id: f.id, sha256: f.sha256 });
       }
     });
   } catch (error) {
+    campaigns.near.forget(campaign.id, indexed);
     for (const f of fresh) if (!f.existed) campaigns.blobs.remove(f.sha256);
     throw error;
   }

@@ -17,11 +17,13 @@ export type CampaignPrices = {
   /** Reviewers per item in the first round, and how many more the second round adds. */
   reviewers: number;
   secondRound: number;
+  /** The most a machine pre-review task may cost (0 without one). */
+  prereview?: bigint;
 };
 
-/** What one item may cost at most: its reward and a review fee for each reviewer of both rounds. */
+/** What one item may cost at most: its reward, a review fee for each reviewer of both rounds, its pre-review. */
 export function itemHold(p: CampaignPrices): bigint {
-  return p.reward + BigInt(p.reviewers + p.secondRound) * p.reviewReward;
+  return p.reward + BigInt(p.reviewers + p.secondRound) * p.reviewReward + (p.prereview ?? 0n);
 }
 
 /** What a payee receives of `amount` after the platform fee (rounded down, as every ledger payment). */

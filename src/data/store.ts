@@ -28,6 +28,8 @@ export type CampaignSettings = {
   deadline: number | null;
   /** What reviewers answer (questions.ts); absent in campaigns made before questions: accept/reject. */
   question?: Question;
+  /** Machine pre-review (prereview.ts): the model, the key whose account the tasks run under, the most one costs. */
+  prereview?: { model: string; keyId: string; hold: string };
 };
 
 export type CampaignStatus = 'open' | 'closed';

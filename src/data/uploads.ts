@@ -5,6 +5,7 @@ import type { Source } from './blobs.js';
 import type { Campaigns } from './campaigns.js';
 import { pricesOf } from './campaigns.js';
 import { kindOf } from './magic.js';
+import { type Fingerprint, fingerprintFile, fingerprintOf, nearRefusal } from './near/index.js';
 import { BudgetExhaustedError, reserveItem } from './rewards.js';
 import { type JsonSchema, schemaError, TEXT_LINE_SCHEMA } from './schema.js';
 import { type CampaignRecord, type ItemRecord, receivedItem } from './store.js';
@@ -43,6 +44,7 @@ function admit(
   name: string | null,
   d: Described,
   keep: () => void,
+  fingerprint: Fingerprint | null = null,
 ): UploadOutcomeView {
   if (campaigns.store.hasSha(campaign.id, d.sha256))
     return refused(
@@ -51,6 +53,8 @@ function admit(
       'duplicate',
       `the same bytes (sha256 ${d.sha256}) are already in this campaign`,
     );
+  const near = nearRefusal(campaigns.near, campaigns.store, campaign.id, fingerprint);
+  if (near) return refused(index, name, near.code, near.reason);
   const existed = campaigns.blobs.has(d.sha256);
   keep();
   const id = `item_${randomBytes(8).toString('hex')}`;
@@ -65,8 +69,10 @@ function admit(
       campaigns.store.insertItem(
         receivedItem({ id, campaignId: campaign.id, ...d, name, contributor, createdAt: campaigns.now() }),
       );
+      if (fingerprint) campaigns.near.add(campaign.id, id, fingerprint);
     });
   } catch (error) {
+    if (fingerprint) campaigns.near.forget(campaign.id, [id]);
     if (!existed) campaigns.blobs.remove(d.sha256);
     if (error instanceof BudgetExhaustedError)
       return refused(index, name, 'budget_exhausted', "the campaign's budget cannot pay for another item");
@@ -152,6 +158,7 @@ export async function uploadFile(
     name,
     { sha256: received.sha256, kind: found.kind, format: found.format, size: received.size, metadata: null },
     () => campaigns.blobs.keep(received),
+    await fingerprintFile(received.temp, found.kind, found.format),
   );
   // Refused before it was kept (a duplicate): its temporary file goes.
   if (!outcome.accepted) campaigns.blobs.discard(received);
@@ -194,5 +201,6 @@ function admitContent(
     name,
     { sha256, ...kind, size: content.length, metadata },
     () => campaigns.blobs.put(content),
+    fingerprintOf(kind.kind, kind.format, content),
   );
 }

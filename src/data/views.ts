@@ -58,6 +58,7 @@ export function campaignView(campaigns: Campaigns, c: CampaignRecord): CampaignV
     revoked: campaigns.reviews
       .revoked(c.id)
       .map((r) => ({ reviewer: r.reviewer, accuracy: share(r.accuracyPpm) })),
+    prereview: s.prereview?.model ?? null,
   };
 }
 

@@ -76,6 +76,8 @@ export const createCampaignRequest = z
     question: z.enum(QUESTION_TYPES).optional(),
     labels: z.array(z.string().min(1).max(100)).min(2).max(50).optional(),
     scale: ratingScale.optional(),
+    /** A model on the network that gives each text item a first opinion, paid from the budget (a hint, never a vote). */
+    prereview: z.string().min(1).max(200).optional(),
   })
   .strict();
 export type CreateCampaignRequest = z.input<typeof createCampaignRequest>;
@@ -113,6 +115,22 @@ export type CampaignView = {
   escrow: { balance: string; held: string; available: string };
   /** Reviewers who lost their rights here, with their estimated accuracy when they did. */
   revoked: { reviewer: string; accuracy: number }[];
+  /** The model that pre-reviews items, if any. */
+  prereview?: string | null;
+};
+
+/** A model's first opinion on an item (machine pre-review): shown to reviewers, never counted as a vote. */
+export type MachineOpinionView = {
+  model: string;
+  status: 'pending' | 'done' | 'failed';
+  verdict: 'accept' | 'reject' | 'unclear' | null;
+  /** The model's words, as it answered. */
+  answer: string | null;
+  /** Why it failed (no node, model missing...): the item stays in review. */
+  reason: string | null;
+  /** What the task cost the campaign's escrow. */
+  cost: string | null;
+  task_id: string | null;
 };
 
 /** One item the caller contributed, as `check-status` shows it. */
@@ -131,6 +149,7 @@ export type ItemStatusView = {
   /** An accepted item's final label or rating, in label and rating campaigns. */
   label?: string;
   rating?: number;
+  machine_opinion?: MachineOpinionView | null;
 };
 
 /** What became of one uploaded item: accepted with its id, or refused with a code and reason. */
@@ -154,6 +173,7 @@ export type BatchItemView = {
   sha256: string;
   metadata: unknown;
   text: string | null;
+  machine_opinion?: MachineOpinionView | null;
 };
 export type DataBatchView = {
   object: 'data_batch';

@@ -20,6 +20,7 @@ import {
 import { mark } from '../timing/marks.js';
 import { bearerAuth } from './api/auth.js';
 import { batchRoutes } from './api/batch-routes.js';
+import { CampaignPreReview } from './api/campaign-prereview.js';
 import { campaignRoutes } from './api/campaign-routes.js';
 import { chainAccountRoutes, chainRoutes } from './api/chain-routes.js';
 import { dataLeaderboardRoutes } from './api/data-leaderboard-routes.js';
@@ -239,6 +240,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     metrics,
     defaultMaxTokens: init.defaultMaxTokens,
   };
+  const prereview = new CampaignPreReview(services, campaigns, init.log);
 
   const perKey = new RateLimiter({ ratePerSecond: init.rateLimit ?? 1000 });
   const perClient = new RateLimiter({ ratePerSecond: init.rateLimitIp ?? 100 });
@@ -291,7 +293,7 @@ export function buildRouter(init: RouterInit): RouterApp {
     networkRoutes(api, services);
     ledgerRoutes(api, services);
     chainAccountRoutes(api, { ledger, chain });
-    campaignRoutes(api, campaigns);
+    campaignRoutes(api, campaigns, prereview);
     dataLeaderboardRoutes(api, campaigns);
     batchRoutes(api, services, {
       db,
@@ -340,6 +342,8 @@ export function buildRouter(init: RouterInit): RouterApp {
     init.log('info', 'booked campaign payments left from the last run', { campaignBookings });
   const recovered = tasks.recover();
   if (recovered > 0) init.log('info', 'recovered unfinished tasks from the store', { count: recovered });
+  const prereviews = prereview.resume();
+  if (prereviews > 0) init.log('info', 'resumed machine pre-reviews', { count: prereviews });
 
   return {
     app,

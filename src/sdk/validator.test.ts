@@ -1,3 +1,4 @@
+import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import type { DataBatchView } from '../protocol/index.js';
 import { type DataBatch, defaultChecks, NearDuplicates, Validator } from './validator.js';
@@ -75,5 +76,30 @@ describe('Validator.validate: automatic checks, then the judge', () => {
     expect(seen.check('a', 'The quick brown fox jumps over the lazy dog')).toBeNull();
     expect(seen.check('b', 'the quick brown fox, jumps over the lazy dog.')).toBe('a');
     expect(seen.check('c', 'an entirely different sentence about the weather today')).toBeNull();
+  });
+
+  it("near-duplicates: pictures by the router's perceptual hash, read through `load`", async () => {
+    // A diagonal ramp with a dark square, drawn at two sizes; and the same ramp mirrored.
+    const draw = (size: number, mirror: boolean) => {
+      const png = new PNG({ width: size, height: size });
+      for (let y = 0; y < size; y++)
+        for (let x = 0; x < size; x++) {
+          const u = mirror ? 1 - x / size : x / size;
+          const dark = u > 0.2 && u < 0.4 && y / size > 0.5 && y / size < 0.7;
+          const v = dark ? 10 : Math.round(255 * (u * 0.7 + (y / size) * 0.3));
+          png.data.set([v, v, v, 255], (y * size + x) * 4);
+        }
+      return PNG.sync.write(png);
+    };
+    const pictures = [draw(64, false), draw(100, false), draw(64, true)];
+    const seen = new NearDuplicates();
+    seen.load = async (item) => pictures[Number(item.sha256)] as Buffer;
+    const b = batch(
+      'image',
+      [0, 1, 2].map(() => ({ kind: 'image' as const, format: 'png', text: null })),
+    );
+    const found = [];
+    for (const item of b.items) found.push(await seen.checkItem(item, b));
+    expect(found).toEqual([null, 'item_0', null]);
   });
 });

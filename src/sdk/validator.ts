@@ -1,3 +1,4 @@
+import { type Fingerprint, fingerprintOf, nearness } from '../data/near/fingerprint.js';
 import {
   type BatchItemView,
   type DataBatchView,
@@ -62,42 +63,40 @@ export type ValidatorOptions = {
   fetch?: typeof fetch;
 };
 
-/** Word 3-gram sets of recent texts, to spot near-duplicates across a reviewer's batches (kept bounded). */
+/**
+ * Items seen across a reviewer's batches, to spot near-duplicates by the router's own rules (kept bounded):
+ * texts by MinHash of word 3-grams, PNG and JPEG pictures by a perceptual hash of their pixels. The functions
+ * are the router's (src/data/near/fingerprint.ts, imported directly: the data subsystem's face would bring
+ * the router's SQLite store into the SDK).
+ */
 export class NearDuplicates {
-  readonly #recent: { id: string; shingles: Set<string> }[] = [];
-  constructor(
-    readonly threshold = 0.9,
-    readonly keep = 2000,
-  ) {}
+  readonly #recent: { id: string; fingerprint: Fingerprint }[] = [];
+  /** Fetches a media item's bytes (the Validator sets it to read them from the router). */
+  load: ((item: DataItem, batch: DataBatch) => Promise<Buffer>) | null = null;
+  constructor(readonly keep = 2000) {}
 
-  static shingles(text: string): Set<string> {
-    const words = text
-      .toLowerCase()
-      .replace(/[^\p{L}\p{N}\s]/gu, ' ')
-      .split(/\s+/)
-      .filter(Boolean);
-    const set = new Set<string>();
-    if (words.length < 3) set.add(words.join(' '));
-    for (let i = 0; i + 3 <= words.length; i++) set.add(words.slice(i, i + 3).join(' '));
-    return set;
-  }
-
-  static similarity(a: Set<string>, b: Set<string>): number {
-    let shared = 0;
-    for (const s of a) if (b.has(s)) shared += 1;
-    const union = a.size + b.size - shared;
-    return union === 0 ? 1 : shared / union;
-  }
-
-  /** The id of an earlier text at least `threshold` alike, then remembers this one. */
-  check(id: string, text: string): string | null {
-    const shingles = NearDuplicates.shingles(text);
-    const match = this.#recent.find(
-      (r) => r.id !== id && NearDuplicates.similarity(r.shingles, shingles) >= this.threshold,
-    );
-    if (!this.#recent.some((r) => r.id === id)) this.#recent.push({ id, shingles });
+  /** The id of an earlier item nearly the same as this fingerprint, then remembers this one. */
+  checkFingerprint(id: string, fingerprint: Fingerprint): string | null {
+    const match = this.#recent.find((r) => r.id !== id && nearness(fingerprint, r.fingerprint) !== null);
+    if (!this.#recent.some((r) => r.id === id)) this.#recent.push({ id, fingerprint });
     if (this.#recent.length > this.keep) this.#recent.shift();
     return match?.id ?? null;
+  }
+
+  /** The id of an earlier text nearly the same, then remembers this one. */
+  check(id: string, text: string): string | null {
+    return this.checkFingerprint(
+      id,
+      fingerprintOf('text', 'utf-8', Buffer.from(text, 'utf8')) as Fingerprint,
+    );
+  }
+
+  /** A batch item: its text, or a picture's bytes when `load` can fetch them; null when not comparable. */
+  async checkItem(item: DataItem, batch: DataBatch): Promise<string | null> {
+    if (item.text !== null) return this.check(item.id, item.text);
+    if (item.kind !== 'image' || !this.load) return null;
+    const fingerprint = fingerprintOf(item.kind, item.format, await this.load(item, batch));
+    return fingerprint && this.checkFingerprint(item.id, fingerprint);
   }
 }
 
@@ -135,10 +134,9 @@ export const defaultChecks: DataCheck[] = [
   },
   {
     name: 'near-duplicate',
-    run: (item, _batch, seen) => {
-      if (item.text === null) return null;
-      const match = seen.check(item.id, item.text);
-      return match ? `nearly the same text as item ${match}` : null;
+    run: async (item, batch, seen) => {
+      const match = await seen.checkItem(item, batch);
+      return match ? `nearly the same ${item.text === null ? 'picture' : 'text'} as item ${match}` : null;
     },
   },
   {
@@ -175,6 +173,8 @@ export class Validator {
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     this.#checks = options.checks ?? defaultChecks;
+    this.#seen.load = async (item, batch) =>
+      Buffer.from(await (await this.client.content(batch.taskId, item.id)).arrayBuffer());
     this.#judge = options.judge ?? byChecks;
   }
 

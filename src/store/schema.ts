@@ -401,4 +401,26 @@ export const migrations: string[] = [
   ALTER TABLE campaign_items ADD COLUMN gold_rating REAL;
   CREATE TABLE campaign_leaderboard_salt (id INTEGER PRIMARY KEY CHECK (id = 1), salt TEXT NOT NULL);
   `,
+  // Issue 12, near-duplicates and machine pre-review (src/data/near, src/data/prereview).
+  `
+  CREATE TABLE campaign_fingerprints (
+    item_id TEXT PRIMARY KEY REFERENCES campaign_items(id),
+    campaign_id TEXT NOT NULL,
+    value TEXT NOT NULL
+  );
+  CREATE INDEX campaign_fingerprints_campaign ON campaign_fingerprints(campaign_id);
+  CREATE TABLE campaign_prereviews (
+    item_id TEXT PRIMARY KEY REFERENCES campaign_items(id),
+    campaign_id TEXT NOT NULL,
+    model TEXT NOT NULL,
+    task_id TEXT,
+    status TEXT NOT NULL,
+    verdict TEXT,
+    answer TEXT,
+    reason TEXT,
+    cost TEXT,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX campaign_prereviews_status ON campaign_prereviews(status);
+  `,
 ];

@@ -25,6 +25,7 @@ import {
   type UploadOutcomeView,
   type UploadView,
 } from '../../protocol/index.js';
+import type { CampaignPreReview } from './campaign-prereview.js';
 
 /** The account the key acts for: campaigns pay and are paid by addresses, so a key needs one. */
 function accountOf(request: FastifyRequest): string {
@@ -49,10 +50,32 @@ type Id = { Params: { id: string } };
  * (a raw file body, or JSONL with one record a line); the caller's item states; leased review batches and
  * their results; raw items for the owner and assigned reviewers only; the export manifest for the owner.
  */
-export function campaignRoutes(app: FastifyInstance, campaigns: Campaigns): void {
+export function campaignRoutes(
+  app: FastifyInstance,
+  campaigns: Campaigns,
+  prereview?: CampaignPreReview,
+): void {
+  // Machine pre-review's opinions beside the items a contributor or a reviewer sees (docs/data.md).
+  const withOpinions = <T extends { id: string }>(campaign: string, items: T[]): T[] => {
+    if (!prereview || !campaigns.store.campaign(campaign)?.settings.prereview) return items;
+    const opinions = prereview.store.opinions(items.map((i) => i.id));
+    return items.map((i) => ({ ...i, machine_opinion: opinions.get(i.id) ?? null }));
+  };
+
   app.post('/api/campaigns', async (request, reply): Promise<CampaignView> => {
-    const campaign = campaigns.create(accountOf(request), request.body);
+    const body = request.body as { prereview?: unknown; kind?: unknown; instructions?: unknown } | undefined;
+    const instructions = typeof body?.instructions === 'string' ? body.instructions : '';
+    const settings =
+      prereview && typeof body?.prereview === 'string'
+        ? prereview.settingsFor(body.prereview, String(body.kind), instructions, request.keyId)
+        : undefined;
+    const campaign = campaigns.create(accountOf(request), request.body, settings);
     await campaigns.ledger.sync();
+    if (settings)
+      prereview?.start(
+        campaign.id,
+        campaigns.store.items(campaign.id, { states: ['gold'] }).map((i) => i.id),
+      );
     reply.code(201);
     return campaignView(campaigns, campaign);
   });
@@ -79,12 +102,10 @@ export function campaignRoutes(app: FastifyInstance, campaigns: Campaigns): void
   app.get<Id>('/api/campaigns/:id/items', async (request): Promise<ListView<ItemStatusView>> => {
     const campaign = campaigns.get(request.params.id);
     const items = campaigns.store.items(campaign.id, { contributor: accountOf(request) });
-    return {
-      object: 'list',
-      data: items
-        .filter((i) => i.state !== 'gold')
-        .map((i) => itemStatusView(i, campaigns.answers.final(i.id))),
-    };
+    const data = items
+      .filter((i) => i.state !== 'gold')
+      .map((i) => itemStatusView(i, campaigns.answers.final(i.id)));
+    return { object: 'list', data: withOpinions(campaign.id, data) };
   });
 
   app.get<{ Params: { id: string; item: string } }>(
@@ -123,7 +144,7 @@ export function campaignRoutes(app: FastifyInstance, campaigns: Campaigns): void
       if (size !== undefined && !(Number.isInteger(size) && (size as number) >= 1 && (size as number) <= 500))
         throw new InvalidParameterError('size', "'size' must be a whole number from 1 to 500.");
       const batch = leaseBatch(campaigns, request.params.id, accountOf(request), size as number | undefined);
-      return batch;
+      return { ...batch, items: withOpinions(request.params.id, batch.items) };
     },
   );
 
@@ -190,6 +211,10 @@ export function campaignRoutes(app: FastifyInstance, campaigns: Campaigns): void
           ? await uploadLines(campaigns, request.params.id, contributor, name, body)
           : [await uploadFile(campaigns, request.params.id, contributor, name, body)];
         await campaigns.ledger.sync();
+        prereview?.start(
+          request.params.id,
+          outcomes.flatMap((o) => (o.accepted && o.id ? [o.id] : [])),
+        );
         return uploadView(outcomes);
       },
     );

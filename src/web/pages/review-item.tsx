@@ -92,6 +92,17 @@ export function ReviewItem({ campaign, item }: { campaign: string; item: BatchIt
       {item.metadata !== null && item.metadata !== undefined && (
         <pre class="metadata mono">{JSON.stringify(item.metadata)}</pre>
       )}
+      {item.machine_opinion && (
+        // Machine pre-review (docs/data.md): a hint for the person, never a vote.
+        <p class="opinion" data-opinion={item.machine_opinion.status}>
+          Machine opinion ({item.machine_opinion.model}, not a vote):{' '}
+          {item.machine_opinion.status === 'done'
+            ? `${item.machine_opinion.verdict}, "${(item.machine_opinion.answer ?? '').trim().slice(0, 200)}"`
+            : item.machine_opinion.status === 'failed'
+              ? `none (${item.machine_opinion.reason ?? 'failed'})`
+              : 'pending'}
+        </p>
+      )}
     </figure>
   );
 }
