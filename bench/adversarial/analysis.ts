@@ -194,7 +194,7 @@ export async function analyze(run: RunRecord): Promise<Record<string, unknown>> 
     if (check.audit) {
       audits.tasks++;
       audits.tokens += tokens;
-      if (phase === 'floor' && result && isHonest(result.node_id)) {
+      if (phase === 'floor' && result?.attempt === check.attempt && isHonest(result.node_id)) {
         audits.ofHonestAtFloor++;
         audits.ofHonestAtFloorTokens += tokens;
       }
