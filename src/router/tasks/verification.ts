@@ -352,7 +352,11 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
         this.#check(handle, plan, result, lease, reference),
         plan.audit ? this.#audit(handle, lease, result, reference) : [],
       ]);
-      const verdicts = [...checked, ...audited];
+      // The audit speaks only where the level passed the worker: a fail the level made stands as it was
+      // made (its validator takes the slash's share), and an audit cannot pass what the level failed.
+      const byLevel = checked.filter((v) => v.nodeId === result.nodeId && v.attempt === result.attempt);
+      const levelPassed = byLevel.length > 0 && byLevel.every((v) => v.outcome === 'pass');
+      const verdicts = [...checked, ...(levelPassed ? this.#record(audited) : [])];
       // An audit that could not decide (replicas that disagree among themselves) blames nobody.
       const mine = verdicts.filter(
         (v) =>
@@ -412,8 +416,9 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
   }
 
   /**
-   * The router's own audit of a result checked at a weak explicit level (audits.ts); its verdicts count with
-   * the level's. An audit that cannot run (no independent worker, a replica that failed) blames nobody.
+   * The router's own audit of a result checked at a weak explicit level (audits.ts): its verdicts, not yet
+   * recorded (review records them when the level passed the worker). An audit that cannot run (no
+   * independent worker, a replica that failed) blames nobody.
    */
   async #audit(
     handle: TaskHandle,
@@ -437,7 +442,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
         },
         reference,
       );
-      return verdicts ? this.#record(verdicts) : [];
+      return verdicts ?? [];
     } catch (error) {
       this.#init.log('info', 'audit not made', { task: handle.record.id, error: String(error) });
       return [];
