@@ -128,12 +128,14 @@ export async function analyze(run: RunRecord): Promise<Record<string, unknown>> 
 
   // ---- Compute: useful (delivered results) and checks, per checked result.
   const userTasks = new Map<string, TaskRow>();
-  const checkTasks: (TaskRow & { of: string; attempt: number })[] = [];
+  const checkTasks: (TaskRow & { of: string; attempt: number; audit: boolean })[] = [];
   for (const t of tasks) {
     const key = t.idempotency_key ?? '';
     if (key.startsWith('check:')) {
       const [, of, attempt] = key.split(':');
-      checkTasks.push({ ...t, of: of as string, attempt: Number(attempt) });
+      // The router's own audits (check:audit-<task>:...) count against the task they audited.
+      const audit = (of as string).startsWith('audit-');
+      checkTasks.push({ ...t, of: (of as string).replace(/^audit-/, ''), attempt: Number(attempt), audit });
     } else userTasks.set(t.id, t);
   }
   const tokensOf = (r: ResultRow | undefined) => {
@@ -179,6 +181,8 @@ export async function analyze(run: RunRecord): Promise<Record<string, unknown>> 
     }
   }
   let cheatCheckTokens = 0;
+  /** The router's own audits of explicit `likelihood`/`embedding` results (src/verify/audit.ts), all phases. */
+  const audits = { tasks: 0, tokens: 0, ofHonestAtFloor: 0, ofHonestAtFloorTokens: 0 };
   for (const check of checkTasks) {
     const task = userTasks.get(check.of);
     if (!task) continue;
@@ -187,6 +191,14 @@ export async function analyze(run: RunRecord): Promise<Record<string, unknown>> 
     network[phase].check += tokens;
     network[phase].checks++;
     const result = results.get(check.of);
+    if (check.audit) {
+      audits.tasks++;
+      audits.tokens += tokens;
+      if (phase === 'floor' && result?.attempt === check.attempt && isHonest(result.node_id)) {
+        audits.ofHonestAtFloor++;
+        audits.ofHonestAtFloorTokens += tokens;
+      }
+    }
     const answer = answered.get(check.of);
     // A check of the delivered attempt counts against its node; one of an earlier (failed) attempt does not.
     if (result && result.attempt === check.attempt && isHonest(result.node_id) && answer) {
@@ -552,6 +564,11 @@ export async function analyze(run: RunRecord): Promise<Record<string, unknown>> 
       honestAllLevels: honestByPhase(honestAll),
       network: costTable(network),
       checkTokensOnCheatersAndFailedAttempts: cheatCheckTokens,
+      routerAudits: {
+        note: "the router's audits of explicit `likelihood`/`embedding` results (seeded replicas, src/verify/audit.ts): not in the `auto` figure above, in honestAllLevels and network; the share is over the honest floor phase's useful tokens of all levels",
+        ...audits,
+        ofHonestAtFloorOverUseful: ratio(audits.ofHonestAtFloorTokens, honestAll.floor.useful, 4),
+      },
     },
     collusion: {
       verdictsWhereValidatorSharesTheWallet: sameWalletVerdicts.length,

@@ -7,6 +7,8 @@
  * - truncate: the text cut in half, claimed as a natural stop;
  * - replay: every answer is one it computed for another prompt (its first; that one gets reversed text);
  * - swap: answers come from another model file (`swapModel`) while it claims the registered one;
+ * - reseed: answers with the registered model but another seed than the router set (a node that ignores the
+ *   seed, or serves a cached sample): a plausible sample that likelihood cannot tell from the right one;
  * - collude: as swap, and it writes the hash of every prompt and text it sends to the file `shared`, which
  *   its partners (same operator, same payout wallet) read;
  * - collude-validator: a validator (give `roles: ['validator']`) that scores honestly, except outputs found
@@ -39,6 +41,7 @@ export type CheatKind =
   | 'truncate'
   | 'replay'
   | 'swap'
+  | 'reseed'
   | 'collude'
   | 'collude-validator'
   | 'lying-validator'
@@ -72,10 +75,11 @@ if (
   config.cheat === 'swap' ||
   config.cheat === 'collude' ||
   config.cheat === 'collude-validator' ||
-  config.cheat === 'lying-validator'
+  config.cheat === 'lying-validator' ||
+  config.cheat === 'reseed'
 ) {
   const engine = await createLlamaEngine({ gpu: false });
-  swapped = await engine.loadModel(config.swapModel as string, { threads: 1 });
+  swapped = await engine.loadModel(config.swapModel ?? config.model, { threads: 1 });
 }
 let awake = false;
 let release: (() => void)[] = [];
@@ -217,6 +221,11 @@ async function rewrite(input: Parameters<typeof generateWith>[1], output: TaskOu
     case 'swap':
     case 'collude':
       return generateWith(swapped as LoadedModel, input);
+    case 'reseed':
+      return generateWith(swapped as LoadedModel, {
+        ...input,
+        params: { ...input.params, seed: (input.params.seed ?? 0) + 1 },
+      });
     case 'inflate':
       return {
         ...output,

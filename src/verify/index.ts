@@ -1,3 +1,4 @@
+export { type AuditAnswer, auditFor, judgeAudit } from './audit.js';
 export {
   addressGroup,
   type CheckedParty,

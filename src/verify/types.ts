@@ -93,7 +93,12 @@ export type Evidence = (
   | ({ level: 'redundant' } & RedundantEvidence)
   | ({ level: 'likelihood' } & LikelihoodEvidence)
   | ({ level: 'embedding' } & EmbeddingEvidence)
-) & { dispute?: Dispute; validatorFault?: ValidatorFault };
+) & {
+  dispute?: Dispute;
+  validatorFault?: ValidatorFault;
+  /** On a verdict of the router's own audit (src/verify/audit.ts), beyond the level asked for. */
+  audit?: true;
+};
 
 /**
  * On a validator's own verdict: the router caught it without a second opinion, by a known-answer task

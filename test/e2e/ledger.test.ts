@@ -235,7 +235,11 @@ describe('staking and slashing', () => {
     expect(staked.out).toContain(`staked 10 OMNIT on node ${cheaterId}`);
     await waitForNodes(url, 5);
     let slashes: LedgerEntryView[] = [];
-    for (let round = 0; round < 8 && slashes.length === 0; round++) {
+    const byValidator = (slash: LedgerEntryView) =>
+      slash.postings.some((p) => p.account === WALLET_C || p.account === WALLET_E);
+    // The cheater may also be slashed as a replica of the router's own audit of honest work (two replicas
+    // outvoted it; src/verify/audit.ts): the router compared bytes, so the treasury takes all of that one.
+    for (let round = 0; round < 8 && !slashes.some(byValidator); round++) {
       const answers = await Promise.all(
         Array.from({ length: 6 }, (_, i) =>
           chat('user', `round ${round} prompt ${i}`, { validation: 'likelihood' }),
@@ -247,7 +251,7 @@ describe('staking and slashing', () => {
       }
       slashes = (await entries(`stake:${cheaterId}`)).filter((e) => e.reason === 'slash');
     }
-    expect(slashes.length).toBeGreaterThan(0);
+    expect(slashes.some(byValidator)).toBe(true);
     const stake = await api('staker').stakeOf(cheaterId);
     let taken = 0n;
     for (const slash of slashes) {
@@ -256,8 +260,13 @@ describe('staking and slashing', () => {
       const share = (amount * 4n) / 10n;
       // The validator that first failed it takes the share: either one.
       const validator = slash.postings.find((p) => p.account === WALLET_C || p.account === WALLET_E);
-      expect(units(validator?.amount ?? '0')).toBe(share);
-      expect(units(slash.postings.find((p) => p.account === 'treasury')?.amount ?? '0')).toBe(amount - share);
+      const treasury = units(slash.postings.find((p) => p.account === 'treasury')?.amount ?? '0');
+      if (!validator) {
+        expect(treasury).toBe(amount);
+        continue;
+      }
+      expect(units(validator.amount)).toBe(share);
+      expect(treasury).toBe(amount - share);
     }
     expect(units(stake.bonded)).toBe(10n * 10n ** 18n - taken);
     expect(units(stake.bonded)).toBeLessThanOrEqual(5n * 10n ** 18n);
@@ -306,8 +315,10 @@ describe('the CLI against a running router', () => {
     );
     expect(forbidden.code).toBe(1);
     expect(forbidden.out).toMatch(/may read only its own account/);
-    const unstaked = await cli(['unstake', '--node', cheaterId, '--amount', '1'], 'staker');
-    expect(unstaked.out).toMatch(new RegExp(`unbonding 1 OMNIT from node ${cheaterId} until .* UTC`));
+    // A small amount: the cheater's stake was slashed once per caught result (as a worker, and as a replica
+    // of the router's audits), so how much is left depends on how many it answered.
+    const unstaked = await cli(['unstake', '--node', cheaterId, '--amount', '0.001'], 'staker');
+    expect(unstaked.out).toMatch(new RegExp(`unbonding 0.001 OMNIT from node ${cheaterId} until .* UTC`));
     const notOwner = await cli(['unstake', '--node', cheaterId, '--amount', '1'], 'user');
     expect(notOwner.code).toBe(1);
     expect(notOwner.out).toMatch(/stake belongs to/);

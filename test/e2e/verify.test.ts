@@ -139,8 +139,9 @@ describe('verified results', () => {
         const fails = await catchCheater(cheater.id, 'likelihood', 'likelihood', {
           coincidences: cheat === 'replay',
         });
-        expect(fails[0]?.level).toBe('likelihood');
-        expect(fails[0]?.evidence).toHaveProperty('thresholds');
+        // The router's audit (a seeded replica) may record its fail first; the likelihood check fails it too.
+        const byLikelihood = fails.find((v) => v.level === 'likelihood');
+        expect(byLikelihood?.evidence).toHaveProperty('thresholds');
       } finally {
         await stop(cheater);
       }
@@ -153,6 +154,22 @@ describe('verified results', () => {
     const cheater = await startCheater('c-swap', 'swap', { swapModel: other });
     try {
       await catchCheater(cheater.id, 'likelihood', 'likelihood');
+    } finally {
+      await stop(cheater);
+    }
+  });
+
+  // A node that ignores the router's seed sends a sample of the right model: likelihood cannot tell it (nor a
+  // Q8_0 copy's sample) from the seeded one. The router's own audit (src/verify/audit.ts) reruns the seeded
+  // request on two independent workers and fails it.
+  it('likelihood on seeded sampled text: the router audits a node that ignores the seed and catches it', async () => {
+    const cheater = await startCheater('c-reseed', 'reseed');
+    try {
+      const fails = await catchCheater(cheater.id, 'likelihood', 'likelihood', {
+        params: { temperature: 0.9 },
+      });
+      expect(fails[0]?.evidence).toMatchObject({ audit: true, level: 'redundant' });
+      expect(fails.every((v) => v.level !== 'likelihood')).toBe(true);
     } finally {
       await stop(cheater);
     }

@@ -2,6 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { type OmniError, type TaskInput, VerificationUnavailableError } from '../../protocol/index.js';
 import type { ModelStore, ResultRecord, StoredVerdict, TaskRecord, VerdictStore } from '../../store/index.js';
 import {
+  auditFor,
   type CheckLevel,
   checkerPool,
   checkFor,
@@ -35,6 +36,7 @@ import {
   type VerdictRecord,
 } from '../../verify/index.js';
 import type { Logger } from '../log.js';
+import { audit } from './audits.js';
 import { type Validation, writeCheck } from './check-state.js';
 import { CheckerSet, type Checkers, PinnedChecker } from './checker-set.js';
 import { corruptOutput } from './honeypots.js';
@@ -76,8 +78,11 @@ export const DEFAULT_HONEYPOT_RATE = 0.02;
 /** Long enough for a validator to restart; short enough that a client's request does not hang. */
 export const DEFAULT_CHECK_WAIT_MS = 30_000;
 
-/** The check one attempt gets, decided when it was leased. */
-type Plan = { level: CheckLevel; requested: ValidationLevel };
+/**
+ * The check one attempt gets, decided when it was leased; `audit`: the router also reruns the seeded request
+ * and compares bytes (src/verify/audit.ts), beyond the level asked for.
+ */
+type Plan = { level: CheckLevel; requested: ValidationLevel; audit?: boolean };
 /** A node, the payout wallet it counts under, and the network it connects from (null: not comparable). */
 type Party = { nodeId: string; wallet: string; addressGroup: string | null };
 type Subject = { taskId: string; attempt: number; nodeId: string; validatorId: string; modelSha256: string };
@@ -184,7 +189,8 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
       return null;
     }
     writeCheck.receipt(handle.check, null);
-    const plan = { level, requested };
+    const audited = auditFor(requested, input.kind, params, record, this.#random);
+    const plan = { level, requested, ...(audited ? { audit: true } : {}) };
     const early = this.#startReplicas(handle, lease, plan) || this.#startChunks(handle, lease, plan);
     writeCheck.streamed(handle.check, early ? 'verified-prefix' : 'held');
     return plan;
@@ -330,7 +336,8 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     const requested = formatValidationLevel(record.validation ?? AUTO);
     const passes = this.#init.verdicts
       .byTask(record.id)
-      .filter((v) => v.nodeId === result.nodeId && v.attempt === result.attempt && v.outcome === 'pass');
+      .filter((v) => v.nodeId === result.nodeId && v.attempt === result.attempt && v.outcome === 'pass')
+      .filter((v) => !(v.evidence as { audit?: true }).audit);
     const level = passes[0]?.level;
     if (level === undefined) return { requested, level: 'none', verdict: 'unchecked', checkedBy: [] };
     return { requested, level, verdict: 'pass', checkedBy: [...new Set(passes.map((v) => v.validatorId))] };
@@ -344,8 +351,29 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     fellBack = false,
   ): Promise<'pass' | 'fail' | OmniError> {
     try {
-      const verdicts = await this.#check(handle, plan, result, lease);
-      const mine = verdicts.filter((v) => v.nodeId === result.nodeId && v.attempt === result.attempt);
+      // An audit's first replica under `embedding` is the level's own reference answer, run once for both.
+      const { input } = handle.record;
+      const reference =
+        plan.audit && plan.level === 'embedding' && input.kind !== 'embedding'
+          ? this.#run(handle, lease, 'worker', [this.#worker(result.nodeId)], input)
+          : undefined;
+      reference?.catch(() => {});
+      const [checked, audited] = await Promise.all([
+        this.#check(handle, plan, result, lease, reference),
+        plan.audit ? this.#audit(handle, lease, result, reference) : [],
+      ]);
+      // The audit speaks only where the level passed the worker: a fail the level made stands as it was
+      // made (its validator takes the slash's share), and an audit cannot pass what the level failed.
+      const byLevel = checked.filter((v) => v.nodeId === result.nodeId && v.attempt === result.attempt);
+      const levelPassed = byLevel.length > 0 && byLevel.every((v) => v.outcome === 'pass');
+      const verdicts = [...checked, ...(levelPassed ? this.#record(audited) : [])];
+      // An audit that could not decide (replicas that disagree among themselves) blames nobody.
+      const mine = verdicts.filter(
+        (v) =>
+          v.nodeId === result.nodeId &&
+          v.attempt === result.attempt &&
+          !(v.outcome === 'undecided' && v.evidence.audit),
+      );
       const outcome = mine.length > 0 && mine.every((v) => v.outcome === 'pass') ? 'pass' : 'fail';
       if (outcome === 'pass') {
         writeCheck.receipt(handle.check, {
@@ -397,7 +425,47 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     return this.#init.scheduler.hasIndependent(role, lease.task.modelSha256, lease.nodeId);
   }
 
-  async #check(handle: TaskHandle, plan: Plan, result: ResultRecord, lease: Lease): Promise<VerdictRecord[]> {
+  /**
+   * The router's own audit of a result checked at a weak explicit level (audits.ts): its verdicts, not yet
+   * recorded (review records them when the level passed the worker). An audit that cannot run (no
+   * independent worker, a replica that failed) blames nobody.
+   */
+  async #audit(
+    handle: TaskHandle,
+    lease: Lease,
+    result: ResultRecord,
+    reference?: Promise<ResultRecord>,
+  ): Promise<VerdictRecord[]> {
+    const { input } = handle.record;
+    const sha = lease.task.modelSha256;
+    try {
+      const verdicts = await audit(
+        { taskId: handle.record.id, attempt: result.attempt, modelSha256: sha },
+        result,
+        {
+          replica: (avoid, key) => this.#run(handle, lease, 'worker', avoid, input, key),
+          eligible: (avoid) => this.#eligible('worker', sha, avoid),
+          party: (nodeId) => this.#worker(nodeId),
+          spent: (tokens) => {
+            this.cost.checkTokens += tokens;
+          },
+        },
+        reference,
+      );
+      return verdicts ?? [];
+    } catch (error) {
+      this.#init.log('info', 'audit not made', { task: handle.record.id, error: String(error) });
+      return [];
+    }
+  }
+
+  async #check(
+    handle: TaskHandle,
+    plan: Plan,
+    result: ResultRecord,
+    lease: Lease,
+    reference?: Promise<ResultRecord>,
+  ): Promise<VerdictRecord[]> {
     const worker = this.#worker(result.nodeId);
     const subject = (nodeId: string, attempt: number, validatorId: string): Subject => ({
       taskId: handle.record.id,
@@ -462,7 +530,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
         );
       }
       case 'embedding':
-        return this.#record(await this.#embedding(handle, lease, result, worker, subject));
+        return this.#record(await this.#embedding(handle, lease, result, worker, subject, reference));
       case 'checksum':
       case 'redundant': {
         const k = plan.requested.kind === 'redundant' ? plan.requested.k : 2;
@@ -652,9 +720,12 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     result: ResultRecord,
     worker: Party,
     subject: (nodeId: string, attempt: number, validatorId: string) => Subject,
+    reference?: Promise<ResultRecord>,
   ): Promise<VerdictRecord[]> {
     const { input } = handle.record;
-    const references: ResultRecord[] = [await this.#run(handle, lease, 'worker', [worker], input)];
+    const references: ResultRecord[] = [
+      await (reference ?? this.#run(handle, lease, 'worker', [worker], input)),
+    ];
     for (;;) {
       const answers = [result, ...references];
       const { vectors, validatorId } = await this.#vectors(handle, lease, worker, answers);
