@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type CliProcess, runCli as runCliWith } from '../../bench/sim/processes.js';
 import { writeTinyModel } from '../../src/models/index.js';
 
@@ -35,6 +35,13 @@ export async function workspace(prefix: string) {
     async cleanup() {
       for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
       await Promise.all(processes.map((p) => p.exited));
+      // OTENSOR_TEST_LOGS=DIR keeps every process's output, to read after a failure that is hard to repeat.
+      const logs = process.env.OTENSOR_TEST_LOGS;
+      if (logs) {
+        mkdirSync(logs, { recursive: true });
+        for (const [i, p] of processes.entries())
+          writeFileSync(join(logs, `${basename(dir)}-${i}.log`), p.output());
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
