@@ -66,3 +66,35 @@ it('a task recovered after a restart keeps the validation level its request aske
   const recovered = second.services.tasks.handle(id);
   expect(recovered?.record.validation).toEqual({ kind: 'redundant', k: 3 });
 });
+
+it("a full queue refuses a client's task with 429 but never the check of a task it accepted", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'otensor-queue-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const router = buildRouter({
+    ...routerConfig.parse({ port: 0, dataDir: dir, verifyThreads: 0, queueLimit: 1 }),
+    log: () => {},
+  });
+  cleanups.push(() => router.close());
+  router.services.models.add(model);
+  const key = router.services.keys.create('test');
+  const input = {
+    kind: 'chat' as const,
+    messages: [{ role: 'user' as const, content: 'hello' }],
+    params: { maxTokens: 8, temperature: 0, topP: 1, stop: [], seed: 1 },
+  };
+  const submit = (idempotencyKey: string, check: boolean) =>
+    router.services.tasks.submit({
+      keyId: key.id,
+      sessionId: null,
+      idempotencyKey,
+      model,
+      input,
+      ...(check ? { placement: { role: 'worker' as const, check: true } } : {}),
+    });
+  // No node is connected: the first task waits in the queue, which then has no room for another client task.
+  submit('client:1', false);
+  expect(() => submit('client:2', false)).toThrow(/queue is full/);
+  // A check (as verification submits one for an accepted task's result) still gets in.
+  const check = submit('check:task_x:1:1', true);
+  expect(check.record.status).toBe('queued');
+});

@@ -233,8 +233,10 @@ export class TaskManager {
       createdAt: Date.now(),
       validation: request.validation ?? null,
     };
-    // A full queue refuses with 429 before anything is stored: a refused task was never accepted.
-    this.scheduler.assertRoom(this.#uncommitted);
+    // A full queue refuses with 429 before anything is stored: a refused task was never accepted. A check of
+    // an accepted task is not refused: there are a few per accepted task at most, and refusing one only ran the
+    // checked task again (after a restart, the recovered tasks alone can fill a small queue).
+    if (!request.placement?.check) this.scheduler.assertRoom(this.#uncommitted);
     // Admission (payment) comes after the queue check and before anything is stored: a refused task never was.
     for (const observer of this.#observers) observer.admit?.(record, request);
     const handle = new TaskHandle(record);

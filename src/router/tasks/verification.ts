@@ -802,7 +802,6 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     return { vectors, validatorId: embedded.nodeId };
   }
 
-  /** Runs one check task and waits for its result. */
   /**
    * Whether another independent worker, running the same seeded request, produces the result's exact bytes.
    * False when the request is not deterministic, no such worker is connected, or the replica cannot run.
@@ -826,6 +825,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     }
   }
 
+  /** Runs one check task and waits for its result. */
   async #run(
     handle: TaskHandle,
     lease: Lease,
