@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import { REWARDS } from '../ledger/accounts.js';
 import { ONE_TOKEN } from '../ledger/amount.js';
@@ -7,35 +6,13 @@ import { EpochAnchor, treeOfReport } from './anchor.js';
 import { ChainClient } from './client.js';
 import { deployContracts } from './deploy.js';
 import { type DevChain, startDevChain } from './dev-chain.js';
+import { committing, freePort } from './testing.js';
 
 const HOUR = 3_600_000;
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/** A free loopback port, so the chain can be stopped and started again where the router expects it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Runs `p` while committing the fixture's ledger (it commits only on flush, and the anchor awaits its commit). */
-async function committing<T>(f: LedgerFixture, p: Promise<T>): Promise<T> {
-  let done = false;
-  const result = p.finally(() => {
-    done = true;
-  });
-  while (!done) {
-    f.ledger.flush();
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return result;
-}
 
 async function chainOn(
   port: number,

@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { ONE_TOKEN } from '../ledger/amount.js';
@@ -8,24 +6,16 @@ import { EpochMeter } from '../router/tasks/epoch-meter.js';
 import { NodeGate } from '../router/tasks/node-gate.js';
 import { Scheduler } from '../router/tasks/scheduler.js';
 import { ChainClient } from './client.js';
-import { deployContracts, writeDeployment } from './deploy.js';
+import { deployContracts } from './deploy.js';
 import { startDevChain } from './dev-chain.js';
 import { ChainLink } from './link.js';
 import { chainNodeId, SlashForwarder } from './node-stakes.js';
+import { freePort, linkSettings } from './testing.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 it("counts a node's confirmed NodeStaking stake at the gate, keeps it while the RPC is away, and sends the router's slash on chain once, after the RPC is back", async () => {
   const f = new LedgerFixture({ minimumStake: 10n * ONE_TOKEN, slashPpm: 500_000n });
@@ -38,13 +28,7 @@ it("counts a node's confirmed NodeStaking stake at the gate, keeps it while the 
   const [admin, owner] = chain.accounts;
   if (!admin || !owner) throw new Error('no accounts');
   const deployment = await deployContracts({ rpc: chain.url, privateKey: admin.privateKey });
-  const settings = {
-    rpc: chain.url,
-    deploymentFile: join(f.dir, 'deployment.json'),
-    keyFile: join(f.dir, 'router.key'),
-  };
-  writeDeployment(settings.deploymentFile, deployment);
-  writeFileSync(settings.keyFile, admin.privateKey);
+  const settings = linkSettings(f, chain.url, deployment, admin.privateKey);
   const logs: string[] = [];
   const link = new ChainLink({ ledger: f.ledger, log: (_l, m) => logs.push(m), settings });
   cleanups.push(() => link.stop());

@@ -1,33 +1,19 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { zeroHash } from 'viem';
 import { afterEach, expect, it } from 'vitest';
 import { BURN, REWARDS } from '../ledger/accounts.js';
 import { ONE_TOKEN } from '../ledger/amount.js';
 import { address, LedgerFixture } from '../ledger/testing.js';
 import { treeOfReport } from './anchor.js';
-import { deployContracts, writeDeployment } from './deploy.js';
+import { deployContracts } from './deploy.js';
 import { startDevChain } from './dev-chain.js';
 import { ChainLink } from './link.js';
+import { committing, linkSettings } from './testing.js';
 
 const HOUR = 3_600_000;
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/** Runs `p` while committing the fixture's ledger (it commits only on flush, and the link awaits its commit). */
-async function committing<T>(f: LedgerFixture, p: Promise<T>): Promise<T> {
-  let done = false;
-  const result = p.finally(() => {
-    done = true;
-  });
-  while (!done) {
-    f.ledger.flush();
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return result;
-}
 
 /** A ledger with a rewards pool, a dev chain with the contracts, and a router link to it (as `router start`). */
 async function linked(challengeSeconds: number) {
@@ -45,13 +31,7 @@ async function linked(challengeSeconds: number) {
     privateKey: admin.privateKey,
     settings: { challengeSeconds },
   });
-  const settings = {
-    rpc: chain.url,
-    deploymentFile: join(f.dir, 'deployment.json'),
-    keyFile: join(f.dir, 'router.key'),
-  };
-  writeDeployment(settings.deploymentFile, deployment);
-  writeFileSync(settings.keyFile, admin.privateKey);
+  const settings = linkSettings(f, chain.url, deployment, admin.privateKey);
   const link = (logs: string[] = []) =>
     new ChainLink({ ledger: f.ledger, log: (_l, message) => logs.push(message), settings });
   return { f, link };

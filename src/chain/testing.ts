@@ -1,6 +1,16 @@
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { custom, type Hex, parseUnits } from 'viem';
+import type { LedgerFixture } from '../ledger/testing.js';
 import { ChainClient } from './client.js';
-import { type Deployment, type DeploySettings, deployContracts, type GenesisAllocation } from './deploy.js';
+import {
+  type Deployment,
+  type DeploySettings,
+  deployContracts,
+  type GenesisAllocation,
+  writeDeployment,
+} from './deploy.js';
 import { type DevAccount, startInProcessChain } from './dev-chain.js';
 
 /** Whole OMNIT to the smallest unit. */
@@ -42,4 +52,39 @@ export async function deployedChain(
     revert: (id: Hex) => rpc('evm_revert', [id]),
     close: () => chain.close(),
   };
+}
+
+/** A free loopback port, so a chain can be stopped and started again where the router expects it. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs `p` while committing the fixture's ledger (it commits only on flush, and the link awaits its commit). */
+export async function committing<T>(f: LedgerFixture, p: Promise<T>): Promise<T> {
+  let done = false;
+  const result = p.finally(() => {
+    done = true;
+  });
+  while (!done) {
+    f.ledger.flush();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return result;
+}
+
+/** The deployment and key files `router start --chain-*` takes, written into the fixture's folder. */
+export function linkSettings(f: LedgerFixture, rpc: string, deployment: Deployment, routerKey: Hex) {
+  const settings = {
+    rpc,
+    deploymentFile: join(f.dir, 'deployment.json'),
+    keyFile: join(f.dir, 'router.key'),
+  };
+  writeDeployment(settings.deploymentFile, deployment);
+  writeFileSync(settings.keyFile, routerKey);
+  return settings;
 }

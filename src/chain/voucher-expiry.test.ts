@@ -1,31 +1,17 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { ONE_TOKEN } from '../ledger/amount.js';
 import { address, LedgerFixture } from '../ledger/testing.js';
 import { ChainClient } from './client.js';
-import { deployContracts, writeDeployment } from './deploy.js';
+import { deployContracts } from './deploy.js';
 import { startDevChain } from './dev-chain.js';
 import { ChainLink } from './link.js';
 import { revertName } from './retry.js';
+import { committing, linkSettings } from './testing.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/** Runs `p` while committing the fixture's ledger (it commits only on flush, and the link awaits its commit). */
-async function committing<T>(f: LedgerFixture, p: Promise<T>): Promise<T> {
-  let done = false;
-  const result = p.finally(() => {
-    done = true;
-  });
-  while (!done) {
-    f.ledger.flush();
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return result;
-}
 
 it('gives a withdrawal back to its account once its voucher expired unused, and only then; a cashed one settles', async () => {
   const f = new LedgerFixture();
@@ -37,13 +23,7 @@ it('gives a withdrawal back to its account once its voucher expired unused, and 
   const [admin] = chain.accounts;
   if (!admin) throw new Error('no accounts');
   const deployment = await deployContracts({ rpc: chain.url, privateKey: admin.privateKey });
-  const settings = {
-    rpc: chain.url,
-    deploymentFile: join(f.dir, 'deployment.json'),
-    keyFile: join(f.dir, 'router.key'),
-  };
-  writeDeployment(settings.deploymentFile, deployment);
-  writeFileSync(settings.keyFile, admin.privateKey);
+  const settings = linkSettings(f, chain.url, deployment, admin.privateKey);
   const logs: string[] = [];
   const link = new ChainLink({ ledger: f.ledger, log: (_l, m) => logs.push(m), settings });
   cleanups.push(() => link.stop());

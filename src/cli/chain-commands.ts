@@ -266,40 +266,28 @@ export async function withdrawOnchainCommand(
   }
 }
 
+type StakeOnchainOptions = { router: string; keyFile: string; node: string; amount: string; rpc?: string };
+
 /** `stake-onchain --node ID --amount X --router URL --key-file F`: bonds OMNIT on NodeStaking for a node. */
-export async function stakeOnchainCommand(o: {
-  router: string;
-  keyFile: string;
-  node: string;
-  amount: string;
-  rpc?: string;
-}): Promise<void> {
-  const amount = parseAmount(o.amount, 'amount');
-  const { chain, node } = await stakingClient(o);
-  try {
-    await chain.write('token', 'approve', [chain.deployment.staking, amount]);
-    const receipt = await chain.write('staking', 'stake', [node, amount]);
-    say(`staked ${omnit(amount)} on node ${o.node} (transaction ${receipt.transactionHash})`);
-  } catch (error) {
-    throw stakingRefusal(error, o.node, amount);
-  }
-  await printStake(chain, o.node, node);
+export async function stakeOnchainCommand(o: StakeOnchainOptions): Promise<void> {
+  await sendStake(o, 'stake');
   say('the router counts it once the stake has its confirmations');
 }
 
 /** `unstake-onchain --node ID --amount X --router URL --key-file F`: starts unbonding on NodeStaking. */
-export async function unstakeOnchainCommand(o: {
-  router: string;
-  keyFile: string;
-  node: string;
-  amount: string;
-  rpc?: string;
-}): Promise<void> {
+export async function unstakeOnchainCommand(o: StakeOnchainOptions): Promise<void> {
+  await sendStake(o, 'unstake');
+}
+
+/** Sends `stake` (after approving the amount) or `unstake` with the owner's key, then prints the stake read back. */
+async function sendStake(o: StakeOnchainOptions, call: 'stake' | 'unstake'): Promise<void> {
   const amount = parseAmount(o.amount, 'amount');
   const { chain, node } = await stakingClient(o);
   try {
-    const receipt = await chain.write('staking', 'unstake', [node, amount]);
-    say(`unbonding ${omnit(amount)} from node ${o.node} (transaction ${receipt.transactionHash})`);
+    if (call === 'stake') await chain.write('token', 'approve', [chain.deployment.staking, amount]);
+    const receipt = await chain.write('staking', call, [node, amount]);
+    const what = call === 'stake' ? `staked ${omnit(amount)} on` : `unbonding ${omnit(amount)} from`;
+    say(`${what} node ${o.node} (transaction ${receipt.transactionHash})`);
   } catch (error) {
     throw stakingRefusal(error, o.node, amount);
   }
