@@ -26,7 +26,8 @@
  * Knobs (environment): ADV_REQUESTS (default 8000), ADV_SHARE (0.3), ADV_HONEST (3), ADV_CONCURRENCY (8),
  * ADV_MAX_TOKENS (24), ADV_COST (1; 0 skips the likelihood-cost measurement), ADV_JUDGE (3000 honest outputs
  * judged in this process), ADV_SYBIL (0; 1 adds a Sybil pair: two colluders with two wallets, whose texts the
- * colluding validator passes), ADV_KEEP (keep the scratch folder: router database, cheaters' logs).
+ * colluding validator passes), ADV_STREAM (0; 1 streams every answer: what counts is the text that reached the
+ * client), ADV_KEEP (keep the scratch folder: router database, cheaters' logs).
  *
  * Its parts: bench/adversarial/network.ts starts the processes (through bench/sim/processes.ts, as the e2e
  * harness does), bench/adversarial/scenario.ts says which cheaters run in which shifts and what is asked,
@@ -50,6 +51,8 @@ export type AdversarialOptions = {
   judgeRequests?: number;
   /** Add a Sybil pair (two colluders with two wallets, passed by the colluding validator); default off. */
   sybil?: boolean;
+  /** Clients stream every answer (verified streaming: only checked text reaches them). */
+  stream?: boolean;
 };
 
 const envNumber = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
@@ -62,6 +65,7 @@ export async function adversarialBench(options: AdversarialOptions = {}): Promis
   // preference for reputable nodes starves the cheaters of work.
   const concurrency = options.concurrency ?? envNumber('ADV_CONCURRENCY') ?? 8;
   const sybil = options.sybil ?? (envNumber('ADV_SYBIL') ?? 0) !== 0;
+  const stream = options.stream ?? (envNumber('ADV_STREAM') ?? 0) !== 0;
   const units = unitsFor(sybil);
   const maxTokens = options.maxTokens ?? envNumber('ADV_MAX_TOKENS') ?? 24;
   const withCost = options.measureLikelihoodCost ?? (envNumber('ADV_COST') ?? 1) !== 0;
@@ -110,7 +114,7 @@ export async function adversarialBench(options: AdversarialOptions = {}): Promis
         await shiftChange;
       }
       const t0 = performance.now();
-      const answer = await send(url, apiKey, makeRequest(index, maxTokens));
+      const answer = await send(url, apiKey, makeRequest(index, maxTokens), stream);
       answers.push({ ...answer, shift, ms: performance.now() - t0, at: Date.now() });
       if (answers.length % 500 === 0)
         log(
@@ -137,6 +141,7 @@ export async function adversarialBench(options: AdversarialOptions = {}): Promis
     requests,
     concurrency,
     maxTokens,
+    stream,
     loadSeconds,
     loadStartAt,
     reputation,

@@ -62,6 +62,8 @@ export type RunRecord = {
   requests: number;
   concurrency: number;
   maxTokens: number;
+  /** Whether clients streamed every answer (ADV_STREAM). */
+  stream: boolean;
   loadSeconds: number;
   loadStartAt: number;
   reputation: Record<string, unknown>;
@@ -75,8 +77,8 @@ export type RunRecord = {
 /** The bench's figures (bench/results/adversarial.json), from a finished run. */
 export async function analyze(run: RunRecord): Promise<Record<string, unknown>> {
   const { dir, models, routerData, roles, wallets, records, honestIds, honestCount, unitOf, shifts } = run;
-  const { perShift, honestLooking, answers, requests, concurrency, maxTokens, loadSeconds, loadStartAt } =
-    run;
+  const { perShift, honestLooking, answers, requests, concurrency, maxTokens, stream, loadSeconds } = run;
+  const { loadStartAt } = run;
   const { reputation, routerWarnings, judgeRequests, withCost, started, log } = run;
   // ---- The router's records.
   const db = new Database(join(routerData, 'router.db'), { readonly: true });
@@ -482,6 +484,7 @@ export async function analyze(run: RunRecord): Promise<Record<string, unknown>> 
       requests,
       concurrency,
       maxTokens,
+      streamed: stream,
       seconds: Number(loadSeconds.toFixed(1)),
       requestsPerSecond: Number((answers.length / loadSeconds).toFixed(1)),
       status: statusCounts,

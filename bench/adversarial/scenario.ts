@@ -138,10 +138,65 @@ export function makeRequest(index: number, maxTokens: number): Request {
   };
 }
 
+/** One server-sent event of a streamed answer, as far as the bench reads it. */
+type StreamEvent = {
+  choices?: { text?: string; delta?: { content?: string }; finish_reason: string | null }[];
+  usage?: { prompt_tokens: number; completion_tokens: number };
+  omnitensor?: { node?: string; validation?: { level: string; verdict: string } };
+  error?: { message: string };
+};
+
+/**
+ * Reads a streamed answer as a user sees it: the text is every content piece that reached the client (only
+ * what passed, for a verified stream), the node and the check come from the last chunk (a stream redone
+ * elsewhere ends with the node whose answer was kept), and an error event ends it as a failure.
+ */
+async function readStream(
+  response: Response,
+  request: Request,
+): Promise<Omit<Answer, 'shift' | 'ms' | 'at'>> {
+  let text = '';
+  let finish: string | null = null;
+  let usage: StreamEvent['usage'];
+  let receipt: StreamEvent['omnitensor'];
+  let error: string | undefined;
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(bytes, { stream: true });
+    for (let at = buffer.indexOf('\n\n'); at >= 0; at = buffer.indexOf('\n\n')) {
+      const data = buffer.slice(0, at).replace(/^data: /, '');
+      buffer = buffer.slice(at + 2);
+      if (data === '[DONE]') continue;
+      const event = JSON.parse(data) as StreamEvent;
+      const choice = event.choices?.[0];
+      text += choice?.delta?.content ?? choice?.text ?? '';
+      if (choice?.finish_reason) finish = choice.finish_reason;
+      if (event.usage) usage = event.usage;
+      if (event.omnitensor) receipt = event.omnitensor;
+      if (event.error) error = event.error.message;
+    }
+  }
+  return {
+    request,
+    status: error ? 0 : response.status,
+    taskId: response.headers.get('x-omnitensor-task-id'),
+    node: receipt?.node?.toLowerCase() ?? response.headers.get('x-omnitensor-node')?.toLowerCase() ?? null,
+    text,
+    finish,
+    promptTokens: usage?.prompt_tokens ?? 0,
+    completionTokens: usage?.completion_tokens ?? 0,
+    verdict: receipt?.validation?.verdict ?? null,
+    level: receipt?.validation?.level ?? null,
+    ...(error ? { error } : {}),
+  };
+}
+
 export async function send(
   url: string,
   apiKey: string,
   request: Request,
+  stream = false,
 ): Promise<Omit<Answer, 'shift' | 'ms' | 'at'>> {
   const common = {
     model: 'tiny',
@@ -151,6 +206,7 @@ export async function send(
     seed: request.seed,
     ...(request.stop.length > 0 ? { stop: request.stop } : {}),
     ...(request.validation ? { validation: request.validation } : {}),
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
   };
   const body =
     request.shape === 'chat'
@@ -164,6 +220,8 @@ export async function send(
       headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
+    const streamed = response.headers.get('content-type')?.startsWith('text/event-stream');
+    if (stream && response.ok && streamed) return await readStream(response, request);
     const json = (await response.json()) as {
       choices?: { text?: string; message?: { content: string }; finish_reason: string }[];
       usage?: { prompt_tokens: number; completion_tokens: number };
