@@ -45,6 +45,8 @@ async function sendPrompts(
             max_tokens: options.maxTokens,
             seed: 1,
           }),
+          // Bounds a request that never ends, so the test fails naming it rather than at its own timeout.
+          signal: AbortSignal.timeout(60_000),
         });
         if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
         const body = (await response.json()) as { choices: { message: { content: string } }[] };
@@ -161,7 +163,8 @@ describe('a network of real processes', () => {
     await waitForNodes(second.url, 2, 30_000);
     // The client re-sends with the same idempotency keys: open tasks are joined, finished ones answered from the store.
     const after = await sendPrompts(second.url, apiKey, keys, { maxTokens: 300, concurrency: 8 });
-    expect([...after.failures.values()]).toEqual([]);
+    // On failure, the restarted router's last lines say what the unanswered tasks were waiting for.
+    expect([...after.failures.values()].map(String), second.process.output().slice(-4000)).toEqual([]);
     expect(after.answers.size).toBe(16);
     for (const [key, answer] of finishedBefore) {
       expect(after.answers.get(key)).toEqual(answer);
