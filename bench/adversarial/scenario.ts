@@ -1,5 +1,6 @@
 /** The adversarial bench's scenario: which cheaters run, in which shifts, and the request mix sent. */
 import { buildTinyVocab, mulberry32, TokenType } from '../../src/models/index.js';
+import { sseData } from '../../src/sdk/sse.js';
 import type { CheatKind } from '../sim/cheater-node.js';
 
 /** A cheating unit: one or more processes run together in a shift. */
@@ -160,22 +161,14 @@ async function readStream(
   let usage: StreamEvent['usage'];
   let receipt: StreamEvent['omnitensor'];
   let error: string | undefined;
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(bytes, { stream: true });
-    for (let at = buffer.indexOf('\n\n'); at >= 0; at = buffer.indexOf('\n\n')) {
-      const data = buffer.slice(0, at).replace(/^data: /, '');
-      buffer = buffer.slice(at + 2);
-      if (data === '[DONE]') continue;
-      const event = JSON.parse(data) as StreamEvent;
-      const choice = event.choices?.[0];
-      text += choice?.delta?.content ?? choice?.text ?? '';
-      if (choice?.finish_reason) finish = choice.finish_reason;
-      if (event.usage) usage = event.usage;
-      if (event.omnitensor) receipt = event.omnitensor;
-      if (event.error) error = event.error.message;
-    }
+  for await (const data of sseData(response)) {
+    const event = JSON.parse(data) as StreamEvent;
+    const choice = event.choices?.[0];
+    text += choice?.delta?.content ?? choice?.text ?? '';
+    if (choice?.finish_reason) finish = choice.finish_reason;
+    if (event.usage) usage = event.usage;
+    if (event.omnitensor) receipt = event.omnitensor;
+    if (event.error) error = event.error.message;
   }
   return {
     request,

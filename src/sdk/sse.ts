@@ -23,28 +23,33 @@ export type StreamEnd = Partial<UsageView> & { omnitensor?: ValidationView };
  */
 export async function* completionEvents(response: Response): AsyncGenerator<string, StreamEnd | undefined> {
   let last: StreamEnd | undefined;
+  for await (const data of sseData(response)) {
+    const chunk = JSON.parse(data) as StreamChunk;
+    // The status went out with the stream's first bytes; a failure after that is the network's (502).
+    if (chunk.error)
+      throw new ApiError(502, chunk.error.code, chunk.error.message, chunk.error.param ?? null);
+    if (chunk.usage) last = { ...last, ...chunk.usage };
+    if (chunk.omnitensor) last = { ...last, omnitensor: chunk.omnitensor };
+    const choice = chunk.choices[0];
+    const text = choice?.delta?.content ?? choice?.text;
+    if (text) yield text;
+  }
+  return last;
+}
+
+/** The `data:` payload of each server-sent event of a response, until `[DONE]` or the end of the body. */
+export async function* sseData(response: Response): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
     buffer += decoder.decode(bytes, { stream: true });
-    let end = buffer.indexOf('\n\n');
-    while (end >= 0) {
+    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
       const event = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
-      end = buffer.indexOf('\n\n');
       if (!event.startsWith('data: ')) continue;
       const data = event.slice(6);
-      if (data === '[DONE]') return last;
-      const chunk = JSON.parse(data) as StreamChunk;
-      // The status went out with the stream's first bytes; a failure after that is the network's (502).
-      if (chunk.error)
-        throw new ApiError(502, chunk.error.code, chunk.error.message, chunk.error.param ?? null);
-      if (chunk.usage) last = { ...last, ...chunk.usage };
-      if (chunk.omnitensor) last = { ...last, omnitensor: chunk.omnitensor };
-      const choice = chunk.choices[0];
-      const text = choice?.delta?.content ?? choice?.text;
-      if (text) yield text;
+      if (data === '[DONE]') return;
+      yield data;
     }
   }
-  return last;
 }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { sseData } from '../../src/sdk/sse.js';
 import { type CliProcess, runCheater, type Workspace, waitForNodes } from './harness.js';
 
 /** One server-sent event of a streamed chat answer, as the verified-stream tests read it. */
@@ -10,17 +11,7 @@ export type StreamEvent = {
 
 /** The server-sent events of a streamed answer, parsed, as they arrive. */
 export async function* streamEvents(response: Response): AsyncGenerator<StreamEvent> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(bytes, { stream: true });
-    for (let at = buffer.indexOf('\n\n'); at >= 0; at = buffer.indexOf('\n\n')) {
-      const data = buffer.slice(0, at).replace(/^data: /, '');
-      buffer = buffer.slice(at + 2);
-      if (data === '[DONE]') return;
-      yield JSON.parse(data) as StreamEvent;
-    }
-  }
+  for await (const data of sseData(response)) yield JSON.parse(data) as StreamEvent;
 }
 
 /** Reads a stream to its end: its content pieces and its last event. */

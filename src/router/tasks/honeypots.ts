@@ -85,19 +85,7 @@ export class Honeypots {
         },
         `${CHECK_KEY_PREFIX}${id}:0:0`,
       );
-      const scores = score.output.scores;
-      if (!scores) throw new Error('the validator returned no scores');
-      const n = scores.tokens.length;
-      const judgment = judgeLikelihood({
-        scores,
-        params: { maxTokens: Math.max(n, 1), temperature: 0, topP: 1, stop: input.params.stop },
-        claim: { finishReason: 'stop', completionTokens: n, text: wrong },
-      });
-      const { book } = this.#init;
-      if (judgment.evidence.invalidScores !== undefined)
-        book.fault(score, lease.task.modelSha256, 'invalid-scores', judgment);
-      else if (judgment.outcome === 'pass') book.fault(score, lease.task.modelSha256, 'honeypot', judgment);
-      else this.#init.log('debug', 'validator failed a honeypot, as it should', { validator: score.nodeId });
+      this.#judge(score, wrong, input, lease, 'validator failed a honeypot, as it should', {});
     };
     run().catch((error: unknown) =>
       this.#init.log('info', 'honeypot not judged', { task: handle.record.id, error: String(error) }),
@@ -129,27 +117,37 @@ export class Honeypots {
         undefined,
         session.validatorId,
       );
-      const scores = score.output.scores;
-      if (!scores) throw new Error('the validator returned no scores');
       // Only the wrong rest is judged: the passed text before it need not be greedy (a sampled answer).
-      const n = scores.tokens.length;
-      const judgment = judgeLikelihood({
-        scores,
-        params: { maxTokens: Math.max(n, 1), temperature: 0, topP: 1, stop: input.params.stop },
-        claim: { finishReason: 'stop', completionTokens: n, text: wrong },
+      this.#judge(score, wrong, input, lease, 'validator failed a resumed honeypot, as it should', {
+        resumedChars: session.text.length,
       });
-      const { book } = this.#init;
-      if (judgment.evidence.invalidScores !== undefined)
-        book.fault(score, lease.task.modelSha256, 'invalid-scores', judgment);
-      else if (judgment.outcome === 'pass') book.fault(score, lease.task.modelSha256, 'honeypot', judgment);
-      else
-        this.#init.log('debug', 'validator failed a resumed honeypot, as it should', {
-          validator: score.nodeId,
-          resumedChars: session.text.length,
-        });
     };
     run().catch((error: unknown) =>
       this.#init.log('info', 'honeypot not judged', { task: handle.record.id, error: String(error) }),
     );
+  }
+
+  /** Judges a validator's scores of the known-wrong `wrong` as a greedy check: passing it is its fault. */
+  #judge(
+    score: ResultRecord,
+    wrong: string,
+    input: Extract<TaskInput, { kind: 'chat' | 'completion' }>,
+    lease: Lease,
+    failedAsItShould: string,
+    details: Record<string, unknown>,
+  ): void {
+    const scores = score.output.scores;
+    if (!scores) throw new Error('the validator returned no scores');
+    const n = scores.tokens.length;
+    const judgment = judgeLikelihood({
+      scores,
+      params: { maxTokens: Math.max(n, 1), temperature: 0, topP: 1, stop: input.params.stop },
+      claim: { finishReason: 'stop', completionTokens: n, text: wrong },
+    });
+    const { book } = this.#init;
+    if (judgment.evidence.invalidScores !== undefined)
+      book.fault(score, lease.task.modelSha256, 'invalid-scores', judgment);
+    else if (judgment.outcome === 'pass') book.fault(score, lease.task.modelSha256, 'honeypot', judgment);
+    else this.#init.log('debug', failedAsItShould, { validator: score.nodeId, ...details });
   }
 }
