@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sseData } from '../../src/sdk/sse.js';
 import { type CliProcess, runCheater, type Workspace, waitForNodes } from './harness.js';
@@ -108,4 +109,13 @@ export class StreamNetwork {
     await cheater.process.exited;
     this.connected--;
   };
+}
+
+/** The tasks a cheating node says it lied on (its record file: one JSON line per task), none before any. */
+export function tasksLiedOn(recordFile: string): string[] {
+  if (!existsSync(recordFile)) return [];
+  return readFileSync(recordFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => (JSON.parse(line) as { task: string }).task);
 }

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   prepareRouterData,
@@ -7,7 +6,7 @@ import {
   waitForNodes,
   workspace,
 } from './harness.js';
-import { deadline, firstContent, readAll, StreamNetwork } from './streams.js';
+import { deadline, firstContent, readAll, StreamNetwork, tasksLiedOn } from './streams.js';
 
 // Verified streaming under `likelihood` (docs/verification.md): a validator scores the worker's stream in
 // chunks as it comes, and the client gets each chunk once its tokens passed, never a token that did not.
@@ -102,12 +101,7 @@ describe('verified streaming: likelihood', () => {
             streamed: 'verified-prefix',
           });
         }
-        const lied = existsSync(liar.record)
-          ? readFileSync(liar.record, 'utf8')
-              .split('\n')
-              .filter(Boolean)
-              .map((line) => (JSON.parse(line) as { task: string }).task)
-          : [];
+        const lied = tasksLiedOn(liar.record);
         const caught = read.find((answer) => lied.includes(answer.taskId));
         if (caught) {
           // The redo on the honest worker delivered the whole answer, verified.

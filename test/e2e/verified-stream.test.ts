@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -8,7 +7,7 @@ import {
   waitForNodes,
   workspace,
 } from './harness.js';
-import { deadline, firstContent, readAll, StreamNetwork } from './streams.js';
+import { deadline, firstContent, readAll, StreamNetwork, tasksLiedOn } from './streams.js';
 
 // Verified streaming (docs/verification.md): under checksum the replica runs beside the worker, and the
 // client gets the text both streamed as it comes, never text only one of them streamed.
@@ -79,12 +78,7 @@ describe('verified streaming', () => {
           });
         }
         // The liar worked on one of these streams (not only checked another's): that one is the case.
-        const lied = existsSync(liar.record)
-          ? readFileSync(liar.record, 'utf8')
-              .split('\n')
-              .filter(Boolean)
-              .map((line) => (JSON.parse(line) as { task: string }).task)
-          : [];
+        const lied = tasksLiedOn(liar.record);
         const caught = read.find((answer) => lied.includes(answer.taskId));
         if (caught) {
           expect(caught.pieces.join('').length).toBeGreaterThan(12);
