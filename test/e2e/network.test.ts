@@ -84,8 +84,19 @@ function resultsPerTask(dir: string): Map<string, number> {
   }
 }
 
+/** Nodes with at least one accepted result in the router's database: answers and checks alike. */
+function nodesThatWorked(dir: string): Set<string> {
+  const db = new Database(join(dir, 'router', 'router.db'), { readonly: true });
+  try {
+    const rows = db.prepare('SELECT DISTINCT node_id FROM results').all() as { node_id: string }[];
+    return new Set(rows.map((r) => r.node_id));
+  } finally {
+    db.close();
+  }
+}
+
 describe('a network of real processes', () => {
-  it('answers 50 prompts across 3 nodes, each exactly once', async () => {
+  it('answers 50 prompts with work on all 3 nodes, each exactly once', async () => {
     ws = await workspace('fifty');
     const { apiKey } = await prepareRouterData(ws);
     const { url } = await startRouterProcess(ws);
@@ -97,9 +108,12 @@ describe('a network of real processes', () => {
     expect(answers.size).toBe(50);
     const taskIds = new Set([...answers.values()].map((a) => a.taskId));
     expect(taskIds.size).toBe(50);
-    const perNode = new Map<string, number>();
-    for (const a of answers.values()) perNode.set(a.nodeId, (perNode.get(a.nodeId) ?? 0) + 1);
-    expect(perNode.size).toBe(3);
+    // The work spreads: every node answered users or checked others' answers (a node the scheduler measured
+    // slower under load may only check; under `auto` the checks are real work on a slot of their own), and no
+    // one node answered everything.
+    const answeredBy = new Set([...answers.values()].map((a) => a.nodeId));
+    expect(answeredBy.size).toBeGreaterThanOrEqual(2);
+    expect(nodesThatWorked(ws.dir).size).toBe(3);
     const results = resultsPerTask(ws.dir);
     expect(results.size).toBe(50);
     expect([...results.values()].every((n) => n === 1)).toBe(true);
