@@ -194,6 +194,7 @@ export async function runFaults(options: FaultOptions): Promise<FaultReport> {
     while (Date.now() < deadline) {
       await restarting;
       delivery.sends++;
+      log('debug', 'client send', { request: i, send: delivery.sends });
       try {
         const response = await fetch(`${router.url}/v1/chat/completions`, {
           method: 'POST',
@@ -206,6 +207,12 @@ export async function runFaults(options: FaultOptions): Promise<FaultReport> {
           signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
         });
         const text = await response.text();
+        log('debug', 'client answer', {
+          request: i,
+          status: response.status,
+          task: response.headers.get('x-omnitensor-task-id'),
+          ...(response.ok ? {} : { body: text.slice(0, 300) }),
+        });
         // No node yet (after a restart, before they reconnect) or busy: a client retries these, same key.
         if ((response.status === 503 || response.status === 429) && Date.now() + 200 < deadline) {
           delivery.retried503++;
@@ -218,7 +225,8 @@ export async function runFaults(options: FaultOptions): Promise<FaultReport> {
         delivery.headers = Object.fromEntries(response.headers);
         delivery.body = JSON.parse(text);
         return;
-      } catch {
+      } catch (error) {
+        log('debug', 'client send failed', { request: i, error: String(error) });
         // The router is restarting, or cut this connection: send the same request again under the same key.
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -102,6 +102,7 @@ export class TaskStore {
   readonly #open;
   readonly #requeue;
   readonly #fail;
+  readonly #releaseKey;
   readonly #insertResult;
   readonly #finish;
   readonly #result;
@@ -122,6 +123,9 @@ export class TaskStore {
       "UPDATE tasks SET status = 'queued', node_id = NULL WHERE id = ? AND status = 'running'",
     );
     this.#fail = db.prepare("UPDATE tasks SET status = 'failed', error = ?, finished_at = ? WHERE id = ?");
+    this.#releaseKey = db.prepare(
+      "UPDATE tasks SET idempotency_key = idempotency_key || '#failed:' || id WHERE id = ? AND status = 'failed'",
+    );
     this.#insertResult = db.prepare(`
       INSERT INTO results (task_id, node_id, attempt, output, output_sha256, signature, nonce, created_at)
       VALUES (@taskId, @nodeId, @attempt, @output, @outputSha256, @signature, @nonce, @createdAt)
@@ -250,6 +254,15 @@ export class TaskStore {
   requeue(id: string): void {
     this.flush();
     this.#requeue.run(id);
+  }
+
+  /**
+   * Frees the idempotency key of a failed task, so a retry under that key runs as a new task; the failed one
+   * keeps its key with `#failed:<id>` appended (still unique, still its account's, never a router key).
+   */
+  releaseIdempotencyKey(id: string): void {
+    this.flush();
+    this.#releaseKey.run(id);
   }
 
   markFailed(id: string, error: NonNullable<TaskRecord['error']>): void {

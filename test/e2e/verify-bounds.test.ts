@@ -80,10 +80,11 @@ async function chat(
   prompt: string,
   validation: string | null,
   extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
 ): Promise<Answer> {
   const response = await fetch(`${url}/v1/chat/completions`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers },
     body: JSON.stringify({
       model: 'tiny',
       messages: [{ role: 'user', content: prompt }],
@@ -192,6 +193,7 @@ describe('checks that cannot be made end in bounded time', () => {
 });
 
 describe('a validator that fails honest work', () => {
+  const RETRIED_KEY = 'retried-after-503';
   let liar: { process: CliProcess; id: string };
 
   it('with no second validator: nobody is slashed, the task is redone, then ends with 503 when no worker is left', async () => {
@@ -202,7 +204,7 @@ describe('a validator that fails honest work', () => {
       swapModel: otherModel,
     });
     await waitForNodes(url, 3);
-    const answer = await chat('only a liar checks', 'likelihood');
+    const answer = await chat('only a liar checks', 'likelihood', {}, { 'idempotency-key': RETRIED_KEY });
     expect(answer.status).toBe(503);
     expect(answer.body.error?.message).toMatch(/did not pass its check, and no other independent worker/);
     const record = await nodeRecord(worker.id);
@@ -215,6 +217,12 @@ describe('a validator that fails honest work', () => {
   it('with an honest second validator: the user gets the checked answer, the liar is marked wrong, no worker is failed', async () => {
     const honest = await startNodeProcess(ws, url, 'v2', ['--role', 'validator', '--wallet', WALLET_F]);
     await waitForNodes(url, 4);
+    // The 503 said "retry when one is": the retry under the same key runs anew and is answered, checked.
+    const retried = await chat('only a liar checks', 'likelihood', {}, { 'idempotency-key': RETRIED_KEY });
+    expect(retried.status, JSON.stringify(retried.body)).toBe(200);
+    expect(retried.headers.get('x-omnitensor-verdict')).toBe('pass');
+    const again = await chat('only a liar checks', 'likelihood', {}, { 'idempotency-key': RETRIED_KEY });
+    expect(again.headers.get('x-omnitensor-task-id')).toBe(retried.headers.get('x-omnitensor-task-id'));
     const workers = new Set<string>();
     for (let round = 0; round < 8; round++) {
       const answers = await Promise.all(

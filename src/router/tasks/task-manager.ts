@@ -14,7 +14,7 @@ import { mark } from '../../timing/marks.js';
 import type { Logger } from '../log.js';
 import { CheckState } from './check-state.js';
 import type { Checkers } from './checker-set.js';
-import { assertSameTaskRequest, CHECK_KEY_PREFIX } from './idempotency.js';
+import { assertSameTaskRequest, CHECK_KEY_PREFIX, CLIENT_KEY_PREFIX } from './idempotency.js';
 import { CONFIRM_WAIT_MS, clientErrorFromNode, nodeReason } from './node-errors.js';
 import { PaymentState } from './payment-state.js';
 import type { Lease, NodeRole, QueuedTask, Scheduler } from './scheduler.js';
@@ -214,7 +214,9 @@ export class TaskManager {
       const existing = this.store.byIdempotencyKey(request.keyId, request.idempotencyKey);
       if (existing) {
         assertSameTaskRequest(existing, request.requestSha256);
-        return this.#existing(existing);
+        if (!mayRunAgain(existing)) return this.#existing(existing);
+        // It ended with "retry when ...": a retry under the same key would otherwise get that answer forever.
+        this.store.releaseIdempotencyKey(existing.id);
       }
     }
     const record: TaskRecord = {
@@ -641,6 +643,19 @@ function promptChars(input: TaskInput): number {
       return target + messages.reduce((sum, m) => sum + m.content.length, 0) + input.output.length;
     }
   }
+}
+
+/**
+ * Whether a client's retry under this task's key runs it again as a new task: it failed with a 503 (no node,
+ * or no independent worker or checker, was connected then), which tells the client to retry; its hold went back.
+ * Any other end (an answer, a refusal for the request itself, a failure on every attempt) is the key's answer.
+ */
+function mayRunAgain(record: TaskRecord): boolean {
+  return (
+    record.status === 'failed' &&
+    record.error?.status === 503 &&
+    record.idempotencyKey?.startsWith(CLIENT_KEY_PREFIX) === true
+  );
 }
 
 function storedError(record: TaskRecord): OmniError {
