@@ -7,13 +7,54 @@
  * requests without streaming, `none` against `checksum`: a check that overlaps generation should take about
  * the time of one generation, not two in a row.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTinyModel } from '../src/models/index.js';
+import { mark } from '../src/timing/marks.js';
 import { startBenchNetwork } from './local-network.js';
 
-type Sample = { ttftMs: number; totalMs: number; chunks: number; tokens: number; streamed: string };
+type Sample = {
+  ttftMs: number;
+  totalMs: number;
+  chunks: number;
+  tokens: number;
+  streamed: string;
+  /** CPU time the request took: the node processes' (all of them) and this process's (router and client). */
+  nodesCpuMs: number;
+  routerCpuMs: number;
+};
+
+/** This process's child processes (the node processes), by /proc. */
+function childPids(): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** CPU time (ms) of the given processes, all their threads, from schedstat (ns, not 10 ms ticks). */
+function cpuMsOf(pids: readonly number[]): number {
+  let ns = 0;
+  for (const pid of pids) {
+    try {
+      for (const tid of readdirSync(`/proc/${pid}/task`))
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {}
+  }
+  return ns / 1e6;
+}
+const selfCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 const ALL_LEVELS = ['none', 'checksum', 'redundant:3', 'likelihood', 'auto'] as const;
 // VS_LEVELS=none,likelihood measures only those (the rest of the run is the same).
@@ -65,6 +106,9 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
     validation: string,
   ): Promise<Sample> => {
     const start = performance.now();
+    const nodesBefore = cpuMsOf(nodePids);
+    const selfBefore = selfCpuMs();
+    mark(`c.start ${validation} stream`);
     const response = await post(network, {
       messages: [{ role: 'user', content: prompt }],
       seed,
@@ -80,13 +124,27 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
       const text = decoder.decode(bytes, { stream: true });
       // One network read may carry several events: count content events, not reads.
       const contents = text.match(/"content":"[^"]/g)?.length ?? 0;
-      if (contents > 0 && ttft < 0) ttft = performance.now() - start;
+      if (contents > 0 && ttft < 0) {
+        ttft = performance.now() - start;
+        mark('c.first');
+      }
       chunks += contents;
       body += text;
     }
     const tokens = Number(/"completion_tokens":(\d+)/.exec(body)?.[1] ?? 0);
     const how = /"streamed":"([a-z-]+)"/.exec(body)?.[1] ?? 'not said';
-    return { ttftMs: ttft, totalMs: performance.now() - start, chunks, tokens, streamed: how };
+    mark('c.end');
+    const totalMs = performance.now() - start;
+    // What the request left running (a check's score still in flight) is counted with the next one.
+    return {
+      ttftMs: ttft,
+      totalMs,
+      chunks,
+      tokens,
+      streamed: how,
+      nodesCpuMs: cpuMsOf(nodePids) - nodesBefore,
+      routerCpuMs: selfCpuMs() - selfBefore,
+    };
   };
 
   const whole = async (
@@ -96,11 +154,14 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
     validation: string,
   ): Promise<number> => {
     const start = performance.now();
+    mark(`c.start ${validation} whole`);
     const response = await post(network, { messages: [{ role: 'user', content: prompt }], seed, validation });
     await response.json();
+    mark('c.end');
     return performance.now() - start;
   };
 
+  const nodePids = childPids();
   try {
     // Warm-up: each node loads and runs once.
     for (const { network } of networks)
@@ -157,6 +218,9 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
           streamed: [...new Set(s.map((x) => x.streamed))],
           ttftVsNone: round2(ttft / median(none.map((x) => x.ttftMs))),
           totalVsNone: round2(total / median(none.map((x) => x.totalMs))),
+          // CPU per request (means): on 2 cores, (nodes + router) / 2 is the least wall time it can take.
+          nodesCpuMs: round1(mean(s.map((x) => x.nodesCpuMs))),
+          routerCpuMs: round1(mean(s.map((x) => x.routerCpuMs))),
         };
       }
       // The validators' work per streamed answer: chunk checks plus the final check (which, since the
@@ -192,6 +256,8 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
