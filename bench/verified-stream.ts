@@ -199,6 +199,18 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
     // Warm-up: each node loads and runs once.
     for (const { network } of networks)
       for (let i = 0; i < 3; i++) await whole(network, `warm ${i}`, i, 'none');
+    // VS_SEASON=n: n checked requests first (`checksum`, short), so the nodes that get them earn a record: the
+    // network as it is once settled (a trusted worker needs one validator and is audited at the floor),
+    // not fresh as `up` leaves it.
+    const season = Number(process.env.VS_SEASON ?? 0);
+    for (const { network } of networks)
+      for (let i = 0; i < season; i++)
+        await post(network, {
+          messages: [{ role: 'user', content: `season ${i}` }],
+          seed: i,
+          max_tokens: 8,
+          validation: 'checksum',
+        }).then((r) => r.json());
     const samples = new Map<string, Sample[]>();
     const likelihoodCost = new Map<
       string,
@@ -293,6 +305,7 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
     figures.loadAverage1m = { min: round2(Math.min(...loads)), max: round2(Math.max(...loads)) };
     figures.compare = compare ?? null;
     figures.rounds = rounds;
+    figures.season = season;
     figures.maxTokens = maxTokens;
     return figures;
   } finally {
