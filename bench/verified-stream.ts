@@ -7,13 +7,54 @@
  * requests without streaming, `none` against `checksum`: a check that overlaps generation should take about
  * the time of one generation, not two in a row.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTinyModel } from '../src/models/index.js';
+import { mark } from '../src/timing/marks.js';
 import { startBenchNetwork } from './local-network.js';
 
-type Sample = { ttftMs: number; totalMs: number; chunks: number; tokens: number; streamed: string };
+type Sample = {
+  ttftMs: number;
+  totalMs: number;
+  chunks: number;
+  tokens: number;
+  streamed: string;
+  /** CPU time the request took: the node processes' (all of them) and this process's (router and client). */
+  nodesCpuMs: number;
+  routerCpuMs: number;
+};
+
+/** This process's child processes (the node processes), by /proc. */
+function childPids(): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** CPU time (ms) of the given processes, all their threads, from schedstat (ns, not 10 ms ticks). */
+function cpuMsOf(pids: readonly number[]): number {
+  let ns = 0;
+  for (const pid of pids) {
+    try {
+      for (const tid of readdirSync(`/proc/${pid}/task`))
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {}
+  }
+  return ns / 1e6;
+}
+const selfCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 const ALL_LEVELS = ['none', 'checksum', 'redundant:3', 'likelihood', 'auto'] as const;
 // VS_LEVELS=none,likelihood measures only those (the rest of the run is the same).
@@ -65,6 +106,9 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
     validation: string,
   ): Promise<Sample> => {
     const start = performance.now();
+    const nodesBefore = cpuMsOf(nodePids);
+    const selfBefore = selfCpuMs();
+    mark(`c.start ${validation} stream`);
     const response = await post(network, {
       messages: [{ role: 'user', content: prompt }],
       seed,
@@ -80,13 +124,59 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
       const text = decoder.decode(bytes, { stream: true });
       // One network read may carry several events: count content events, not reads.
       const contents = text.match(/"content":"[^"]/g)?.length ?? 0;
-      if (contents > 0 && ttft < 0) ttft = performance.now() - start;
+      if (contents > 0 && ttft < 0) {
+        ttft = performance.now() - start;
+        mark('c.first');
+      }
       chunks += contents;
       body += text;
     }
     const tokens = Number(/"completion_tokens":(\d+)/.exec(body)?.[1] ?? 0);
     const how = /"streamed":"([a-z-]+)"/.exec(body)?.[1] ?? 'not said';
-    return { ttftMs: ttft, totalMs: performance.now() - start, chunks, tokens, streamed: how };
+    mark('c.end');
+    const totalMs = performance.now() - start;
+    // What the request left running (a check's score still in flight) is counted with the next one.
+    return {
+      ttftMs: ttft,
+      totalMs,
+      chunks,
+      tokens,
+      streamed: how,
+      nodesCpuMs: cpuMsOf(nodePids) - nodesBefore,
+      routerCpuMs: selfCpuMs() - selfBefore,
+    };
+  };
+
+  // Each check task's run (lease to done), to tell how long a non-streamed answer's checks ran: the
+  // requests go one at a time, so every check task in a request's window is that request's.
+  const checkRuns: [number, number][] = [];
+  for (const { network } of networks) {
+    const tasks = network.router.services.tasks;
+    const submit = tasks.submit.bind(tasks);
+    tasks.submit = (request) => {
+      const handle = submit(request);
+      if (request.idempotencyKey?.startsWith('check:')) {
+        let leased = 0;
+        handle.on('leased', () => {
+          leased = performance.now();
+        });
+        handle.once('done', () => {
+          if (leased > 0) checkRuns.push([leased, performance.now()]);
+        });
+      }
+      return handle;
+    };
+  }
+  /** How long at least one check task ran in [from, to] (the union of their runs). */
+  const checkTime = (from: number, to: number): number => {
+    const runs = checkRuns.filter(([a]) => a >= from && a <= to).sort((x, y) => x[0] - y[0]);
+    let total = 0;
+    let end = Number.NEGATIVE_INFINITY;
+    for (const [a, b] of runs) {
+      if (b > end) total += b - Math.max(a, end);
+      end = Math.max(end, b);
+    }
+    return total;
   };
 
   const whole = async (
@@ -94,23 +184,39 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
     prompt: string,
     seed: number,
     validation: string,
-  ): Promise<number> => {
+  ): Promise<{ totalMs: number; checkMs: number }> => {
     const start = performance.now();
+    mark(`c.start ${validation} whole`);
     const response = await post(network, { messages: [{ role: 'user', content: prompt }], seed, validation });
     await response.json();
-    return performance.now() - start;
+    mark('c.end');
+    const end = performance.now();
+    return { totalMs: end - start, checkMs: checkTime(start, end) };
   };
 
+  const nodePids = childPids();
   try {
     // Warm-up: each node loads and runs once.
     for (const { network } of networks)
       for (let i = 0; i < 3; i++) await whole(network, `warm ${i}`, i, 'none');
+    // VS_SEASON=n: n checked requests first (`checksum`, short), so the nodes that get them earn a record: the
+    // network as it is once settled (a trusted worker needs one validator and is audited at the floor),
+    // not fresh as `up` leaves it.
+    const season = Number(process.env.VS_SEASON ?? 0);
+    for (const { network } of networks)
+      for (let i = 0; i < season; i++)
+        await post(network, {
+          messages: [{ role: 'user', content: `season ${i}` }],
+          seed: i,
+          max_tokens: 8,
+          validation: 'checksum',
+        }).then((r) => r.json());
     const samples = new Map<string, Sample[]>();
     const likelihoodCost = new Map<
       string,
       { chunkCalls: number[]; chunkTokens: number[]; finalTokens: number[] }
     >();
-    const plain = new Map<string, number[]>();
+    const plain = new Map<string, { totalMs: number; checkMs: number }[]>();
     const push = <T>(map: Map<string, T[]>, key: string, value: T) =>
       map.set(key, [...(map.get(key) ?? []), value]);
     const loads: number[] = [loadavg()[0] ?? 0];
@@ -157,6 +263,9 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
           streamed: [...new Set(s.map((x) => x.streamed))],
           ttftVsNone: round2(ttft / median(none.map((x) => x.ttftMs))),
           totalVsNone: round2(total / median(none.map((x) => x.totalMs))),
+          // CPU per request (means): on 2 cores, (nodes + router) / 2 is the least wall time it can take.
+          nodesCpuMs: round1(mean(s.map((x) => x.nodesCpuMs))),
+          routerCpuMs: round1(mean(s.map((x) => x.routerCpuMs))),
         };
       }
       // The validators' work per streamed answer: chunk checks plus the final check (which, since the
@@ -172,19 +281,31 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
           chunkVsFinal: round2(sum(c.chunkTokens) / Math.max(1, sum(c.finalTokens))),
         };
       }
-      const none2 = median(plain.get(`${label}none`) ?? []);
+      // Without streaming: total against the worker alone (`none`) and against the worker and then its
+      // checks in a row (`none` plus how long the checks ran, as measured here beside the worker).
+      const none2 = median((plain.get(`${label}none`) ?? []).map((x) => x.totalMs));
       figures[`${label}nonStreaming`] = Object.fromEntries(
         [...plain.entries()]
           .filter(([key]) => key.startsWith(label) && (label !== '' || !key.startsWith('compare ')))
-          .map(([key, xs]) => [
-            key.slice(label.length),
-            { p50Ms: round1(median(xs)), vsNone: round2(median(xs) / none2) },
-          ]),
+          .map(([key, xs]) => {
+            const total = median(xs.map((x) => x.totalMs));
+            const check = median(xs.map((x) => x.checkMs));
+            return [
+              key.slice(label.length),
+              {
+                p50Ms: round1(total),
+                vsNone: round2(total / none2),
+                checkP50Ms: round1(check),
+                vsWorkerPlusCheck: round2(total / (none2 + check)),
+              },
+            ];
+          }),
       );
     }
     figures.loadAverage1m = { min: round2(Math.min(...loads)), max: round2(Math.max(...loads)) };
     figures.compare = compare ?? null;
     figures.rounds = rounds;
+    figures.season = season;
     figures.maxTokens = maxTokens;
     return figures;
   } finally {
@@ -192,6 +313,8 @@ export async function verifiedStreamBench(options: { rounds?: number; maxTokens?
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

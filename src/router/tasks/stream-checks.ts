@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { ResultRecord } from '../../store/index.js';
 import { type CheckLevel, hasCleanRecord, type ValidationLevel } from '../../verify/index.js';
 import type { Logger } from '../log.js';
+import { auditKey } from './audits.js';
 import type { CheckRunner, Party } from './check-runner.js';
+import { EarlyAudit } from './early-audit.js';
 import { CHECK_KEY_PREFIX } from './idempotency.js';
 import type { Lease } from './scheduler.js';
 import { EarlyReplicas } from './stream-release.js';
@@ -24,6 +26,8 @@ export class StreamChecks {
   readonly #early = new Map<string, EarlyReplicas>();
   /** A likelihood attempt's chunk checks while it streams, by task id: see stream-score.ts. */
   readonly #chunks = new Map<string, ChunkChecks>();
+  /** A likelihood attempt's audit replica started before its result, by task id: see early-audit.ts. */
+  readonly #audits = new Map<string, EarlyAudit>();
 
   constructor(init: StreamChecksInit) {
     this.#init = init;
@@ -45,6 +49,11 @@ export class StreamChecks {
 
   /** The task ended, or a new attempt began: replicas of an earlier attempt still running are called off. */
   callOff(taskId: string): void {
+    const audit = this.#audits.get(taskId);
+    if (audit) {
+      this.#audits.delete(taskId);
+      for (const id of audit.taskIds) this.#init.tasks.abandon(id, 'the attempt it audited ended');
+    }
     const chunks = this.#chunks.get(taskId);
     if (chunks) {
       this.#chunks.delete(taskId);
@@ -60,6 +69,7 @@ export class StreamChecks {
   /** The answer was accepted: its early checks are done with (those still running finish unheard). */
   accepted(taskId: string): void {
     this.#early.delete(taskId);
+    this.#audits.delete(taskId);
     this.#chunks.get(taskId)?.stop('the answer was accepted');
     this.#chunks.delete(taskId);
   }
@@ -67,6 +77,45 @@ export class StreamChecks {
   /** A replica started with the result's attempt and not yet taken; null when none is left. */
   takeReplica(taskId: string, attempt: number): Promise<ResultRecord> | null {
     const early = this.#early.get(taskId);
+    return early?.attempt === attempt ? early.take() : null;
+  }
+
+  /**
+   * An audited likelihood attempt (plan's `audit`): its audit's first replica starts now for a non-streamed
+   * answer, after the first verified chunk for a streamed one (early-audit.ts). Only where a worker
+   * independent of this one is connected (else the audit is skipped, as before).
+   */
+  startAudit(handle: TaskHandle, lease: Lease): void {
+    const { input } = handle.record;
+    if (input.kind !== 'chat' && input.kind !== 'completion') return;
+    const { runner } = this.#init;
+    const worker = runner.party(lease.nodeId);
+    if (!runner.eligible('worker', lease.task.modelSha256, [worker])) return;
+    const subject = { taskId: handle.record.id, attempt: lease.attempt, modelSha256: lease.task.modelSha256 };
+    // Key n = 0: the audit's own replicas (a third on a mismatch) count from 1.
+    const early = new EarlyAudit(lease.attempt, (avoid, watch) =>
+      runner.run(handle, lease, 'worker', avoid, input, auditKey(subject, 0), (check) =>
+        watch(check.record.id),
+      ),
+    );
+    this.#audits.set(handle.record.id, early);
+    const chunks = this.#chunks.get(handle.record.id);
+    const streamed = chunks?.attempt === lease.attempt && handle.listenerCount('text') > 0;
+    if (!streamed) early.start([worker]);
+  }
+
+  /** A streamed attempt's first chunk passed: its audit starts, on a worker that is none of its validators. */
+  #auditAfterRelease(handle: TaskHandle, lease: Lease, chunks: ChunkChecks): void {
+    const audit = this.#audits.get(handle.record.id);
+    if (audit?.attempt !== lease.attempt) return;
+    const { runner } = this.#init;
+    const avoid = [lease.nodeId, ...chunks.validatorIds].map((id) => runner.party(id));
+    if (runner.eligible('worker', lease.task.modelSha256, avoid)) audit.start(avoid);
+  }
+
+  /** The audit replica started with the result's attempt, if one was (the audit's first answer). */
+  takeAudit(taskId: string, attempt: number): Promise<ResultRecord> | null {
+    const early = this.#audits.get(taskId);
     return early?.attempt === attempt ? early.take() : null;
   }
 
@@ -166,7 +215,10 @@ export class StreamChecks {
         const second = scoreBy(text, [worker, validator], undefined, (check) => watch(check.record.id));
         return Promise.all([first, second]);
       },
-      (verified) => this.#init.tasks.release(handle, lease.attempt, verified),
+      (verified) => {
+        this.#init.tasks.release(handle, lease.attempt, verified);
+        this.#auditAfterRelease(handle, lease, chunks);
+      },
       (reason) =>
         this.#init.log('info', 'stream held until the whole answer is checked', {
           task: handle.record.id,

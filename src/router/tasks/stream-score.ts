@@ -197,6 +197,11 @@ export class ChunkChecks {
     return this.#sessions;
   }
 
+  /** The validators holding this stream's sessions. */
+  get validatorIds(): string[] {
+    return this.#sessions.map((s) => s.validatorId);
+  }
+
   /** Ids of the score tasks started (to call off one left running when the attempt ends). */
   get taskIds(): string[] {
     return [...this.#taskIds];

@@ -175,6 +175,7 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
     const audited = auditFor(requested, input.kind, params, record, this.#random);
     const plan = { level, requested, ...(audited ? { audit: true } : {}) };
     const early = this.#streams.start(handle, lease, level, requested);
+    if (audited && level === 'likelihood') this.#streams.startAudit(handle, lease);
     writeCheck.streamed(handle.check, early ? 'verified-prefix' : 'held');
     return plan;
   }
@@ -222,9 +223,16 @@ export class Verification implements Reviewer<Plan>, TaskObserver {
           ? this.#runner.run(handle, lease, 'worker', [this.#runner.party(result.nodeId)], input)
           : undefined;
       reference?.catch(() => {});
+      // A likelihood audit's first replica may already be running (early-audit.ts); its tokens count here.
+      const early =
+        plan.level === 'likelihood' ? this.#streams.takeAudit(handle.record.id, result.attempt) : null;
+      const first = early?.then((replica) => {
+        this.#runner.spent(replica.output.promptTokens + replica.output.completionTokens);
+        return replica;
+      });
       const [checked, audited] = await Promise.all([
         this.#check(handle, plan, result, lease, reference),
-        plan.audit ? this.#audit(handle, lease, result, reference) : [],
+        plan.audit ? this.#audit(handle, lease, result, reference ?? first) : [],
       ]);
       // The audit speaks only where the level passed the worker: a fail the level made stands as it was
       // made (its validator takes the slash's share), and an audit cannot pass what the level failed.
