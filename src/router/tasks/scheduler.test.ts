@@ -144,6 +144,18 @@ describe('scheduler', () => {
     expect(() => scheduler.assertRoom()).toThrow(QueueFullError);
   });
 
+  it('counts a burst of accepted tasks not yet stored as waiting only beyond the idle slots', () => {
+    const { scheduler, task } = setup({ queueLimit: 2 });
+    scheduler.addNode({ id: 'n1', slots: 1, models: new Map([[MODEL, 10]]) });
+    // One idle slot takes the first of three at once; two wait, which fills the queue.
+    expect(() => scheduler.assertRoom(2)).not.toThrow();
+    expect(() => scheduler.assertRoom(3)).toThrow(QueueFullError);
+    scheduler.enqueue(task('t1'));
+    // The slot is taken: now every uncommitted task waits.
+    expect(() => scheduler.assertRoom(1)).not.toThrow();
+    expect(() => scheduler.assertRoom(2)).toThrow(QueueFullError);
+  });
+
   it('retries elsewhere when the chosen node cannot be reached', () => {
     const { scheduler, assigned, task } = setup({ reachable: (lease) => lease.nodeId !== 'gone' });
     scheduler.addNode({ id: 'gone', slots: 1, models: new Map([[MODEL, 1000]]) });

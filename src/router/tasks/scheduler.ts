@@ -344,7 +344,9 @@ export class Scheduler {
 
   /** Throws QueueFullError when no more tasks may wait; call before accepting one. */
   assertRoom(alsoWaiting = 0): void {
-    const queued = this.#queued + alsoWaiting;
+    // Accepted tasks not yet committed (`alsoWaiting`) that idle slots will take at once do not wait: a burst
+    // arriving in one turn would otherwise be refused as if a free node were busy.
+    const queued = this.#queued + Math.max(0, alsoWaiting - this.#idleSlots());
     if (queued >= this.#init.queueLimit) {
       throw new QueueFullError(Math.max(1, Math.ceil(queued / Math.max(1, this.#totalSlots()) / 2)));
     }
@@ -677,6 +679,17 @@ export class Scheduler {
     return (
       (Math.max(tokensPerSecond, 1) * successRate * reputation * (0.5 + freeShare)) / (1 + node.rttMs / 50)
     );
+  }
+
+  /** Slots of nodes taking work now (not backed off) that no lease holds. */
+  #idleSlots(): number {
+    const now = this.#now();
+    let idle = 0;
+    for (const node of this.#nodes.values()) {
+      if (node.backoffUntil > now) continue;
+      idle += Math.max(0, this.#slotsOf(node) - node.running.size);
+    }
+    return idle;
   }
 
   #totalSlots(): number {
