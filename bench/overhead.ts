@@ -26,7 +26,15 @@ const PROMPTS = Array.from(
 export type OverheadOptions = { maxTokens?: number; rounds?: number; threads?: number };
 
 /** `lastMs`: time of the last text; `totalMs - lastMs` is what the answer's end costs (result, usage, close). */
-type Sample = { ttftMs: number; lastMs: number; totalMs: number; tokens: number; verdict?: string };
+type Sample = {
+  ttftMs: number;
+  lastMs: number;
+  totalMs: number;
+  tokens: number;
+  verdict?: string;
+  /** Text chunks (SSE events with text) the client got: each one a message through node, router and client. */
+  chunks?: number;
+};
 
 /** CPU time (user + system, all threads) a process has used, in ms, from /proc (Linux; 0 elsewhere). */
 function processCpuMs(pid: number | undefined): number {
@@ -164,6 +172,7 @@ export async function overheadBench(options: OverheadOptions = {}) {
                 totalMs: performance.now() - start,
                 tokens: Number(usage?.[1] ?? 0),
                 verdict: String(response.headers['x-omnitensor-verdict'] ?? 'none given'),
+                chunks: body.match(/"content":"[^"]/g)?.length ?? 0,
               });
             });
           },
@@ -284,6 +293,10 @@ export async function overheadBench(options: OverheadOptions = {}) {
       ratioPooled: rate(compareSamples) / rate(directSamples),
       ratioPerRound: perRound.map((x) => Number(x.toFixed(3))),
       addedTtftP50Ms: addedBy((s) => s.ttftMs),
+      chunksP50: percentile(
+        compareSamples.map((s) => s.chunks ?? 0),
+        50,
+      ),
       addedMsP50: {
         beforeFirstText: addedBy((s) => s.ttftMs),
         whileStreaming: addedBy((s) => s.lastMs - s.ttftMs),
@@ -332,6 +345,10 @@ export async function overheadBench(options: OverheadOptions = {}) {
     addedTtftP50Ms: percentile(addedTtft, 50),
     addedTtftP99Ms: percentile(addedTtft, 99),
     addedTtftTargetP50Ms: 3,
+    chunksP50: percentile(
+      routedSamples.map((s) => s.chunks ?? 0),
+      50,
+    ),
     addedMsP50: {
       beforeFirstText: round3(added((s) => s.ttftMs)),
       whileStreaming: round3(added((s) => s.lastMs - s.ttftMs)),
