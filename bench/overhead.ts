@@ -46,6 +46,9 @@ function processCpuMs(pid: number | undefined): number {
   }
 }
 
+/** System (kernel) CPU time this process has used, in ms: sockets, wake-ups, SQLite's file writes. */
+const ownSystemMs = () => process.cpuUsage().system / 1000;
+
 const ownCpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
@@ -222,7 +225,7 @@ export async function overheadBench(options: OverheadOptions = {}) {
   const compareSamples: Sample[] = [];
   // CPU time spent by each side, summed over the rounds: the bench process in direct blocks (the engine), the
   // bench process in routed blocks (router and client), and each node process (its engine and its messages).
-  const cpu = { direct: 0, routerAndClient: [0, 0], nodes: [0, 0] };
+  const cpu = { direct: 0, routerAndClient: [0, 0], routerAndClientSystem: [0, 0], nodes: [0, 0] };
   for (let round = 0; round < rounds; round++) {
     // Blocks of the same prompts alternate between the paths: drift hits both alike, and each path runs
     // warm as it would serving steady traffic (switching every request leaves the node process cold).
@@ -234,11 +237,13 @@ export async function overheadBench(options: OverheadOptions = {}) {
     for (const path of order) {
       if (profiler) await profiler.post('Profiler.start');
       own = ownCpuMs();
+      const system = ownSystemMs();
       const nodeBefore = path.cpuMs();
       const samples = path === mainPath ? routedSamples : compareSamples;
       for (const [i, prompt] of PROMPTS.entries()) samples.push(await path.routed(prompt, i));
       const key = path === mainPath ? 0 : 1;
       (cpu.routerAndClient[key] as number) += ownCpuMs() - own;
+      (cpu.routerAndClientSystem[key] as number) += ownSystemMs() - system;
       (cpu.nodes[key] as number) += path.cpuMs() - nodeBefore;
       if (profiler) {
         const { profile } = await profiler.post('Profiler.stop');
@@ -371,10 +376,13 @@ export async function overheadBench(options: OverheadOptions = {}) {
       direct: round3(cpu.direct / directSamples.length),
       node: round3((cpu.nodes[0] ?? 0) / routedSamples.length),
       routerAndClient: round3((cpu.routerAndClient[0] ?? 0) / routedSamples.length),
+      // Of which in the kernel (system time).
+      routerAndClientSystem: round3((cpu.routerAndClientSystem[0] ?? 0) / routedSamples.length),
       ...(compareSamples.length > 0
         ? {
             compareNode: round3((cpu.nodes[1] ?? 0) / compareSamples.length),
             compareRouterAndClient: round3((cpu.routerAndClient[1] ?? 0) / compareSamples.length),
+            compareRouterAndClientSystem: round3((cpu.routerAndClientSystem[1] ?? 0) / compareSamples.length),
           }
         : {}),
     },
