@@ -61,7 +61,9 @@ const percentile = (values: number[], p: number) => {
 
 export async function overheadBench(options: OverheadOptions = {}) {
   const maxTokens = options.maxTokens ?? 256;
-  const rounds = options.rounds ?? 9;
+  // OVERHEAD_ROUNDS=<n>: more rounds for a steadier median on a busy machine (30 take ~2 minutes with a
+  // compared build).
+  const rounds = options.rounds ?? (Number(process.env.OVERHEAD_ROUNDS) || 9);
   const threads = options.threads ?? 1;
   const dir = mkdtempSync(join(tmpdir(), 'otensor-bench-'));
   const modelPath = join(dir, 'tiny.gguf');
