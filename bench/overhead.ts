@@ -26,7 +26,15 @@ const PROMPTS = Array.from(
 export type OverheadOptions = { maxTokens?: number; rounds?: number; threads?: number };
 
 /** `lastMs`: time of the last text; `totalMs - lastMs` is what the answer's end costs (result, usage, close). */
-type Sample = { ttftMs: number; lastMs: number; totalMs: number; tokens: number; verdict?: string };
+type Sample = {
+  ttftMs: number;
+  lastMs: number;
+  totalMs: number;
+  tokens: number;
+  verdict?: string;
+  /** Text chunks (SSE events with text) the client got: each one a message through node, router and client. */
+  chunks?: number;
+};
 
 /** CPU time (user + system, all threads) a process has used, in ms, from /proc (Linux; 0 elsewhere). */
 function processCpuMs(pid: number | undefined): number {
@@ -37,6 +45,9 @@ function processCpuMs(pid: number | undefined): number {
     return 0;
   }
 }
+
+/** System (kernel) CPU time this process has used, in ms: sockets, wake-ups, SQLite's file writes. */
+const ownSystemMs = () => process.cpuUsage().system / 1000;
 
 const ownCpuMs = () => {
   const { user, system } = process.cpuUsage();
@@ -50,7 +61,9 @@ const percentile = (values: number[], p: number) => {
 
 export async function overheadBench(options: OverheadOptions = {}) {
   const maxTokens = options.maxTokens ?? 256;
-  const rounds = options.rounds ?? 9;
+  // OVERHEAD_ROUNDS=<n>: more rounds for a steadier median on a busy machine (30 take ~2 minutes with a
+  // compared build).
+  const rounds = options.rounds ?? (Number(process.env.OVERHEAD_ROUNDS) || 9);
   const threads = options.threads ?? 1;
   const dir = mkdtempSync(join(tmpdir(), 'otensor-bench-'));
   const modelPath = join(dir, 'tiny.gguf');
@@ -164,6 +177,7 @@ export async function overheadBench(options: OverheadOptions = {}) {
                 totalMs: performance.now() - start,
                 tokens: Number(usage?.[1] ?? 0),
                 verdict: String(response.headers['x-omnitensor-verdict'] ?? 'none given'),
+                chunks: body.match(/"content":"[^"]/g)?.length ?? 0,
               });
             });
           },
@@ -213,7 +227,7 @@ export async function overheadBench(options: OverheadOptions = {}) {
   const compareSamples: Sample[] = [];
   // CPU time spent by each side, summed over the rounds: the bench process in direct blocks (the engine), the
   // bench process in routed blocks (router and client), and each node process (its engine and its messages).
-  const cpu = { direct: 0, routerAndClient: [0, 0], nodes: [0, 0] };
+  const cpu = { direct: 0, routerAndClient: [0, 0], routerAndClientSystem: [0, 0], nodes: [0, 0] };
   for (let round = 0; round < rounds; round++) {
     // Blocks of the same prompts alternate between the paths: drift hits both alike, and each path runs
     // warm as it would serving steady traffic (switching every request leaves the node process cold).
@@ -225,11 +239,13 @@ export async function overheadBench(options: OverheadOptions = {}) {
     for (const path of order) {
       if (profiler) await profiler.post('Profiler.start');
       own = ownCpuMs();
+      const system = ownSystemMs();
       const nodeBefore = path.cpuMs();
       const samples = path === mainPath ? routedSamples : compareSamples;
       for (const [i, prompt] of PROMPTS.entries()) samples.push(await path.routed(prompt, i));
       const key = path === mainPath ? 0 : 1;
       (cpu.routerAndClient[key] as number) += ownCpuMs() - own;
+      (cpu.routerAndClientSystem[key] as number) += ownSystemMs() - system;
       (cpu.nodes[key] as number) += path.cpuMs() - nodeBefore;
       if (profiler) {
         const { profile } = await profiler.post('Profiler.stop');
@@ -284,6 +300,10 @@ export async function overheadBench(options: OverheadOptions = {}) {
       ratioPooled: rate(compareSamples) / rate(directSamples),
       ratioPerRound: perRound.map((x) => Number(x.toFixed(3))),
       addedTtftP50Ms: addedBy((s) => s.ttftMs),
+      chunksP50: percentile(
+        compareSamples.map((s) => s.chunks ?? 0),
+        50,
+      ),
       addedMsP50: {
         beforeFirstText: addedBy((s) => s.ttftMs),
         whileStreaming: addedBy((s) => s.lastMs - s.ttftMs),
@@ -332,6 +352,10 @@ export async function overheadBench(options: OverheadOptions = {}) {
     addedTtftP50Ms: percentile(addedTtft, 50),
     addedTtftP99Ms: percentile(addedTtft, 99),
     addedTtftTargetP50Ms: 3,
+    chunksP50: percentile(
+      routedSamples.map((s) => s.chunks ?? 0),
+      50,
+    ),
     addedMsP50: {
       beforeFirstText: round3(added((s) => s.ttftMs)),
       whileStreaming: round3(added((s) => s.lastMs - s.ttftMs)),
@@ -354,10 +378,13 @@ export async function overheadBench(options: OverheadOptions = {}) {
       direct: round3(cpu.direct / directSamples.length),
       node: round3((cpu.nodes[0] ?? 0) / routedSamples.length),
       routerAndClient: round3((cpu.routerAndClient[0] ?? 0) / routedSamples.length),
+      // Of which in the kernel (system time).
+      routerAndClientSystem: round3((cpu.routerAndClientSystem[0] ?? 0) / routedSamples.length),
       ...(compareSamples.length > 0
         ? {
             compareNode: round3((cpu.nodes[1] ?? 0) / compareSamples.length),
             compareRouterAndClient: round3((cpu.routerAndClient[1] ?? 0) / compareSamples.length),
+            compareRouterAndClientSystem: round3((cpu.routerAndClientSystem[1] ?? 0) / compareSamples.length),
           }
         : {}),
     },

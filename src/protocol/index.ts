@@ -1,5 +1,6 @@
 export * from './api.js';
 export * from './campaigns.js';
+export * from './chat-body.js';
 export * from './errors.js';
 export * from './json-schema.js';
 export * from './messages.js';

@@ -1,5 +1,6 @@
 import {
   chatCompletionRequest,
+  checkedChatBody,
   completionRequest,
   embeddingRequest,
   type GenerationParams,
@@ -98,7 +99,7 @@ export function taskRequest(
       base64: false,
     };
   }
-  const request = parseBody(chatCompletionRequest, body);
+  const request = checkedChatBody(body) ?? parseBody(chatCompletionRequest, body);
   const { model, session } = find(request.model);
   const maxField = request.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
   const params = generationParams(
