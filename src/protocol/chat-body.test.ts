@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chatCompletionRequest } from './api.js';
-import { checkedChatBody } from './chat-body.js';
+import { CHECKED_CHAT_FIELDS, checkedChatBody } from './chat-body.js';
 
 const body = {
   model: 'tiny',
@@ -68,5 +68,11 @@ describe('checkedChatBody', () => {
   it('takes the usual bodies itself', () => {
     for (const input of [body, cases[1], cases[2], cases[3]]) expect(checkedChatBody(input)).toBeDefined();
     expect(checkedChatBody(withField('temperature', 3))).toBeUndefined();
+  });
+});
+
+describe('the hand check and the schema', () => {
+  it('know the same top-level fields: a field added to the schema cannot pass unchecked by hand', () => {
+    expect([...CHECKED_CHAT_FIELDS].sort()).toEqual(Object.keys(chatCompletionRequest.shape).sort());
   });
 });

@@ -50,6 +50,23 @@ export function checkedChatBody(body: unknown): ChatCompletionRequest | undefine
   return checked as ChatCompletionRequest;
 }
 
+/** The top-level fields the hand check knows; a test holds it equal to the schema's, so neither drifts. */
+export const CHECKED_CHAT_FIELDS = [
+  'model',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'seed',
+  'stop',
+  'stream',
+  'stream_options',
+  'n',
+  'user',
+  'validation',
+  'max_completion_tokens',
+  'messages',
+] as const;
+
 const ROLES = new Set(['system', 'developer', 'user', 'assistant']);
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
