@@ -8,6 +8,8 @@ export type Checkers = {
   readonly size: number;
   /** The node let its lease of the check lapse, or failed it: the check goes to another checker. */
   passOver?(nodeId: string): void;
+  /** A node joined or came back from its backoff: a set left with no member may draw again. */
+  refill?(): void;
 };
 
 /**
@@ -44,6 +46,16 @@ export class CheckerSet implements Checkers {
   passOver(nodeId: string): void {
     if (!this.#members.delete(nodeId)) return;
     this.#passedOver.add(nodeId);
+    this.refill();
+  }
+
+  /**
+   * With no member left, draws again from the nodes that can check now, less every node passed over. A set
+   * drawn empty (every node that could check then was passed over, say while nodes reconnected after a
+   * restart) draws again when a node joins: before this, it stayed empty and the check failed after its wait
+   * with eight nodes connected (the fault run's seed 3).
+   */
+  refill(): void {
     if (this.#members.size > 0) return;
     this.#members = this.#redraw(this.#passedOver);
     for (const passed of this.#passedOver) this.#members.delete(passed);

@@ -478,4 +478,23 @@ describe('scheduler: a check moves on from a checker that stops answering (fault
     expect(checkers.size).toBe(0);
     expect(assigned.map((l) => l.nodeId)).toEqual(['only']);
   });
+
+  it('draws a check left with no checker again when a node joins, and places it there', () => {
+    const { scheduler, assigned, task, advance } = setup({ maxAttempts: 6 });
+    scheduler.addNode({ id: 'only', slots: 2, models: new Map([[MODEL, 100]]) });
+    const connected = new Set(['only']);
+    const checkers = new CheckerSet(
+      new Map([['only', 0n]]),
+      (passedOver) => new Map([...connected].filter((id) => !passedOver.has(id)).map((id) => [id, 0n])),
+    );
+    scheduler.enqueue({ ...task('check'), checkers });
+    advance(60_000);
+    scheduler.expireLeases();
+    expect(checkers.size).toBe(0);
+    // A node (re)connects after the set was drawn empty: the check goes to it, not to a 503 after its wait.
+    connected.add('joined');
+    scheduler.addNode({ id: 'joined', slots: 1, models: new Map([[MODEL, 100]]) });
+    expect(checkers.has('joined')).toBe(true);
+    expect(assigned.map((l) => l.nodeId)).toEqual(['only', 'joined']);
+  });
 });

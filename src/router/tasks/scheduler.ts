@@ -326,7 +326,10 @@ export class Scheduler {
       members.add(node);
     }
     this.#refresh(node);
-    for (const pool of pools) this.#pump(pool);
+    for (const pool of pools) {
+      this.#refillChecks(pool);
+      this.#pump(pool);
+    }
   }
 
   /** Forgets a node; its running tasks go back to the queue. */
@@ -453,6 +456,7 @@ export class Scheduler {
       if (node.backoffUntil > now) continue;
       this.#backedOff.delete(node);
       this.#refresh(node);
+      for (const pool of node.pools) this.#refillChecks(pool);
       this.#pumpNode(node);
     }
     return expired;
@@ -557,6 +561,11 @@ export class Scheduler {
     if (front) queue.unshift(task);
     else queue.push(task);
     this.#queued++;
+  }
+
+  /** Checks waiting in the pool whose checkers were all passed over may draw again (a node is back). */
+  #refillChecks(pool: string): void {
+    for (const task of this.#queues.get(pool) ?? []) task.checkers?.refill?.();
   }
 
   #pumpNode(node: NodeState): void {
