@@ -32,7 +32,7 @@ describe('chunk batcher', () => {
     expect(sent).toEqual(['a', 'bcd', 'e']);
   });
 
-  it('sends the first piece at once, the rest of the first eagerChars together once they have come, then coalesces', () => {
+  it('sends each piece at once until the first eagerChars have gone, then coalesces', () => {
     const sent: string[] = [];
     const batcher = new TextBatcher(
       (t) => sent.push(t),
@@ -40,31 +40,10 @@ describe('chunk batcher', () => {
       () => Date.now(),
       6,
     );
-    batcher.push('ab');
-    batcher.push('cd');
-    expect(sent).toEqual(['ab']);
-    batcher.push('ef');
-    expect(sent).toEqual(['ab', 'cdef']);
-    for (const piece of ['gh', 'ij']) batcher.push(piece);
-    expect(sent).toEqual(['ab', 'cdef']);
+    for (const piece of ['ab', 'cd', 'ef', 'gh', 'ij']) batcher.push(piece);
+    expect(sent).toEqual(['ab', 'cd', 'ef']);
     vi.advanceTimersByTime(20);
-    expect(sent).toEqual(['ab', 'cdef', 'ghij']);
-  });
-
-  it('sends the eager chars it has after an interval when the model is slow to reach them', () => {
-    const sent: string[] = [];
-    const batcher = new TextBatcher(
-      (t) => sent.push(t),
-      20,
-      () => Date.now(),
-      6,
-    );
-    batcher.push('ab');
-    batcher.push('cd');
-    vi.advanceTimersByTime(20);
-    expect(sent).toEqual(['ab', 'cd']);
-    batcher.push('efgh');
-    expect(sent).toEqual(['ab', 'cd', 'efgh']);
+    expect(sent).toEqual(['ab', 'cd', 'ef', 'ghij']);
   });
 
   it('sends at once when the interval has already passed since the last send', () => {

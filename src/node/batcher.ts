@@ -1,8 +1,8 @@
 /**
  * Coalesces streamed text so a fast model is not slowed by one message per token: the first piece goes at
- * once (time to first token), the rest of the first `eagerChars` in one message the moment they have all
- * come (the first words, which a verified stream's first chunk check needs: docs/verification.md); other
- * pieces at most every `intervalMs`, and `flush()` sends the rest.
+ * once (time to first token), and so does each piece until `eagerChars` have gone (the first words, which a
+ * verified stream's first chunk check needs: docs/verification.md); later pieces at most every
+ * `intervalMs`, and `flush()` sends the rest.
  */
 export class TextBatcher {
   #pending = '';
@@ -17,9 +17,8 @@ export class TextBatcher {
     private readonly now: () => number = () => performance.now(),
     /**
      * A verified stream's first chunk check waits for these (its first 16 characters, FIRST_CHARS in
-     * router/tasks/stream-score.ts; docs/verification.md). They go together, not piece by piece: each message
-     * passes through the node, the router and the client (32 chars piece by piece cost about 1 ms of router
-     * and client CPU a request in the overhead bench), and the check cannot start before the last of them.
+     * router/tasks/stream-score.ts; docs/verification.md). Each eager piece is a message through the node, the
+     * router and the client: 32 cost about 1 ms of router and client CPU a request in the overhead bench.
      */
     private readonly eagerChars = 16,
   ) {}
@@ -27,11 +26,9 @@ export class TextBatcher {
   push(text: string): void {
     if (!text) return;
     this.#pending += text;
-    const eagerDone =
-      this.#sentChars < this.eagerChars && this.#sentChars + this.#pending.length >= this.eagerChars;
-    if (!this.#sentAny || eagerDone) return this.flush();
     if (this.#timer) return;
-    const wait = this.intervalMs - (this.now() - this.#lastSent);
+    const eager = !this.#sentAny || this.#sentChars < this.eagerChars;
+    const wait = !eager ? this.intervalMs - (this.now() - this.#lastSent) : 0;
     if (wait <= 0) this.flush();
     else this.#timer = setTimeout(() => this.flush(), wait);
   }
