@@ -349,7 +349,10 @@ export class Scheduler {
   assertRoom(alsoWaiting = 0): void {
     // Accepted tasks not yet committed (`alsoWaiting`) that idle slots will take at once do not wait: a burst
     // arriving in one turn would otherwise be refused as if a free node were busy.
-    const queued = this.#queued + Math.max(0, alsoWaiting - this.#idleSlots());
+    // (The scan of idle slots runs only near the limit: it reads every node.)
+    let queued = this.#queued + alsoWaiting;
+    if (queued >= this.#init.queueLimit && alsoWaiting > 0)
+      queued = this.#queued + Math.max(0, alsoWaiting - this.#idleSlots());
     if (queued >= this.#init.queueLimit) {
       throw new QueueFullError(Math.max(1, Math.ceil(queued / Math.max(1, this.#totalSlots()) / 2)));
     }
