@@ -5,10 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseAmount, TREASURY } from '../ledger/index.js';
 import { address, LedgerFixture } from '../ledger/testing.js';
 import type { ReviewResultRequest } from '../protocol/index.js';
-import { Campaigns } from './campaigns.js';
 import { uploadLines } from './jsonl.js';
 import { leaseBatch, submitResults } from './reviews.js';
 import { afterFee, itemHold } from './rewards.js';
+import { campaignsOn } from './testing.js';
 import { uploadFile } from './uploads.js';
 import { campaignView } from './views.js';
 
@@ -30,13 +30,7 @@ function setUp(reviewers: number, extra: { account: string; amount: bigint }[] =
     ...extra,
   ]);
   fx.ledger.flush();
-  return new Campaigns({
-    db: fx.db,
-    ledger: fx.ledger,
-    dataDir: fx.dir,
-    walletOf: (a) => a,
-    now: () => fx.time,
-  });
+  return campaignsOn(fx);
 }
 
 const jsonl = (...lines: unknown[]) => [Buffer.from(lines.map((l) => JSON.stringify(l)).join('\n'))];
@@ -268,13 +262,7 @@ describe('assignment', () => {
     fx = new LedgerFixture({ feePpm: FEE });
     fx.ledger.genesis([{ account: OWNER, amount: parseAmount('100') }]);
     fx.ledger.flush();
-    const c = new Campaigns({
-      db: fx.db,
-      ledger: fx.ledger,
-      dataDir: fx.dir,
-      walletOf: (a) => (a === NODE ? ALICE : a),
-      now: () => fx.time,
-    });
+    const c = campaignsOn(fx, (a) => (a === NODE ? ALICE : a));
     const campaign = c.create(OWNER, {
       title: 't',
       kind: 'text',

@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAmount } from '../ledger/index.js';
 import { address, LedgerFixture } from '../ledger/testing.js';
-import { Campaigns } from './campaigns.js';
+import type { Campaigns } from './campaigns.js';
 import { uploadLines } from './jsonl.js';
 import { contributorLeaderboard } from './leaderboard.js';
 import { leaseBatch, submitResults } from './reviews.js';
 import { afterFee } from './rewards.js';
+import { campaignsOn } from './testing.js';
 import { exportView } from './views.js';
 
 const OWNER = address(1);
@@ -48,13 +49,7 @@ describe('contributor leaderboards', () => {
     fx = new LedgerFixture({ feePpm: FEE, slashPpm: 0n });
     fx.ledger.genesis([{ account: OWNER, amount: parseAmount('100') }]);
     fx.ledger.flush();
-    const c = new Campaigns({
-      db: fx.db,
-      ledger: fx.ledger,
-      dataDir: fx.dir,
-      walletOf: (a) => a,
-      now: () => fx.time,
-    });
+    const c = campaignsOn(fx);
     const one = await campaignWith(c, [
       [ALICE, ['a', 'b', 'spam']],
       [BOB, ['c', 'd', 'e']],

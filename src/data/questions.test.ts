@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAmount } from '../ledger/index.js';
 import { address, LedgerFixture } from '../ledger/testing.js';
-import { Campaigns } from './campaigns.js';
 import { uploadLines } from './jsonl.js';
 import { leaseBatch, submitResults } from './reviews.js';
 import { rewardKey } from './rewards.js';
+import { campaignsOn } from './testing.js';
 import { exportView, itemStatusView } from './views.js';
 
 const OWNER = address(1);
@@ -20,13 +20,7 @@ function setUp() {
   fx = new LedgerFixture({ feePpm: 0n, slashPpm: 200_000n });
   fx.ledger.genesis([{ account: OWNER, amount: parseAmount('100') }]);
   fx.ledger.flush();
-  return new Campaigns({
-    db: fx.db,
-    ledger: fx.ledger,
-    dataDir: fx.dir,
-    walletOf: (a) => a,
-    now: () => fx.time,
-  });
+  return campaignsOn(fx);
 }
 
 const base = {

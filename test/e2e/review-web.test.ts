@@ -53,7 +53,7 @@ function png(width: number, height: number): Buffer {
 }
 
 /** A campaign where one vote decides (threshold 0.75 against the prior's 0.8), paid from a small budget. */
-const campaign = (title: string, kind: 'text' | 'image') =>
+const campaign = (title: string, kind: 'text' | 'image', question: Record<string, unknown> = {}) =>
   client('owner').create({
     title,
     kind,
@@ -65,6 +65,7 @@ const campaign = (title: string, kind: 'text' | 'image') =>
     review_reward: '0.1',
     budget: '10',
     reviewer_stake: '0',
+    ...question,
   });
 
 beforeAll(async () => {
@@ -209,16 +210,8 @@ it('fits a phone screen in the dark theme while reviewing', async () => {
 it('labels a batch with number keys, and each item keeps its final label', async () => {
   const { page } = browser;
   await page.setViewportSize({ width: 1280, height: 800 });
-  const animals = await client('owner').create({
-    title: 'Animals',
-    kind: 'text',
-    reviewers: 1,
-    second_round_reviewers: 1,
-    threshold: 0.75,
-    reward: '1',
-    review_reward: '0.1',
-    budget: '10',
-    reviewer_stake: '0',
+  const animals = await campaign('Animals', 'text', {
+    instructions: 'Pick the animal each line names.',
     question: 'label',
     labels: ['cat', 'dog'],
   });

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAmount } from '../../ledger/index.js';
 import { address, LedgerFixture } from '../../ledger/testing.js';
-import { Campaigns } from '../campaigns.js';
 import { uploadLines } from '../jsonl.js';
+import { campaignsOn } from '../testing.js';
 import { uploadFile } from '../uploads.js';
 import { checker, jpg, png, scene } from './test-pictures.js';
 
@@ -16,8 +16,7 @@ const BOB = address(3);
 let fx: LedgerFixture;
 afterEach(() => fx?.dispose());
 
-const service = () =>
-  new Campaigns({ db: fx.db, ledger: fx.ledger, dataDir: fx.dir, walletOf: (a) => a, now: () => fx.time });
+const service = () => campaignsOn(fx);
 
 function setUp(kind: 'text' | 'image') {
   fx = new LedgerFixture({ feePpm: 10_000n, slashPpm: 200_000n });

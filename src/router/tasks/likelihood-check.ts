@@ -116,15 +116,7 @@ export class LikelihoodCheck {
     const scores = score.output.scores;
     if (!scores) throw new Error('the validator returned no scores');
     runner.spent(scores.evaluatedTokens);
-    const judgment = judgeLikelihood({
-      scores,
-      params: input.params,
-      claim: {
-        finishReason: result.output.finishReason ?? 'stop',
-        completionTokens: result.output.completionTokens,
-        text: result.output.text ?? '',
-      },
-    });
+    const judgment = judgeResult(scores, input.params, result);
     const invalid = judgment.evidence.invalidScores;
     if (invalid !== undefined) {
       // The router checked this itself: the validator scored other text. Its work is void (a fault of its
@@ -180,15 +172,7 @@ export class LikelihoodCheck {
       if (!rest) return null;
       runner.spent(rest.evaluatedTokens);
       const scores = resumedScores(session, rest);
-      const judgment = judgeLikelihood({
-        scores,
-        params: input.params,
-        claim: {
-          finishReason: result.output.finishReason ?? 'stop',
-          completionTokens: result.output.completionTokens,
-          text,
-        },
-      });
+      const judgment = judgeResult(scores, input.params, result);
       // Scores that do not spell the answer are the validator's fault, as in a check from scratch.
       if (judgment.evidence.invalidScores !== undefined)
         book.fault(score, lease.task.modelSha256, 'invalid-scores', judgment);
@@ -237,3 +221,20 @@ export class LikelihoodCheck {
 
 /** Checkers of only the session's validator (it holds the session's context). */
 const pinned = (session: ScoreSession): Map<string, bigint> => new Map([[session.validatorId, 0n]]);
+
+/** The likelihood judgment of a result's claim (its text, token count and why it stopped) from its scores. */
+function judgeResult(
+  scores: Parameters<typeof judgeLikelihood>[0]['scores'],
+  params: Parameters<typeof judgeLikelihood>[0]['params'],
+  result: ResultRecord,
+) {
+  return judgeLikelihood({
+    scores,
+    params,
+    claim: {
+      finishReason: result.output.finishReason ?? 'stop',
+      completionTokens: result.output.completionTokens,
+      text: result.output.text ?? '',
+    },
+  });
+}
